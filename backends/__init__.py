@@ -1,0 +1,1 @@
+"""papercc package."""

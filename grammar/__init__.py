@@ -1,0 +1,1 @@
+"""Grammars of DLIR and of the frontends, shipped as package data."""

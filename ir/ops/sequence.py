@@ -1,0 +1,106 @@
+"""Sequence layers: lstm, gru, multi-head attention. Inputs are batch-first [N, T, F]."""
+
+from __future__ import annotations
+
+from ..registry import Attr, OpDef, ShapeError, WeightSpec
+from ..types import dims_agree
+from ..values import HOLE
+from ._rules import int_or_none, known, require_rank
+
+
+def _rnn(name: str, gates: int, what: str) -> OpDef:
+    def infer(inputs, a):
+        (x,) = inputs
+        require_rank(x, 3, name, "[N, T, F]")
+        dirs = 2 if a["bidirectional"] is True else (None if a["bidirectional"] is HOLE else 1)
+        h = a["hidden"]
+        feat = h * dirs if known(h, dirs) else None
+        if x.shape is None:
+            return [x.with_shape(None)]
+        if a["sequences"] is False:
+            return [x.with_shape((x.dim(0), feat))]
+        return [x.with_shape((x.dim(0), x.dim(1), feat))]
+
+    def weights(inputs, a):
+        h, layers = int_or_none(a["hidden"]), a["layers"]
+        dirs = 2 if a["bidirectional"] is True else 1
+        fin = int_or_none(inputs[0].dim(-1))
+        g = gates * h if known(h) else None
+        specs = []
+        for layer in range(layers if known(layers) else 1):
+            lin = fin if layer == 0 else (h * dirs if known(h) else None)
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                specs += [
+                    WeightSpec(f"weight_ih{sfx}", (g, lin)),
+                    WeightSpec(f"weight_hh{sfx}", (g, h)),
+                ]
+                if a["bias"] is True:
+                    specs += [WeightSpec(f"bias_ih{sfx}", (g,)), WeightSpec(f"bias_hh{sfx}", (g,))]
+        if not known(layers):
+            specs.append(WeightSpec("unknown_layers", (None,)))
+        return specs
+
+    return OpDef(
+        name=name,
+        category="recurrent",
+        doc=f"{what} over [N, T, F] (batch first), PyTorch's gate order and two biases per gate.",
+        inputs=("x",),
+        attrs=(
+            Attr("hidden", "int", doc="hidden size", min=1),
+            Attr("layers", "int", 1, "stacked layers", min=1),
+            Attr("bidirectional", "bool", False, "also run backwards and concatenate"),
+            Attr("sequences", "bool", True, "return every step [N, T, H], else the last [N, H]"),
+            Attr("bias", "bool", True, "learned biases"),
+        ),
+        infer=infer,
+        weights=weights,
+        positional=1,
+        prefix=name,
+        example=f"y = {name}(embedding(tokens, 10000, 256), 512)",
+    )
+
+
+def _attention_infer(inputs, a):
+    q, k, v = inputs
+    for t in inputs:
+        require_rank(t, 3, "attention", "[N, T, D]")
+    d = q.dim(-1)
+    for other in (k, v):
+        if not dims_agree(d, other.dim(-1)):
+            raise ShapeError(f"attention: query {q} and key/value {other} differ in embedding size")
+    if not dims_agree(k.dim(1), v.dim(1)):
+        raise ShapeError(f"attention: key {k} and value {v} differ in length")
+    heads = a["heads"]
+    if known(d, heads) and d % heads:
+        raise ShapeError(f"attention: embedding size {d} of {q} is not divisible by heads={heads}")
+    return [q]
+
+
+def _attention_weights(inputs, a):
+    d = int_or_none(inputs[0].dim(-1))
+    three = 3 * d if known(d) else None
+    specs = [WeightSpec("in_proj_weight", (three, d)), WeightSpec("out_proj.weight", (d, d))]
+    if a["bias"] is True:
+        specs += [WeightSpec("in_proj_bias", (three,)), WeightSpec("out_proj.bias", (d,))]
+    return specs
+
+
+ATTENTION = OpDef(
+    name="attention",
+    category="attention",
+    doc="Multi-head scaled dot-product attention with input and output projections "
+    "(PyTorch's nn.MultiheadAttention, batch first).",
+    inputs=("q", "k", "v"),
+    attrs=(
+        Attr("heads", "int", doc="number of heads", min=1),
+        Attr("bias", "bool", True, "biases in the projections"),
+    ),
+    infer=_attention_infer,
+    weights=_attention_weights,
+    positional=1,
+    prefix="attn",
+    example="y = attention(x, x, x, 8)",
+)
+
+OPS = (_rnn("lstm", 4, "Long short-term memory"), _rnn("gru", 3, "Gated recurrent unit"), ATTENTION)

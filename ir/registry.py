@@ -1,0 +1,166 @@
+"""The op registry: every op declared once, read by the checker, shape inference, the spec
+generator, backends (coverage) and the hypothesis strategies.
+
+An `OpDef` says: tensor inputs, typed attributes with defaults, how many attributes may be
+written positionally, the shape rule, the weight rule (trainable parameters are derived from
+it), the number of outputs, a one-line doc and an example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from .types import TensorType
+from .values import HOLE
+
+
+class ShapeError(Exception):
+    """A shape rule found a contradiction; the message names both sides."""
+
+
+class _Required:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED = _Required()
+
+
+class _SameAs:
+    """A default that copies another attribute (pooling stride defaults to the kernel)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def same_as(name: str) -> _SameAs:
+    return _SameAs(name)
+
+
+# Attribute kinds and what each accepts (after evaluation; HOLE is always accepted).
+ATTR_KINDS = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "a string",
+    "ints": "an integer or a tuple of integers",
+    "padding": 'an integer, a tuple of integers, "same" or "valid"',
+    "int_or_ints": "an integer or a tuple of integers",
+}
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str
+    kind: str
+    default: object = REQUIRED
+    doc: str = ""
+    choices: tuple[str, ...] | None = None
+    min: float | None = None  # inclusive lower bound for numbers (and each tuple item)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One weight tensor of a layer, in PyTorch/ONNX layout (conv OIHW, dense [out, in])."""
+
+    name: str
+    shape: tuple
+    trainable: bool = True
+
+    @property
+    def numel(self) -> int | None:
+        n = 1
+        for d in self.shape:
+            if not isinstance(d, int):
+                return None
+            n *= d
+        return n
+
+
+InferFn = Callable[[list[TensorType], dict], list[TensorType]]
+WeightsFn = Callable[[list[TensorType], dict], list[WeightSpec]]
+
+
+def _no_weights(inputs, attrs):
+    return []
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str
+    category: str
+    doc: str
+    inputs: tuple[str, ...]
+    attrs: tuple[Attr, ...]
+    infer: InferFn
+    example: str
+    weights: WeightsFn = _no_weights
+    variadic: bool = False  # the last input repeats (add, mul, concat): at least len(inputs)
+    optional_inputs: int = 0  # how many trailing inputs may be omitted
+    positional: int = 0  # how many leading attrs the canonical form writes positionally
+    outputs: Callable[[dict], int | None] | int = 1
+    prefix: str = ""  # auto layer-name prefix ("conv" -> conv1, conv2, ...)
+    spatial_rank: int | None = None  # tuple attrs of "ints" kind broadcast to this length
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def attr_map(self) -> dict[str, Attr]:
+        return {a.name: a for a in self.attrs}
+
+    def num_outputs(self, attrs: dict) -> int | None:
+        return self.outputs(attrs) if callable(self.outputs) else self.outputs
+
+    def layer_prefix(self) -> str:
+        return self.prefix or self.name
+
+
+def param_count(specs: list[WeightSpec]) -> int | None:
+    """Trainable parameters of a layer; None when a weight's shape is not known."""
+    total = 0
+    for s in specs:
+        if not s.trainable:
+            continue
+        n = s.numel
+        if n is None:
+            return None
+        total += n
+    return total
+
+
+def _build() -> MappingProxyType:
+    from .ops import ALL_OPS
+
+    table = {}
+    for op in ALL_OPS:
+        if op.name in table:
+            raise RuntimeError(f"op {op.name!r} declared twice")
+        table[op.name] = op
+    return MappingProxyType(dict(sorted(table.items())))
+
+
+OPS: MappingProxyType = _build()
+
+__all__ = [
+    "OPS",
+    "HOLE",
+    "OpDef",
+    "Attr",
+    "WeightSpec",
+    "ShapeError",
+    "REQUIRED",
+    "same_as",
+    "param_count",
+]

@@ -1,0 +1,1 @@
+"""Reference models written in DLIR by hand (package data)."""
