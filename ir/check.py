@@ -326,8 +326,9 @@ class _Static:
                 + " (write ? if the source does not say)",
             )
         for name, v in list(zip(positional_attrs, c.args[n_in:], strict=False)) + list(c.kwargs):
-            if name in amap and isinstance(v, Literal):
-                msg = _attr_problem(amap[name], v.value)
+            value = _constant(v)
+            if name in amap and value is not _NOT_CONSTANT:
+                msg = _attr_problem(amap[name], value)
                 if msg:
                     self.sink.error(v.span, "attr-type", f"{op.name}: {msg}")
 
@@ -354,6 +355,21 @@ class _Static:
                 "missing-attr" if any(not params[m].is_tensor for m in missing) else "arity",
                 f"block '{target.name}' needs {', '.join(repr(m) for m in missing)}",
             )
+
+
+_NOT_CONSTANT = object()
+
+
+def _constant(e: Expr):
+    """The value of a constant expression (literals, holes, tuples of them), else a marker."""
+    if isinstance(e, Literal):
+        return e.value
+    if isinstance(e, Hole):
+        return HOLE
+    if isinstance(e, TupleExpr):
+        items = tuple(_constant(i) for i in e.items)
+        return _NOT_CONSTANT if any(i is _NOT_CONSTANT for i in items) else items
+    return _NOT_CONSTANT
 
 
 def _attr_problem(attr: Attr, value) -> str | None:
@@ -391,8 +407,10 @@ def _attr_problem(attr: Attr, value) -> str | None:
     from .registry import ATTR_KINDS
 
     expect = ATTR_KINDS[kind]
-    if attr.choices:
+    if attr.choices and kind == "str":
         expect += " (" + ", ".join(f'"{c}"' for c in attr.choices) + ")"
+    elif attr.choices and kind == "padding":
+        expect = "an integer, a tuple of integers, " + " or ".join(f'"{c}"' for c in attr.choices)
     if attr.min is not None and kind in ("int", "float", "ints", "int_or_ints", "padding"):
         expect += f", at least {attr.min:g}"
     return f"attribute '{attr.name}' must be {expect}, got {value_text(value)}"
@@ -778,8 +796,14 @@ def check_module(module: Module, holes: str = "error", models: list[str] | None 
     holes: "error" (papercc check) or "warning" (a frontend's fresh output)."""
     sink = DiagnosticSink()
     static = _Static(module, sink)
-    broken = static.run()
     result = CheckResult(module)
+    try:
+        broken = static.run()
+    except RecursionError:
+        where = module.definitions[0].span if module.definitions else Span(module.filename, 1, 1, 1, 2)
+        sink.error(where, "syntax", "expression nested too deeply to check")
+        result.diagnostics = sink.sorted()
+        return result
     for d in module.models:
         if models is not None and d.name not in models:
             continue

@@ -57,8 +57,11 @@ class Diagnostic:
         return (*self.span.sort_key(), self.code, self.message)
 
     def header(self) -> str:
+        return f"{self.location()}: {self.severity}: {self.message}  [{self.code}]"
+
+    def location(self) -> str:
         s = self.span
-        return f"{s.file}:{s.line}:{s.col}: {self.severity}: {self.message}  [{self.code}]"
+        return f"{s.file}:{s.line}:{s.col}" if s.line > 0 else s.file
 
 
 @dataclass(slots=True)
@@ -130,9 +133,8 @@ def render(diags: Iterable[Diagnostic], sources: dict[str, str], color: bool = F
     for d in sorted(diags, key=Diagnostic.sort_key):
         header = d.header()
         if color:
-            s = d.span
             header = (
-                f"\x1b[1m{s.file}:{s.line}:{s.col}:{_RESET} "
+                f"\x1b[1m{d.location()}:{_RESET} "
                 f"{_COLORS[d.severity]}{d.severity}:{_RESET} {d.message}  \x1b[2m[{d.code}]{_RESET}"
             )
         out.append(header)

@@ -7,6 +7,7 @@ follows them (or ends on their line), so the printer can keep them.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -316,13 +317,19 @@ def _expected(tokens) -> str:
     return ", ".join(names)
 
 
+def _eof_span(file: str, text: str) -> Span:
+    """Just after the last non-blank character: where the missing text should go."""
+    stripped = text.rstrip()
+    line = stripped.count("\n") + 1
+    col = len(stripped.rsplit("\n", 1)[-1]) + 1
+    return Span(file, line, col, line, col + 1)
+
+
 def _syntax_diagnostic(file: str, text: str, exc: LarkError) -> Diagnostic:
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         if tok.type == "$END":
-            line = text.count("\n") + 1
-            col = len(text.rsplit("\n", 1)[-1]) + 1
-            span = Span(file, line, col, line, col + 1)
+            span = _eof_span(file, text)
             what = "end of file"
         else:
             span = _tok_span(file, tok)
@@ -333,9 +340,7 @@ def _syntax_diagnostic(file: str, text: str, exc: LarkError) -> Diagnostic:
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
         msg = f"unexpected character {char!r}"
     elif isinstance(exc, UnexpectedEOF):
-        line = text.count("\n") + 1
-        col = len(text.rsplit("\n", 1)[-1]) + 1
-        span = Span(file, line, col, line, col + 1)
+        span = _eof_span(file, text)
         msg = "unexpected end of file"
     else:  # pragma: no cover - other LarkErrors are grammar bugs
         span = Span(file, 1, 1, 1, 2)
@@ -406,8 +411,44 @@ def _fields(node) -> dict:
     return {f: getattr(node, f) for f in node.__dataclass_fields__}
 
 
+MAX_NESTING = 200
+_NESTING_TOKENS = re.compile(r'[()\[\]"#\n]|\\.')
+
+
+def _nesting_error(text: str, filename: str) -> Diagnostic | None:
+    """Bracket nesting beyond MAX_NESTING is refused before the tree walkers recurse."""
+    depth = 0
+    line, line_start = 1, 0
+    in_string = in_comment = False
+    for m in _NESTING_TOKENS.finditer(text):
+        ch = m.group()
+        if ch == "\n":
+            line, line_start = line + 1, m.end()
+            in_comment = in_string = False
+        elif in_comment or (in_string and ch != '"'):
+            continue
+        elif ch == '"':
+            in_string = not in_string
+        elif ch == "#":
+            in_comment = True
+        elif ch in "([":
+            depth += 1
+            if depth > MAX_NESTING:
+                col = m.start() - line_start + 1
+                span = Span(filename, line, col, line, col + 1)
+                return Diagnostic(
+                    span, "error", "syntax", f"brackets nested more than {MAX_NESTING} deep"
+                )
+        elif ch in ")]":
+            depth -= 1
+    return None
+
+
 def parse(text: str, filename: str = "<string>") -> Module:
     """Parse DLIR text into a `Module`; raise `DiagnosticError` with a syntax diagnostic."""
+    too_deep = _nesting_error(text, filename)
+    if too_deep is not None:
+        raise DiagnosticError([too_deep], {filename: text})
     parser = _parser_for(filename)
     try:
         defs = parser.lark.parse(text)

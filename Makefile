@@ -1,0 +1,59 @@
+# papercc: `make demo` sets up everything and runs the main job on a bundled example;
+# `make test` sets up everything and runs the whole test suite. Both are safe to run twice.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .stamps
+export KERAS_BACKEND ?= torch
+
+.PHONY: setup demo test test-fast lint format spec bench clean
+
+$(STAMPS)/system:
+	@mkdir -p $(STAMPS)
+	@if ! command -v tesseract >/dev/null 2>&1; then \
+	  echo "installing system packages (tesseract-ocr)"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr; \
+	fi
+	@touch $@
+
+$(STAMPS)/venv: requirements.txt pyproject.toml $(STAMPS)/system
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	# torch first and pinned: the CPU build on disk, never an unpinned CUDA build
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-build-isolation --no-deps -e .
+	@touch $@
+
+setup: $(STAMPS)/venv
+
+demo: setup
+	$(BIN)/papercc check zoo/resnet50.dlir
+	$(BIN)/papercc summary zoo/resnet50.dlir
+	$(BIN)/papercc fmt --check zoo/resnet50.dlir && echo "zoo/resnet50.dlir is in canonical form"
+
+test: setup lint
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/black --check --quiet .
+
+format: setup
+	$(BIN)/ruff check --fix --quiet . || true
+	$(BIN)/black --quiet .
+
+spec: setup
+	$(BIN)/papercc ops --markdown > spec/ops.md.tmp && mv spec/ops.md.tmp spec/ops.md
+
+bench: setup
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf $(VENV) $(STAMPS) build *.egg-info .pytest_cache .hypothesis .ruff_cache
