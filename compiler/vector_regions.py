@@ -1,0 +1,143 @@
+"""Find vector figures on a page: clusters of drawings above a "Figure N" caption.
+
+Why: the diagram parser needs a clip per figure, and a page often holds
+several figures (and tables drawn with rules). Drawings are clustered by
+proximity; each cluster goes to the nearest caption in its column, below it
+for figures and above it for tables, so table rules never join a figure.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pymupdf
+
+_FIG = re.compile(r"^\s*(fig\.?|figure)\s*\d+[a-z]?\s*[.:|]", re.IGNORECASE)
+_TAB = re.compile(r"^\s*table\s*\d+[a-z]?\s*[.:|]?", re.IGNORECASE)
+_GAP = 10.0  # pt: drawings closer than this belong to one cluster
+_MARGIN = 12.0  # pt: figure text may sit this far outside the drawings
+
+
+def _captions(page) -> tuple[list[tuple[tuple, str, str]], list[tuple]]:
+    """(bbox, kind, text) of figure/table captions, and bboxes of other text blocks."""
+    caps, others = [], []
+    for b in page.get_text("dict").get("blocks", []):
+        if b.get("type") != 0:
+            continue
+        lines = [" ".join(s.get("text", "") for s in ln.get("spans", [])) for ln in b["lines"]]
+        lines = [" ".join(t.split()) for t in lines if t.strip()]
+        if not lines:
+            continue
+        text = " ".join(lines)
+        bb = tuple(b["bbox"])
+        if _FIG.match(lines[0]):
+            caps.append((bb, "figure", text))
+        elif _TAB.match(lines[0]):
+            caps.append((bb, "table", text))
+        else:
+            others.append((bb, len(lines)))
+    return caps, others
+
+
+def _clusters(page) -> list[list[float]]:
+    area = page.rect.width * page.rect.height
+    rects = []
+    for d in page.get_drawings():
+        r = d.get("rect")
+        if r is None or d.get("fill_opacity") == 0 and "s" not in d.get("type", ""):
+            continue
+        if r.width * r.height > 0.5 * area or (r.width < 0.5 and r.height < 0.5):
+            continue
+        rects.append([r.x0, r.y0, r.x1, r.y1, 1])
+    rects.sort(key=lambda r: r[1])
+    clusters: list[list[float]] = []
+    for r in rects:
+        for c in clusters:
+            if _near(r, c, _GAP):
+                _grow(c, r)
+                break
+        else:
+            clusters.append(list(r))
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(clusters)):
+            for j in range(i + 1, len(clusters)):
+                if _near(clusters[i], clusters[j], _GAP):
+                    _grow(clusters[i], clusters[j])
+                    del clusters[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return clusters
+
+
+def _near(a, b, gap: float) -> bool:
+    return not (a[2] + gap < b[0] or b[2] + gap < a[0] or a[3] + gap < b[1] or b[3] + gap < a[1])
+
+
+def _grow(c, r) -> None:
+    c[0], c[1], c[2], c[3] = min(c[0], r[0]), min(c[1], r[1]), max(c[2], r[2]), max(c[3], r[3])
+    c[4] += r[4]
+
+
+def _hoverlap(a, b) -> float:
+    ov = min(a[2], b[2]) - max(a[0], b[0])
+    return ov / max(1e-6, min(a[2] - a[0], b[2] - b[0]))
+
+
+def _blocked(cl, cap, others) -> bool:
+    """A paragraph of body text between the drawings and the caption."""
+    for bb, nlines in others:
+        if nlines >= 3 and bb[1] >= cl[3] - 1 and bb[3] <= cap[1] + 1 and _hoverlap(bb, cap) > 0.5:
+            return True
+    return False
+
+
+def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
+    """Rectangles of the vector figures on `page`, each with its caption text."""
+    caps, others = _captions(page)
+    figs: dict[int, list[float]] = {}
+    for cl in _clusters(page):
+        if cl[4] < 3:  # a lone rule or underline is not a figure
+            continue
+        best = None
+        for k, (bb, kind, _) in enumerate(caps):
+            if _hoverlap(cl, bb) < 0.3:
+                continue
+            if kind == "figure" and bb[1] >= cl[3] - 5:
+                gap = bb[1] - cl[3]
+            elif kind == "table" and bb[3] <= cl[1] + 5:
+                gap = cl[1] - bb[3]
+            else:
+                continue
+            if best is None or gap < best[0]:
+                best = (gap, k)
+        if best is None or caps[best[1]][1] != "figure" or best[0] > 0.6 * page.rect.height:
+            continue
+        if _blocked(cl, caps[best[1]][0], others):
+            continue
+        if best[1] in figs:
+            _grow(figs[best[1]], cl)
+        else:
+            figs[best[1]] = list(cl)
+    out = []
+    words = page.get_text("words")
+    for k, c in figs.items():
+        cap = caps[k][0]
+        x0, y0, x1, y1 = c[0], c[1], c[2], c[3]
+        for w in words:  # figure text just outside the drawings (titles, labels)
+            if w[1] >= cap[1] - 0.5:
+                continue
+            if (
+                w[2] >= c[0] - _MARGIN
+                and w[0] <= c[2] + _MARGIN
+                and w[3] >= c[1] - _MARGIN
+                and w[1] <= c[3] + _MARGIN
+            ):
+                x0, y0, x1, y1 = min(x0, w[0]), min(y0, w[1]), max(x1, w[2]), max(y1, w[3])
+        rect = pymupdf.Rect(x0 - 1, y0 - 1, x1 + 1, min(y1 + 1, cap[1]))
+        out.append((rect, caps[k][2]))
+    out.sort(key=lambda rc: (rc[0].y0, rc[0].x0))
+    return out
