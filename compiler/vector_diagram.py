@@ -9,6 +9,7 @@ pieces (vector_graph), then number nodes in flow order.
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 
@@ -52,22 +53,35 @@ def _tolerances(boxes: list[BBox]) -> Tolerances:
 
 def _drop_containers(boxes: list[Box]) -> list[Box]:
     """A box holding other boxes is a frame or group, not a node."""
+    area = [(b.bbox[2] - b.bbox[0]) * (b.bbox[3] - b.bbox[1]) for b in boxes]
+    centres = [((b.bbox[0] + b.bbox[2]) / 2, (b.bbox[1] + b.bbox[3]) / 2) for b in boxes]
+    order = sorted(range(len(boxes)), key=lambda i: centres[i][0])
+    xs = [centres[i][0] for i in order]
     out = []
-    for b in boxes:
+    for i, b in enumerate(boxes):
         r = b.bbox
         inner = 0
-        for o in boxes:
-            if o is b:
-                continue
-            cx, cy = (o.bbox[0] + o.bbox[2]) / 2, (o.bbox[1] + o.bbox[3]) / 2
-            smaller = (o.bbox[2] - o.bbox[0]) * (o.bbox[3] - o.bbox[1]) < (r[2] - r[0]) * (
-                r[3] - r[1]
-            )
-            if smaller and r[0] < cx < r[2] and r[1] < cy < r[3]:
+        for j in order[bisect.bisect_left(xs, r[0]) : bisect.bisect_right(xs, r[2])]:
+            cx, cy = centres[j]
+            if j != i and area[j] < area[i] and r[0] < cx < r[2] and r[1] < cy < r[3]:
                 inner += 1
+                if inner >= 2:
+                    break
         if inner < 2:
             out.append(b)
     return out
+
+
+def _nested(b: Box, boxes: list[Box], slack: float = 0.5) -> bool:
+    """b lies inside another box (an inner highlight or crop mark, if it has no text)."""
+    r = b.bbox
+    for o in boxes:
+        q = o.bbox
+        if o is not b and (q[2] - q[0]) * (q[3] - q[1]) > (r[2] - r[0]) * (r[3] - r[1]):
+            if q[0] - slack <= r[0] and q[1] - slack <= r[1]:
+                if r[2] <= q[2] + slack and r[3] <= q[3] + slack:
+                    return True
+    return False
 
 
 def _order_key(bbox: BBox, direction: str):
@@ -83,8 +97,10 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
         raise VectorDiagramError(f"expected a PyMuPDF page, got {type(page).__name__}")
     cb = _clip_box(page, clip)
     prims = read_primitives(page.get_drawings(), cb)
-    boxes = _drop_containers(list(prims.boxes))
     words = words_of(page.get_text("words"), cb)
+    boxes = _drop_containers(list(prims.boxes))
+    per_box, _ = assign_words(words, [b.bbox for b in boxes])
+    boxes = [b for b, ws in zip(boxes, per_box, strict=True) if ws or not _nested(b, boxes)]
     box_rects = [b.bbox for b in boxes]
     per_box, free = assign_words(words, box_rects)
     vertical = is_vertical_line(free)

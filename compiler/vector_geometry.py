@@ -342,13 +342,23 @@ def read_primitives(drawings: list[dict], clip: BBox | None = None) -> Primitive
 def _dedupe_boxes(boxes: list[Box], tol: float = 1.0) -> list[Box]:
     """The same outline is often drawn twice (fill, then stroke)."""
     kept: list[Box] = []
+    seen: dict[tuple[int, int], list[int]] = {}
     for b in boxes:
-        for i, k in enumerate(kept):
+        key = (int(b.bbox[0] // 4), int(b.bbox[1] // 4))
+        near = [
+            k
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for k in seen.get((key[0] + dx, key[1] + dy), ())
+        ]
+        for i in near:
+            k = kept[i]
             if all(abs(u - v) <= tol for u, v in zip(b.bbox, k.bbox, strict=True)):
                 if k.shape == "other" and b.shape != "other":
                     kept[i] = Box(k.bbox, b.shape, k.filled or b.filled)
                 break
         else:
+            seen.setdefault(key, []).append(len(kept))
             kept.append(b)
     return kept
 

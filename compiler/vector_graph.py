@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import combinations, pairwise
 
 from .vector_geometry import (
+    ARROW_MAX,
     Arrowhead,
     BBox,
     Grid,
@@ -65,9 +66,69 @@ class GraphResult:
     merges: tuple[Pt, ...] = ()  # free points where lines join: extra nodes n, n+1, ...
 
 
+def _angle(tip: Pt, a: Pt, b: Pt) -> float:
+    ua = _unit((a[0] - tip[0], a[1] - tip[1]))
+    ub = _unit((b[0] - tip[0], b[1] - tip[1]))
+    return math.degrees(math.acos(max(-1.0, min(1.0, ua[0] * ub[0] + ua[1] * ub[1]))))
+
+
+def _open_arrowheads(pieces: list[_Piece]) -> tuple[list[_Piece], list[Arrowhead]]:
+    """Open arrowheads: two short strokes meeting in a 'V' at the end of a line.
+
+    The V is one 3-point stroke or two 2-point strokes sharing the tip. It only
+    counts when another line ends at the tip along the V's axis, so a short
+    elbow connector is not mistaken for an arrowhead.
+    """
+    cands: list[tuple[Pt, Pt, Pt, tuple[int, ...]]] = []  # arm a, tip, arm b, pieces
+    short2: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i, p in enumerate(pieces):
+        pts = p.points
+        if len(pts) == 3 and max(dist(pts[0], pts[1]), dist(pts[1], pts[2])) <= ARROW_MAX:
+            cands.append((pts[0], pts[1], pts[2], (i,)))
+        elif len(pts) == 2 and dist(pts[0], pts[1]) <= ARROW_MAX:
+            for e in (0, 1):
+                key = (round(pts[e][0] * 2), round(pts[e][1] * 2))
+                short2.setdefault(key, []).append((i, e))
+    for group in short2.values():
+        for (i, e), (j, f) in combinations(group, 2):
+            if i != j:
+                tip = pieces[i].points[e]
+                cands.append((pieces[i].points[1 - e], tip, pieces[j].points[1 - f], (i, j)))
+    used: set[int] = set()
+    heads: list[Arrowhead] = []
+    ends = [
+        (k, e, p.points[-1] if e else p.points[0]) for k, p in enumerate(pieces) for e in (0, 1)
+    ]
+    grid = Grid(12.0)
+    for n_, (_, _, q) in enumerate(ends):
+        grid.add(n_, (q[0], q[1], q[0], q[1]))
+    for a, tip, b, idx in cands:
+        if any(i in used for i in idx) or not 15.0 <= _angle(tip, a, b) <= 120.0:
+            continue
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        axis = _unit((tip[0] - mid[0], tip[1] - mid[1]))
+        size = max(dist(a, tip), dist(b, tip))
+        shaft = False
+        for n_ in grid.near(tip, max(2.0, 0.5 * size)):
+            k, e, q = ends[n_]
+            if k in idx or dist(q, tip) > max(2.0, 0.5 * size):
+                continue
+            pts = pieces[k].points if e else pieces[k].points[::-1]
+            u = _unit((pts[-1][0] - _point_before(pts)[0], pts[-1][1] - _point_before(pts)[1]))
+            if u[0] * axis[0] + u[1] * axis[1] >= 0.8:
+                shaft = True
+                break
+        if shaft:
+            used.update(idx)
+            heads.append(Arrowhead((a, tip, b), tip, size))
+    return [p for i, p in enumerate(pieces) if i not in used], heads
+
+
 def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_Piece]:
     """Give each arrowhead to its line; move the line's end to the tip."""
     pieces = [_Piece(list(s.points)) for s in strokes]
+    pieces, vees = _open_arrowheads(pieces)
+    heads = list(heads) + vees
     lengths = [polyline_length(p.points) for p in pieces]
     boxes = [bbox_of(p.points) for p in pieces]
 
@@ -80,7 +141,9 @@ def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_P
         hb = bbox_of(h.corners)
         hb = (hb[0] - 0.5, hb[1] - 0.5, hb[2] + 0.5, hb[3] + 0.5)
         for i, p in enumerate(pieces):
-            if lengths[i] <= h.size and all(rect_dist(q, hb) == 0 for q in p.points):
+            if lengths[i] > h.size or not _contains(hb, boxes[i]):
+                continue
+            if all(rect_dist(q, hb) == 0 for q in p.points):
                 stub.add(i)
     keep = [i for i in range(len(pieces)) if i not in stub]
     pieces = [pieces[i] for i in keep]
@@ -152,9 +215,21 @@ def _unit(v: Pt) -> Pt:
     return (0.0, 0.0) if n == 0 else (v[0] / n, v[1] / n)
 
 
+def _contains(outer: BBox, inner: BBox) -> bool:
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and inner[2] <= outer[2]
+        and inner[3] <= outer[3]
+    )
+
+
 def _is_outline(p: _Piece, boxes: list[BBox], tol: float) -> int | None:
     """Index of the box this piece merely decorates (on its border or inside it)."""
+    pb = bbox_of(p.points)
     for i, r in enumerate(boxes):
+        if not _contains((r[0] - tol, r[1] - tol, r[2] + tol, r[3] + tol), pb):
+            continue
         if all(border_dist(q, r) <= tol for q in p.points):
             return i
         inner = (r[0] + tol, r[1] + tol, r[2] - tol, r[3] - tol)
@@ -425,7 +500,7 @@ def _snap_dangling(
                 if dq <= tol.attach and not own:
                     cands.append((dq, "end", j2))
         wide = Tolerances(2 * tol.attach, tol.junction)
-        node = _nearest_node(pt, boxes, labels, nidx, wide, use_labels=True)
+        node = _nearest_node(pt, boxes, labels, nidx, wide)
         if node is not None and node != ends[i][1 - e]:
             r = boxes[node] if node < len(boxes) else labels[node - len(boxes)]
             cands.append((rect_dist(pt, r), "node", node))
