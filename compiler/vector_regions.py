@@ -87,11 +87,19 @@ def _hoverlap(a, b) -> float:
     return ov / max(1e-6, min(a[2] - a[0], b[2] - b[0]))
 
 
-def _blocked(cl, cap, others) -> bool:
-    """A paragraph of body text between the drawings and the caption."""
+def _blocked(cl, cap, others, clusters) -> bool:
+    """A paragraph of body text between the drawings and the caption.
+
+    Text lying on other drawings is figure text (box labels), not body text.
+    """
     for bb, nlines in others:
-        if nlines >= 3 and bb[1] >= cl[3] - 1 and bb[3] <= cap[1] + 1 and _hoverlap(bb, cap) > 0.5:
-            return True
+        if nlines < 3 or not (bb[1] >= cl[3] - 1 and bb[3] <= cap[1] + 1):
+            continue
+        if _hoverlap(bb, cap) <= 0.5 or (bb[2] - bb[0]) < 0.6 * (cap[2] - cap[0]):
+            continue
+        if any(_near(bb, c, 0.0) for c in clusters if c[4] >= 3):
+            continue
+        return True
     return False
 
 
@@ -99,7 +107,8 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
     """Rectangles of the vector figures on `page`, each with its caption text."""
     caps, others = _captions(page)
     figs: dict[int, list[float]] = {}
-    for cl in _clusters(page):
+    clusters = _clusters(page)
+    for cl in clusters:
         if cl[4] < 3:  # a lone rule or underline is not a figure
             continue
         best = None
@@ -116,7 +125,7 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
                 best = (gap, k)
         if best is None or caps[best[1]][1] != "figure" or best[0] > 0.6 * page.rect.height:
             continue
-        if _blocked(cl, caps[best[1]][0], others):
+        if _blocked(cl, caps[best[1]][0], others, clusters):
             continue
         if best[1] in figs:
             _grow(figs[best[1]], cl)
