@@ -78,7 +78,9 @@ class Loaded:
         return module
 
 
-def load_checked(path: str, holes: str = "error", model: str | None = None) -> tuple[CheckResult, Loaded]:
+def load_checked(
+    path: str, holes: str = "error", model: str | None = None
+) -> tuple[CheckResult, Loaded]:
     """Load one file and check it; exits with the right code (after reporting) on failure."""
     loaded = Loaded()
     module = loaded.load(path)
@@ -172,7 +174,9 @@ def check(files: tuple[str, ...], allow_holes: bool) -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-i", "--in-place", is_flag=True, help="Rewrite the files (atomically).")
-@click.option("--check", "check_only", is_flag=True, help="Exit 1 if a file is not in canonical form.")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Exit 1 if a file is not in canonical form."
+)
 def fmt(files: tuple[str, ...], in_place: bool, check_only: bool) -> None:
     """Print DLIR FILES in canonical form (comments are kept)."""
     from papercc.compiler.fileio import write_atomic
@@ -252,3 +256,11 @@ def codes() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _register_commands() -> None:
+    """Commands defined in other modules attach themselves to `main` on import."""
+    from papercc.compiler import cmd_backends  # noqa: F401
+
+
+_register_commands()

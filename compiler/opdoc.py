@@ -23,7 +23,7 @@ def _default(value) -> str:
 
 def _backend_coverage() -> dict[str, set[str]]:
     try:
-        from papercc.backends.coverage import coverage
+        from papercc.backends.targets import coverage
     except ImportError:
         return {}
     return coverage()

@@ -1,0 +1,34 @@
+"""The code-generation targets, looked up by name. Each target module exposes `TARGET`,
+`TABLE` (op -> emit function), `generate(graph, source)` and `run(graph, weights, inputs)`.
+Framework imports happen inside `run`, so listing coverage needs no framework installed."""
+
+from __future__ import annotations
+
+import importlib
+
+TARGETS = {
+    "pytorch": "papercc.backends.pytorch",
+    "keras": "papercc.backends.keras",
+    "tensorflow": "papercc.backends.tensorflow",
+    "caffe": "papercc.backends.caffe",
+    "onnx": "papercc.backends.onnx_export",
+}
+
+
+def target_module(name: str):
+    return importlib.import_module(TARGETS[name])
+
+
+def available() -> list[str]:
+    out = []
+    for name in TARGETS:
+        try:
+            target_module(name)
+        except ImportError:
+            continue
+        out.append(name)
+    return out
+
+
+def coverage() -> dict[str, set[str]]:
+    return {name: set(target_module(name).TABLE) for name in available()}

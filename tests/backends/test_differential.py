@@ -1,0 +1,86 @@
+"""Differential tests: every target, in its real runtime, against PyTorch on the same
+weights and input (tinygrad's helper_test_op idea). Targets plug in through
+papercc.backends.targets; a target whose module is missing is skipped, not passed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import chain_models
+
+import papercc
+from papercc.backends.runtime import example_inputs
+from papercc.backends.targets import TARGETS, available, target_module
+from papercc.backends.verify import REL_TOLERANCE, compare, expected_shapes_ok
+from papercc.backends.weights import init_weights
+
+ZOO = Path(__file__).resolve().parents[2] / "zoo"
+ZOO_FILES = sorted(ZOO.glob("*.dlir"))
+OTHER_TARGETS = [t for t in TARGETS if t != "pytorch"]
+BIG = {"vgg16", "alexnet", "unet", "inception_v3", "densenet121", "resnet50"}
+
+
+def graph_of(path: Path):
+    result = papercc.check(papercc.load(path))
+    (graph,) = result.graphs.values()
+    return graph
+
+
+def assert_same(graph, target: str, seed: int = 0) -> None:
+    weights = init_weights(graph, seed)
+    inputs = example_inputs(graph, seed)
+    ref = target_module("pytorch").run(graph, weights, inputs)
+    assert expected_shapes_ok(graph, ref), "PyTorch output shape differs from DLIR's inference"
+    got = target_module(target).run(graph, weights, inputs)
+    max_abs, max_rel, same_shape = compare(ref, got)
+    assert (
+        same_shape
+    ), f"{target} output shapes {[g.shape for g in got]} != {[r.shape for r in ref]}"
+    assert expected_shapes_ok(graph, got)
+    assert (
+        max_rel <= REL_TOLERANCE or max_abs <= 1e-6
+    ), f"{target}: max abs {max_abs:g}, rel {max_rel:g}"
+
+
+def require(target: str) -> None:
+    if target not in available():
+        pytest.skip(f"target {target} not built yet")
+
+
+@pytest.mark.parametrize("path", ZOO_FILES, ids=[p.stem for p in ZOO_FILES])
+def test_pytorch_matches_dlir(path: Path) -> None:
+    graph = graph_of(path)
+    outs = target_module("pytorch").run(graph, init_weights(graph, 1), example_inputs(graph, 1))
+    assert expected_shapes_ok(graph, outs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", OTHER_TARGETS)
+@pytest.mark.parametrize("path", ZOO_FILES, ids=[p.stem for p in ZOO_FILES])
+def test_zoo_model_agrees_with_pytorch(target: str, path: Path) -> None:
+    require(target)
+    graph = graph_of(path)
+    supported = set(target_module(target).TABLE)
+    missing = {n.op for n in graph.nodes} - supported
+    if missing:
+        pytest.skip(f"{target} lacks {sorted(missing)}")
+    assert_same(graph, target)
+
+
+@pytest.mark.parametrize("target", OTHER_TARGETS)
+def test_random_models_agree_with_pytorch(target: str) -> None:
+    require(target)
+    supported = set(target_module(target).TABLE)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(chain_models(max_layers=5))
+    def check(module):
+        result = papercc.check(module)
+        graph = result.graphs["m"]
+        if {n.op for n in graph.nodes} - supported:
+            return
+        assert_same(graph, target)
+
+    check()
