@@ -10,23 +10,29 @@ open (`holes`), and notes on every reading that is not literal.
 Three steps, each driven by data rather than one-off patterns:
 
 1. `normalise`: ASCII, lower case, times signs -> "x", unicode dashes -> "-",
-   OCR digit confusions inside numbers (O->0, l/I/|->1), spaced sizes made compact.
-2. `grammar/phrase.lark` (LALR, basic lexer): types the pieces - sizes, strides,
-   keys, words, separators, bracket groups.
-3. Here: runs of words are matched (longest first, spaces optional) against the
-   `_SYNONYMS` table to find ops; every other piece is given to the op it is
-   written next to, if that op's `_META` entry accepts it.
+   OCR digit confusions inside numbers (O->0, l/I/|->1) and letters inside
+   words ("c0nv"), spaced sizes made compact ("3 × 3" -> "3x3", "572²" ->
+   "572x572"), GoogLeNet's "3x3+2(S)" glued, brackets balanced.
+2. `grammar/phrase.lark` (LALR, basic lexer, conflict-free): types the pieces -
+   sizes, strides ("/2", "s2"), keys ("stride", "keep"), numbers, words,
+   separators, bracket groups.  Every normalised string is a sentence.
+3. Here: runs of words are matched (longest first, spaces optional, one OCR
+   edit tolerated in long words) against `_SYNONYM_TABLE` to find ops; every
+   other piece goes to the op it is written next to (after it, else before it,
+   else the nearest op that takes it), as `_READING` and the op registry say.
 
 Special kinds besides registry ops: "input"/"output" (attr shape, channels
-first, channel count possibly `phrase_hole`), "block" (a named block such as
-"inception_a"; lowering decides what it is), "pool" (pooling of unstated type;
-pass default_pool to decide) and "unknown" (attr text: the words not understood).
-Nothing is guessed silently: a phrase with unknown words, clashing values or no
-op at all has recognised=False.
+first, channel count `phrase_hole` when unstated), "block" (a named block such
+as "inception_a", "mbconv"; lowering decides what it is), "pool" (pooling of
+unstated type; pass default_pool to decide) and "unknown" (attr text: the words
+not understood).  Nothing is guessed silently: every non-literal reading leaves
+a note, and a phrase with unknown words, clashing values or no op word at all
+has recognised=False.
 
-Attribute values: kernel, stride, padding (numeric) and dilation are tuples with
-one entry per spatial dim; padding may also be "same"/"valid"; dropout rate is a
-float.  `attrs` and `holes` are sorted by name.
+Attribute values: kernel, stride, dilation and numeric padding are tuples with
+one entry per spatial dim; padding may also be "same"/"valid"; dropout rate is
+a float.  Registry ops get only registry attributes (facts such as the input
+channels of a filter shape go to notes).  `attrs` and `holes` are sorted by name.
 """
 
 from __future__ import annotations
@@ -403,7 +409,8 @@ def normalise(text: str) -> str:
     """Canonical ASCII lower-case form of a phrase (the grammar's input)."""
     s = re.sub(r"(\d+)\s*([²³])", lambda m: "x".join([m[1]] * (2 if m[2] == "²" else 3)), text)
     s = unicodedata.normalize("NFKC", s).translate(_CHARS).lower()
-    s = "".join(c if c.isascii() and (c.isprintable() or c.isspace()) else " " + c + " " for c in s)
+    if not (s.isascii() and s.isprintable()):  # other characters stand alone (OTHER tokens)
+        s = "".join(c if c.isascii() and (c.isprintable() or c.isspace()) else f" {c} " for c in s)
     s = re.sub(r"[a-z0-9_]*_[a-z0-9_]*", _underscores, s)
     s = _SPACED_TIMES.sub(r"\1x", s)
     s = _NUMLIKE.sub(_fix_numlike, s)
@@ -412,7 +419,9 @@ def normalise(text: str) -> str:
     s = re.sub(r"(?<=[a-wyz])[01]+(?=[a-wyz])", lambda m: m[0].translate(_DIGIT_LETTERS), s)
     s = _HYPHEN_WORDS.sub(" ", s)
     s = re.sub(r"(\d)\s*-\s*d\b", r"\1d", s)  # "64-d" -> "64d"
-    return " ".join(_balance(s).split())
+    if "(" in s or ")" in s or "[" in s or "]" in s:
+        s = _balance(s)
+    return " ".join(s.split())
 
 
 # ---------------------------------------------------------------- grammar
@@ -675,7 +684,7 @@ def _apply_glued(draft: _Draft, item: _Item, rest: list[_Item]) -> None:
         draft.put(
             "_size" if len(dims) > 1 else "_kernel_int", dims if len(dims) > 1 else dims[0], raw
         )
-        if vgg:
+        if vgg and len(dims) == 1:
             draft.notes.append(f"{raw!r}: VGG notation, kernel {dims[0]}")
     else:
         draft.notes.append(f"{raw!r}: trailing number read as a layer index")
@@ -1068,13 +1077,10 @@ def _finish(
             attrs["output"] = size
         elif len(size) == r or (len(size) < r and len(size) == 1):
             attrs["kernel"] = _spatial(size if len(size) == r else size[0], r)
-        elif len(size) == r + 1 and fam in ("conv", "conv_transpose"):
+        elif len(size) == r + 1 and fam in ("conv", "conv_transpose", "depthwise_conv2d", "block"):
             attrs["kernel"] = size[:r]
-            _put_checked(attrs, "out", size[r], notes, draft)
-            notes.append(f"{'x'.join(map(str, size))} read as kernel x out channels")
-        elif len(size) == r + 1 and fam in ("depthwise_conv2d", "block"):
-            attrs["kernel"] = size[:r]
-            notes.append(f"{'x'.join(map(str, size))}: {size[r]} channels")
+            which = " (input or output not stated)" if fam in ("conv", "conv_transpose") else ""
+            notes.append(f"{'x'.join(map(str, size))}: {size[r]} channels{which}")
         elif len(size) == r + 2 and fam in ("conv", "conv_transpose"):
             attrs["kernel"] = size[:r]
             _put_checked(attrs, "out", size[r + 1], notes, draft)
@@ -1084,6 +1090,13 @@ def _finish(
             draft.clash = True
     if kernel_int is not None and "kernel" not in attrs:
         attrs["kernel"] = _spatial(int(kernel_int), r)
+    for name in ("kernel", "stride", "dilation", "padding"):
+        value = attrs.get(name)
+        if isinstance(value, tuple) and len(value) not in (
+            (r, 2 * r) if name == "padding" else (r,)
+        ):
+            notes.append(f"{name} {value} does not fit a rank-{r} {op.format(r=r)}")
+            draft.clash = True
     if meta.spatial:
         for name in ("stride", "dilation"):
             if name in attrs and isinstance(attrs[name], (int, tuple)):

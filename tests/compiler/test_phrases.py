@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark import Lark, logger
-
 from papercc.compiler.phrases import HOLE, Layer, Phrase, normalise, parse_phrase, phrase_hole
 from papercc.ir.registry import OPS
 from papercc.ir.values import HOLE as IR_HOLE
@@ -176,6 +175,30 @@ GOLDEN = [
     ("BN block", [("batchnorm", {})]),
 ]
 
+GOLDEN += [
+    (
+        "3x3 Conv (n stride 2 V)",
+        [("conv2d", {"kernel": (3, 3), "stride": (2, 2), "padding": "valid"})],
+    ),
+    ("input ( 224  ×  224  RGB image)", [("input", {"shape": (3, 224, 224)})]),
+    ("Input 572²", [("input", {"shape": (HOLE, 572, 572)})]),
+    ("linear activation", [("identity", {})]),
+    ("fc6 4096", [("dense", {"units": 4096})]),
+    ("Conv3x3", [("conv2d", {"kernel": (3, 3)})]),
+    ("conv3x3-64", [("conv2d", {"kernel": (3, 3), "out": 64})]),
+    (
+        "Conv 3x3, 64, BN, ReLU",
+        [("conv2d", {"kernel": (3, 3), "out": 64}), ("batchnorm", {}), ("relu", {})],
+    ),
+    ("Softmax 1000", [("softmax", {})]),
+    ("3x3x64 conv", [("conv2d", {"kernel": (3, 3)})]),
+    ("4 x Inception-A", [("block", {"name": "inception_a"})]),
+    ("Output: 17x17x1024", [("output", {"shape": (1024, 17, 17)})]),
+    ("Relu activation", [("relu", {})]),
+    ("softmax0", [("softmax", {})]),
+    ("(256 Linear)", [("dense", {"units": 256})]),
+]
+
 # OCR confusions: text -> the same layers as the clean text
 OCR = [
     ("Conv 6O", [("conv2d", {"out": 60})]),
@@ -200,6 +223,7 @@ OCR = [
     ("FC l000", [("dense", {"units": 1000})]),
     ("Dropout O.5", [("dropout", {"rate": 0.5})]),
     ("conv 3x3, |28", [("conv2d", {"kernel": (3, 3), "out": 128})]),
+    ("Conv 3x3, I28", [("conv2d", {"kernel": (3, 3), "out": 128})]),
     ("Ｃｏｎｖ ３×３, ６４", [("conv2d", {"kernel": (3, 3), "out": 64})]),
 ]
 
@@ -295,6 +319,24 @@ def test_rank_parameter():
     assert parse_phrase("conv 3, 64", rank=1).layers[0].op == "conv1d"
     layer = parse_phrase("max pool 2", rank=3).layers[0]
     assert layer.op == "maxpool3d" and layer.get("kernel") == (2, 2, 2)
+
+
+def test_symbolic_counts_are_holes():
+    layer = parse_phrase("3x3 Conv (n stride 2 V)").layers[0]
+    assert layer.holes == ("out",) and any("'n'" in note for note in layer.notes)
+    relu = parse_phrase("ReLU (n)")
+    assert not relu.recognised and relu.ops == ("relu", "unknown")
+
+
+def test_sizes_that_do_not_fit_the_rank_lower_confidence():
+    assert not parse_phrase("conv stride (2,1,1)").recognised
+    assert not parse_phrase("max pool 3x3x3x3").recognised
+
+
+def test_ambiguous_third_size_number_is_a_note_not_out():
+    layer = parse_phrase("3x3x64 conv").layers[0]
+    assert layer.holes == ("out",)
+    assert any("64 channels" in note for note in layer.notes)
 
 
 def test_layer_labels_are_not_ops():
