@@ -17,7 +17,7 @@ import pymupdf
 
 from .diagram import Diagram, DiagramEdge, DiagramNode
 from .vector_geometry import BBox, Box, read_primitives
-from .vector_graph import Tolerances, connect
+from .vector_graph import Tolerances, connect, direction_of
 from .vector_regions import find_figure_regions
 from .vector_text import assign_words, group_labels, is_vertical_line, read_rows, words_of
 
@@ -123,7 +123,10 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
     n_all = len(boxes) + len(labels)
     for k, (x, y) in enumerate(graph.merges):
         cands.append(((x - 1.0, y - 1.0, x + 1.0, y + 1.0), "", "junction", n_all + k))
-    cands.sort(key=lambda c: _order_key(c[0], graph.direction))
+    centres = {c[3]: ((c[0][0] + c[0][2]) / 2, (c[0][1] + c[0][3]) / 2) for c in cands}
+    live = [(u, v, c) for u, v, c in graph.edges if u in centres and v in centres]
+    direction = direction_of(live, centres, graph.direction)
+    cands.sort(key=lambda c: _order_key(c[0], direction))
     new_id = {c[3]: k for k, c in enumerate(cands)}
     nodes = tuple(
         DiagramNode(id=k, text=c[1], bbox=tuple(round(v, 2) for v in c[0]), shape=c[2])
@@ -144,7 +147,7 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
     if cb is not None:
         src.setdefault("bbox", tuple(round(v, 2) for v in cb))
     src["confidence"] = _confidence(nodes, edges)
-    return Diagram(nodes=nodes, edges=edges, source=src, direction=graph.direction)
+    return Diagram(nodes=nodes, edges=edges, source=src, direction=direction)
 
 
 def _confidence(nodes, edges) -> float:

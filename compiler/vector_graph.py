@@ -46,6 +46,7 @@ class _Piece:
     head_start: bool = False
     head_end: bool = False
     mid_dir: int = 0  # +1 start->end, -1 end->start, from an arrowhead mid-line
+    head_vec: Pt = (0.0, 0.0)  # where the arrowhead points (for the figure's flow)
 
 
 @dataclass
@@ -191,13 +192,14 @@ def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_P
             if (tip[0] - end[0]) * ux + (tip[1] - end[1]) * uy > 0:
                 pts[-1] = tip
             if at_end:
-                p.points, p.head_end = pts, True
+                p.points, p.head_end, p.head_vec = pts, True, (ux, uy)
             else:
-                p.points, p.head_start = pts[::-1], True
+                p.points, p.head_start, p.head_vec = pts[::-1], True, (ux, uy)
         else:
             a, b = p.points[k], p.points[k + 1]
             hx, hy = h.tip[0] - c[0], h.tip[1] - c[1]
             p.mid_dir = 1 if hx * (b[0] - a[0]) + hy * (b[1] - a[1]) >= 0 else -1
+            p.head_vec = _unit((hx, hy))
     return pieces
 
 
@@ -447,14 +449,13 @@ def connect(
                 continue
             edges.append(_Edge(ta, tb, (pb[0] - pa[0], pb[1] - pa[1]), d0, conf))
 
-    flow = _flow(edges)
+    flow = _flow(pieces, edges)
     _orient(edges, flow, n)
     # a free point where several lines join and flow continues is a merge
     # (e.g. the add of a residual block): it becomes a node of its own
     indeg: dict[int, int] = {}
     outdeg: dict[int, int] = {}
-    for e in edges:
-        s, d = (e.a, e.b) if e.dir > 0 else (e.b, e.a)
+    for s, d in {(e.a, e.b) if e.dir > 0 else (e.b, e.a) for e in edges}:  # overlaps count once
         outdeg[s] = outdeg.get(s, 0) + 1
         indeg[d] = indeg.get(d, 0) + 1
     merges = sorted(j for j in jpos if indeg.get(j, 0) >= 2 and outdeg.get(j, 0) >= 1)
@@ -606,13 +607,10 @@ def _cast_dangling(pieces, ends, jpos, boxes, labels, tol: Tolerances) -> None:
                     del jpos[t]
 
 
-def _flow(edges: list[_Edge]) -> Pt:
-    """Dominant flow: mean direction of arrowed pieces, else the main axis of lines."""
-    sx = sy = 0.0
-    for e in edges:
-        if e.dir:
-            ux, uy = _unit(e.vec)
-            sx, sy = sx + e.dir * ux, sy + e.dir * uy
+def _flow(pieces: list[_Piece], edges: list[_Edge]) -> Pt:
+    """Dominant flow: where the arrowheads point, else the main axis of the lines."""
+    sx = sum(p.head_vec[0] for p in pieces)
+    sy = sum(p.head_vec[1] for p in pieces)
     if abs(sx) + abs(sy) > 1e-6:
         return (
             (1.0 if sx > 0 else -1.0, 0.0) if abs(sx) >= abs(sy) else (0.0, 1.0 if sy > 0 else -1.0)
@@ -622,6 +620,19 @@ def _flow(edges: list[_Edge]) -> Pt:
     if ax == 0 and ay == 0:
         return (0.0, 0.0)
     return (1.0, 0.0) if ax > ay else (0.0, 1.0)  # reading order: left->right, top->bottom
+
+
+def direction_of(edges, centres: dict[int, Pt], fallback: str) -> str:
+    """The figure's direction: where its edges lead, node centre to node centre."""
+    sx = sy = 0.0
+    for u, v, _ in edges:
+        ux, uy = _unit((centres[v][0] - centres[u][0], centres[v][1] - centres[u][1]))
+        sx, sy = sx + ux, sy + uy
+    if abs(sx) + abs(sy) < 1e-6:
+        return fallback
+    if abs(sx) >= abs(sy):
+        return "right" if sx > 0 else "left"
+    return "down" if sy > 0 else "up"
 
 
 def _direction_name(flow: Pt) -> str:

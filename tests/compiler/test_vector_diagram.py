@@ -546,3 +546,82 @@ def test_figure_regions_skip_tables():
     regions = find_figure_regions(page)
     assert [c.split(".")[0] for _, c in regions] == ["Figure 3"]
     assert regions[0][0].x1 < 306  # the left column only, not Table 1's rules
+
+
+# ------------------------------------------------------------ random layered graphs
+
+
+def _random_graph(seed: int):
+    import random
+
+    rnd = random.Random(seed)
+    layers = [
+        [f"N{seed}_{k}_{j}" for j in range(rnd.randint(1, 3))] for k in range(rnd.randint(2, 5))
+    ]
+    edges = set()
+    for a, b in zip(layers, layers[1:], strict=False):
+        for t in b:
+            edges.add((rnd.choice(a), t))
+        for s in a:
+            if not any(e[0] == s for e in edges):
+                edges.add((s, rnd.choice(b)))
+    return rnd, layers, edges
+
+
+@pytest.mark.parametrize("seed", range(48))
+def test_random_layered_diagrams_are_recovered_exactly(seed):
+    """Draw a random layered DAG (orientation, routing, arrowheads vary) and read it back."""
+    rnd, layers, edges = _random_graph(seed)
+    direction = ["down", "up", "right", "left"][seed % 4]
+    elbow = seed % 3 == 0
+    head = ["filled", "open", "barbed"][seed % 3]
+    doc, page = new_page(800, 800)
+    w, h, gap, step = 60.0, 20.0, 70.0, 100.0
+    if direction in ("right", "left"):
+        h = 40.0  # room on the side for several distinct entry points
+    pos = {}
+    for k, layer in enumerate(layers):
+        for j, name in enumerate(layer):
+            along = 40 + k * (h + gap) if direction in ("down", "up") else 40 + k * (w + gap)
+            if direction in ("up", "left"):
+                along = 760 - along - (h if direction == "up" else w)
+            across = 40 + j * step
+            x0, y0 = (across, along) if direction in ("down", "up") else (along, across)
+            pos[name] = (x0, y0, x0 + w, y0 + h)
+            box(page, x0, y0, x0 + w, y0 + h, name)
+    outs: dict[str, list[str]] = {}
+    ins: dict[str, list[str]] = {}
+    for s, t in sorted(edges):
+        outs.setdefault(s, []).append(t)
+        ins.setdefault(t, []).append(s)
+    for s, t in sorted(edges):
+        a, b = pos[s], pos[t]
+        # entry points spread over the target's first third: never on an exit line
+        fi = 0.1 + 0.25 * (ins[t].index(s) + 1) / (len(ins[t]) + 1)
+        if direction == "down":
+            p, q = ((a[0] + a[2]) / 2, a[3]), (b[0] + fi * w, b[1])
+        elif direction == "up":
+            p, q = ((a[0] + a[2]) / 2, a[1]), (b[0] + fi * w, b[3])
+        elif direction == "right":
+            p, q = (a[2], (a[1] + a[3]) / 2), (b[0], b[1] + fi * h)
+        else:
+            p, q = (a[0], (a[1] + a[3]) / 2), (b[2], b[1] + fi * h)
+        if elbow:  # each (source, target) turns at its own level: no overlapping runs
+            layer = next(lay for lay in layers if s in lay)
+            slot = (layer.index(s) + (outs[s].index(t) + 1) / (len(outs[s]) + 1)) / len(layer)
+            f = 0.2 + 0.6 * slot
+            if direction in ("down", "up"):
+                mid = p[1] + (q[1] - p[1]) * f
+                pts = [p, (p[0], mid), (q[0], mid), q]
+            else:
+                mid = p[0] + (q[0] - p[0]) * f
+                pts = [p, (mid, p[1]), (mid, q[1]), q]
+            pts = [pt for k, pt in enumerate(pts) if k == 0 or pt != pts[k - 1]]
+        else:
+            pts = [p, q]
+        arrow(page, pts, head=head, separate=bool(seed % 2))
+    d = extract_vector_diagram(page)
+    assert texts(d) == Counter(list(pos)), (seed, direction)
+    found = {(d.node(e.src).text, d.node(e.dst).text) for e in d.edges}
+    assert found == edges, (seed, direction, elbow, head)
+    assert d.direction == direction
