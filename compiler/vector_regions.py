@@ -16,27 +16,50 @@ _FIG = re.compile(r"^\s*(fig\.?|figure)\s*\d+[a-z]?\s*[.:|]", re.IGNORECASE)
 _TAB = re.compile(r"^\s*table\s*\d+[a-z]?\s*[.:|]?", re.IGNORECASE)
 _GAP = 10.0  # pt: drawings closer than this belong to one cluster
 _MARGIN = 12.0  # pt: figure text may sit this far outside the drawings
+_TABLE_BIAS = 8.0  # pt: between two equally near captions, drawings are a figure
 
 
 def _captions(page) -> tuple[list[tuple[tuple, str, str]], list[tuple]]:
-    """(bbox, kind, text) of figure/table captions, and bboxes of other text blocks."""
+    """(bbox, kind, text) of figure/table captions, and (bbox, lines) of other text blocks.
+
+    A caption may share a text block with lines above it (a table's last row),
+    so it starts at the first line that reads "Figure N." / "Table N".
+    """
     caps, others = [], []
     for b in page.get_text("dict").get("blocks", []):
         if b.get("type") != 0:
             continue
-        lines = [" ".join(s.get("text", "") for s in ln.get("spans", [])) for ln in b["lines"]]
-        lines = [" ".join(t.split()) for t in lines if t.strip()]
-        if not lines:
+        lines = []
+        for ln in b["lines"]:
+            t = " ".join(" ".join(sp.get("text", "") for sp in ln.get("spans", [])).split())
+            if t:
+                lines.append((t, tuple(ln["bbox"])))
+        start, kind = None, None
+        for k, (t, _) in enumerate(lines):
+            if _FIG.match(t):
+                start, kind = k, "figure"
+            elif _TAB.match(t):
+                start, kind = k, "table"
+            if start is not None:
+                break
+        if start is None:
+            if lines:
+                others.append((tuple(b["bbox"]), len(lines)))
             continue
-        text = " ".join(lines)
-        bb = tuple(b["bbox"])
-        if _FIG.match(lines[0]):
-            caps.append((bb, "figure", text))
-        elif _TAB.match(lines[0]):
-            caps.append((bb, "table", text))
-        else:
-            others.append((bb, len(lines)))
+        if start > 0:
+            others.append((_union([bb for _, bb in lines[:start]]), start))
+        cap = lines[start:]
+        caps.append((_union([bb for _, bb in cap]), kind, " ".join(t for t, _ in cap)))
     return caps, others
+
+
+def _union(bbs) -> tuple:
+    return (
+        min(b[0] for b in bbs),
+        min(b[1] for b in bbs),
+        max(b[2] for b in bbs),
+        max(b[3] for b in bbs),
+    )
 
 
 def _clusters(page) -> list[list[float]]:
@@ -118,7 +141,9 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
             if kind == "figure" and bb[1] >= cl[3] - 5:
                 gap = bb[1] - cl[3]
             elif kind == "table" and bb[3] <= cl[1] + 5:
-                gap = cl[1] - bb[3]
+                gap = cl[1] - bb[3] + _TABLE_BIAS
+            elif kind == "table" and bb[1] >= cl[3] - 5:  # some styles caption tables below
+                gap = bb[1] - cl[3] + _TABLE_BIAS
             else:
                 continue
             if best is None or gap < best[0]:
