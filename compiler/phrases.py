@@ -194,6 +194,8 @@ block name="dense_block": dense block
 block name="transition": transition | transition layer | transition block
 block name="separable_conv": separable conv | sep conv | separable convolution
   | depthwise separable conv | depthwise separable convolution
+block name="feed_forward": feed forward | feedforward | ffn | position wise feed forward
+block name="positional_encoding": positional encoding | position encoding
 block name="squeeze_excitation": squeeze and excitation | squeeze excitation | se | se block
   | se module
 """
@@ -250,7 +252,7 @@ _CHANNEL_WORDS = {
 _UNIT_WORDS = dict.fromkeys(
     "filters filter channels maps units neurons nodes outputs hidden".split(), "_number"
 ) | {"layer": "layers", "layers": "layers"}
-_STRONG_SEPS = frozenset({"+", ";", "->", "=>", "|"})
+_STRONG_SEPS = frozenset({"+", ";", "->", "=>", "|", "&"})
 
 # KEY text (grammar terminal KEY) -> attribute name, before op-specific mapping
 _KEYS = {
@@ -274,7 +276,7 @@ class _Meta:
 
     attrs: attributes a key may set; required: attributes without a default (a
     hole when unstated) - both from the op registry for registry ops; number:
-    what a bare number sets; glued: what a number glued to the op word sets;
+    what a bare number sets;
     spatial: takes kernel and stride sizes; padded: default_padding applies;
     times: what "2x" sets; sink: takes sizes and strides only to drop them.
     """
@@ -282,7 +284,6 @@ class _Meta:
     attrs: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     number: str | None = None
-    glued: str | None = None
     spatial: bool = False
     padded: bool = False
     times: str | None = None
@@ -319,7 +320,7 @@ gru               number=hidden
 attention         number=heads
 input             number=shape     spatial  attrs=shape  required=shape
 output            number=shape     spatial  attrs=shape
-block             number=channels  glued=index  spatial  attrs=kernel,stride,expand,variant,index
+block             number=channels  spatial  attrs=kernel,stride,expand,variant,index
 """
 
 
@@ -419,6 +420,7 @@ def normalise(text: str) -> str:
     s = re.sub(r"(?<=[a-wyz])[01]+(?=[a-wyz])", lambda m: m[0].translate(_DIGIT_LETTERS), s)
     s = _HYPHEN_WORDS.sub(" ", s)
     s = re.sub(r"(\d)\s*-\s*d\b", r"\1d", s)  # "64-d" -> "64d"
+    s = re.sub(r"\bs\s*-\s*(?=\d)", "s", s)  # "7x7x64-s-2" -> "s2"
     if "(" in s or ")" in s or "[" in s or "]" in s:
         s = _balance(s)
     return " ".join(s.split())
@@ -723,8 +725,9 @@ def _apply_number(draft: _Draft, item: _Item) -> None:
 def _apply_kv(draft: _Draft, item: _Item) -> None:
     name, value = item.value
     raw, meta = item.raw, draft.meta
-    if value is None:
-        draft.notes.append(f"{raw!r} without a value")
+    if value is None:  # the text says something we could not read
+        draft.notes.append(f"{raw!r} without a value that fits")
+        draft.clash = True
         return
     if name == "_number":
         _apply_number(draft, _Item("num", value, raw))
@@ -784,35 +787,35 @@ def _pair_keys(items: list[_Item]) -> list[_Item]:
     i = 0
     while i < len(flat):
         item = flat[i]
+        i += 1
         if item.kind != "key":
             out.append(item)
-            i += 1
             continue
-        j = i + 1
-        if j < len(flat) and flat[j].kind == "sep" and flat[j].value in ("=", ":"):
-            j += 1
-        value, raw = None, item.raw
-        if j < len(flat):
-            nxt = flat[j]
-            if nxt.kind in ("num", "size", "tuple"):
-                value = nxt.value
-            elif item.value == "padding" and nxt.kind == "word" and nxt.value in _PAD_WORDS:
-                value = _PAD_WORDS[nxt.value]
-            elif nxt.kind == "dashnum":  # "stride-2"
-                value = nxt.value
-            if value is not None:
-                raw = f"{item.raw} {nxt.raw}"
-                i = j + 1
-            else:
-                i += 1
+        j = i + 1 if i < len(flat) and flat[i].kind == "sep" and flat[i].value in ("=", ":") else i
+        value = _key_value(item.value, flat[j]) if j < len(flat) else None
+        if value is None and item.value in _SUFFIX_KEYS and out and out[-1].kind == "num":
+            before = out.pop()  # "8 heads": the value written first
+            out.append(_Item("kv", (item.value, before.value), f"{before.raw} {item.raw}"))
+        elif value is None:  # a key without a (fitting) value: noted by whoever takes it
+            out.append(_Item("kv", (item.value, None), item.raw))
         else:
-            i += 1
-        if not _value_fits(item.value, value):
-            value = None
-        out.append(_Item("kv", (item.value, value), raw))
+            out.append(_Item("kv", (item.value, value), f"{item.raw} {flat[j].raw}"))
+            i = j + 1
     return out
 
 
+def _key_value(key: str, item: _Item) -> object:
+    """The value written after a key, or None when the next piece does not fit it."""
+    if item.kind in ("num", "size", "tuple", "dashnum"):  # dashnum: "stride-2"
+        value = item.value
+    elif key == "padding" and item.kind == "word" and item.value in _PAD_WORDS:
+        value = _PAD_WORDS[item.value]
+    else:
+        return None
+    return value if _value_fits(key, value) else None
+
+
+_SUFFIX_KEYS = frozenset({"heads", "groups"})  # also written after the number: "8 heads"
 _INT_KEYS = frozenset({"kernel", "stride", "padding", "dilation", "groups", "heads", "axis"})
 
 
@@ -827,10 +830,11 @@ def _value_fits(key: str, value: object) -> bool:
 
 
 def _drop_label(items: list[_Item], notes: list[str]) -> list[_Item]:
-    """A leading "C1:" / "conv2:" names the layer (LeNet, table rows); not an op."""
+    """A leading "C1:" names the layer (LeNet); "conv1:" names an op too, so stays."""
     if len(items) > 2 and items[1].kind == "sep" and items[1].value == ":":
         first = items[0]
-        if first.kind == "wordnum" and first.raw not in _SYNONYMS:
+        letters = first.value[0] if first.kind == "wordnum" else ""
+        if letters and first.raw not in _SYNONYMS and letters not in _SYNONYMS:
             notes.append(f"{first.raw!r} read as a layer label")
             return items[2:]
     return items
@@ -1092,8 +1096,9 @@ def _finish(
         attrs["kernel"] = _spatial(int(kernel_int), r)
     for name in ("kernel", "stride", "dilation", "padding"):
         value = attrs.get(name)
-        if isinstance(value, tuple) and len(value) not in (
-            (r, 2 * r) if name == "padding" else (r,)
+        fits = (r, 2 * r) if name == "padding" else (r,)
+        if isinstance(value, tuple) and (
+            len(value) not in fits or not all(isinstance(v, int) for v in value)
         ):
             notes.append(f"{name} {value} does not fit a rank-{r} {op.format(r=r)}")
             draft.clash = True

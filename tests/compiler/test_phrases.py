@@ -197,6 +197,18 @@ GOLDEN += [
     ("Relu activation", [("relu", {})]),
     ("softmax0", [("softmax", {})]),
     ("(256 Linear)", [("dense", {"units": 256})]),
+    # AlexNet / YOLO / DenseNet / Transformer phrasing
+    (
+        "conv1: 96 11x11 filters, stride 4",
+        [("conv2d", {"kernel": (11, 11), "out": 96, "stride": (4, 4)})],
+    ),
+    ("Maxpool Layer 2x2-s-2", [("maxpool2d", {"kernel": (2, 2), "stride": (2, 2)})]),
+    ("Dense Block (1)", [("block", {"name": "dense_block", "variant": "1"})]),
+    ("Transition Layer (2)", [("block", {"name": "transition", "variant": "2"})]),
+    ("Feed Forward", [("block", {"name": "feed_forward"})]),
+    ("Multi-Head Attention", [("attention", {})]),
+    ("Multi-Head Attention (8 heads)", [("attention", {"heads": 8})]),
+    ("Layer Norm & Add", [("layernorm", {}), ("add", {})]),
 ]
 
 # OCR confusions: text -> the same layers as the clean text
