@@ -46,7 +46,8 @@ def console(stderr: bool = False):
 
 def report(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
     if diagnostics:
-        click.echo(render(diagnostics, sources, color=use_color(sys.stderr)), err=True)
+        color = use_color(sys.stderr)
+        click.echo(render(diagnostics, sources, color=color), err=True, color=color)
 
 
 class Loaded:
@@ -117,7 +118,8 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except DiagnosticError as exc:
-            click.echo(exc.render(color=use_color(sys.stderr)), err=True)
+            color = use_color(sys.stderr)
+            click.echo(exc.render(color=color), err=True, color=color)
             sys.exit(EXIT_DIAGNOSTICS)
         except KeyboardInterrupt:
             click.echo("papercc: interrupted", err=True)
