@@ -18,6 +18,7 @@ import pymupdf
 from .diagram import Diagram, DiagramEdge, DiagramNode
 from .vector_geometry import BBox, Box, read_primitives
 from .vector_graph import Tolerances, connect, direction_of
+from .vector_legend import find_legend, hex_color, label_for
 from .vector_regions import find_figure_regions
 from .vector_text import assign_words, group_labels, is_vertical_line, read_rows, words_of
 
@@ -142,7 +143,20 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
             key=lambda e: (e.src, e.dst),
         )
     )
+    legend = find_legend(
+        list(prims.strokes), list(prims.arrowheads), box_rects, free, 2 * tol.attach
+    )
     src = dict(source or {})
+    if legend:
+        src["legend"] = [{"text": e.text, "color": hex_color(e.color)} for e in legend]
+        color_of = {
+            (new_id[u], new_id[v]): c
+            for (u, v, _), c in zip(graph.edges, graph.colors, strict=True)
+            if u in new_id and v in new_id
+        }
+        src["edge_labels"] = [
+            [e.src, e.dst, label_for(color_of.get((e.src, e.dst)), legend)] for e in edges
+        ]
     src.setdefault("parser", "vector")
     if cb is not None:
         src.setdefault("bbox", tuple(round(v, 2) for v in cb))

@@ -38,6 +38,7 @@ class Stroke:
 
     points: tuple[Pt, ...]
     width: float
+    color: tuple | None = None  # RGB of the stroke, for legends that key arrows by colour
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Arrowhead:
     corners: tuple[Pt, Pt, Pt]
     tip: Pt
     size: float
+    color: tuple | None = None
 
     @property
     def centre(self) -> Pt:
@@ -204,6 +206,10 @@ def _subpaths(items) -> list[_Sub]:
     return subs
 
 
+def _rgb(c) -> tuple | None:
+    return None if c is None else tuple(round(float(v), 3) for v in c[:3])
+
+
 def _near_white(c) -> bool:
     return c is not None and len(c) >= 3 and min(c[:3]) > 0.95
 
@@ -240,7 +246,7 @@ def _classify_closed(sub: _Sub, filled: bool, stroked: bool, width: float, out: 
     if not sub.rect_item and size <= ARROW_MAX and (filled or stroked):
         tri_area, tri = _best_triangle(_hull(pts))
         if tri is not None and tri_area > 0 and area / tri_area < 1.25 and area > 0.05:
-            out["arrows"].append(_make_arrowhead(tri, size))
+            out["arrows"].append(_make_arrowhead(tri, size, out["fill"] or out["color"]))
             return
     if size < DOT_MAX:
         if filled:
@@ -250,7 +256,7 @@ def _classify_closed(sub: _Sub, filled: bool, stroked: bool, width: float, out: 
         return
     if min(bw, bh) < 0.05 or (area < 0.05 * bw * bh and not sub.rect_item):
         if stroked:  # a degenerate closed path is a line
-            out["strokes"].append(Stroke(tuple(pts), width))
+            out["strokes"].append(Stroke(tuple(pts), width, out["color"]))
         return
     ratio = area / (bw * bh) if bw * bh > 0 else 0.0
     if sub.rect_item or (len(_hull(pts)) == 4 and ratio > 0.95):
@@ -266,12 +272,12 @@ def _classify_closed(sub: _Sub, filled: bool, stroked: bool, width: float, out: 
     out["boxes"].append(Box(bb, shape, filled))
 
 
-def _make_arrowhead(tri, size: float) -> Arrowhead:
+def _make_arrowhead(tri, size: float, color=None) -> Arrowhead:
     a, b, c = tri
     # tip: the vertex opposite the shortest side (arrowheads are isosceles)
     sides = [(dist(b, c), a), (dist(a, c), b), (dist(a, b), c)]
     tip = min(sides)[1]
-    return Arrowhead((a, b, c), tip, size)
+    return Arrowhead((a, b, c), tip, size, color)
 
 
 def _rects_from_segments(strokes: list[Stroke], tol: float = 0.8) -> tuple[list[Box], list[Stroke]]:
@@ -326,14 +332,16 @@ def read_primitives(drawings: list[dict], clip: BBox | None = None) -> Primitive
             continue
         width = float(d.get("width") or 0.0)
         out["dots"] = []
+        out["color"] = _rgb(d.get("color")) if stroked else _rgb(d.get("fill"))
+        out["fill"] = _rgb(d.get("fill")) if filled else None
         for sub in _subpaths(d.get("items", ())):
             closed = sub.closed or (filled and len(sub.points) > 2)
             if closed:
                 _classify_closed(sub, filled, stroked, width, out)
             elif stroked and len(sub.points) >= 2:
-                out["strokes"].append(Stroke(tuple(sub.points), width))
+                out["strokes"].append(Stroke(tuple(sub.points), width, out["color"]))
         if len(out["dots"]) >= 3:  # a dotted line drawn as one path of dots
-            out["strokes"].append(Stroke(tuple(out["dots"]), width))
+            out["strokes"].append(Stroke(tuple(out["dots"]), width, out["fill"]))
     rects, strokes = _rects_from_segments(out["strokes"])
     boxes = _dedupe_boxes(out["boxes"] + rects)
     return Primitives(tuple(boxes), tuple(strokes), tuple(out["arrows"]))

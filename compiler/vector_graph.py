@@ -47,6 +47,7 @@ class _Piece:
     head_end: bool = False
     mid_dir: int = 0  # +1 start->end, -1 end->start, from an arrowhead mid-line
     head_vec: Pt = (0.0, 0.0)  # where the arrowhead points (for the figure's flow)
+    color: tuple | None = None
 
 
 @dataclass
@@ -56,6 +57,7 @@ class _Edge:
     vec: Pt  # from a's end to b's end
     dir: int  # +1 a->b, -1 b->a, 0 unknown
     conf: float
+    color: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class GraphResult:
     flow: Pt
     decorated: frozenset[int]  # nodes with line work drawn inside (e.g. a cross)
     merges: tuple[Pt, ...] = ()  # free points where lines join: extra nodes n, n+1, ...
+    colors: tuple[tuple | None, ...] = ()  # colour of each edge's first line
 
 
 def _angle(tip: Pt, a: Pt, b: Pt) -> float:
@@ -121,13 +124,13 @@ def _open_arrowheads(pieces: list[_Piece]) -> tuple[list[_Piece], list[Arrowhead
                 break
         if shaft:
             used.update(idx)
-            heads.append(Arrowhead((a, tip, b), tip, size))
+            heads.append(Arrowhead((a, tip, b), tip, size, pieces[idx[0]].color))
     return [p for i, p in enumerate(pieces) if i not in used], heads
 
 
 def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_Piece]:
     """Give each arrowhead to its line; move the line's end to the tip."""
-    pieces = [_Piece(list(s.points)) for s in strokes]
+    pieces = [_Piece(list(s.points), color=s.color) for s in strokes]
     pieces, vees = _open_arrowheads(pieces)
     heads = list(heads) + vees
     lengths = [polyline_length(p.points) for p in pieces]
@@ -183,6 +186,8 @@ def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_P
         taken.add((i, slot))
         h, p = heads[hi], pieces[i]
         c = h.centre
+        if p.color is None:
+            p.color = h.color
         if slot != "mid":
             at_end = slot == "end"
             pts = p.points if at_end else p.points[::-1]
@@ -447,7 +452,7 @@ def connect(
         for (ta, pa), (tb, pb) in pairwise(chain):
             if ta is None or tb is None or ta == tb:
                 continue
-            edges.append(_Edge(ta, tb, (pb[0] - pa[0], pb[1] - pa[1]), d0, conf))
+            edges.append(_Edge(ta, tb, (pb[0] - pa[0], pb[1] - pa[1]), d0, conf, p.color))
 
     flow = _flow(pieces, edges)
     _orient(edges, flow, n)
@@ -461,13 +466,14 @@ def connect(
     merges = sorted(j for j in jpos if indeg.get(j, 0) >= 2 and outdeg.get(j, 0) >= 1)
     ids = {t: t for t in range(n)}
     ids.update({j: n + k for k, j in enumerate(merges)})
-    result = _node_edges(edges, ids)
+    result, colors = _node_edges(edges, ids)
     return GraphResult(
         tuple(result),
         _direction_name(flow),
         flow,
         frozenset(decorated),
         tuple(jpos[j] for j in merges),
+        tuple(colors),
     )
 
 
@@ -682,28 +688,31 @@ def _orient(edges: list[_Edge], flow: Pt, n: int) -> None:
             e.conf = CONF_GUESS
 
 
-def _node_edges(edges: list[_Edge], ids: dict[int, int]) -> list[tuple[int, int, float]]:
+def _node_edges(edges: list[_Edge], ids: dict[int, int]):
     """Node-to-node edges: follow directed pieces through plain junctions only.
 
-    `ids` maps the terminals that are nodes to their node ids.
+    `ids` maps the terminals that are nodes to their node ids. Returns the
+    edges (src, dst, confidence) and the colour of each edge's first line.
     """
-    out: dict[int, list[tuple[int, float]]] = {}
+    out: dict[int, list[tuple[int, float, tuple | None]]] = {}
     for e in edges:
         s, d = (e.a, e.b) if e.dir > 0 else (e.b, e.a)
-        out.setdefault(s, []).append((d, e.conf))
-    found: dict[tuple[int, int], float] = {}
+        out.setdefault(s, []).append((d, e.conf, e.color))
+    found: dict[tuple[int, int], tuple[float, tuple | None]] = {}
     for u in ids:
-        stack = [(u, 1.0)]
+        stack = [(u, 1.0, None)]
         seen = {u}
         while stack:
-            t, conf = stack.pop()
-            for v, c in out.get(t, ()):
-                c2 = min(conf, c)
+            t, conf, col = stack.pop()
+            for v, c, vc in out.get(t, ()):
+                c2, col2 = min(conf, c), col if t != u else vc
                 if v in ids:
                     if v != u:
                         key = (ids[u], ids[v])
-                        found[key] = max(found.get(key, 0.0), c2)
+                        if key not in found or found[key][0] < c2:
+                            found[key] = (c2, col2)
                 elif v not in seen:
                     seen.add(v)
-                    stack.append((v, c2))
-    return [(u, v, c) for (u, v), c in sorted(found.items())]
+                    stack.append((v, c2, col2))
+    keys = sorted(found)
+    return [(u, v, found[(u, v)][0]) for u, v in keys], [found[k][1] for k in keys]

@@ -625,3 +625,54 @@ def test_random_layered_diagrams_are_recovered_exactly(seed):
     found = {(d.node(e.src).text, d.node(e.dst).text) for e in d.edges}
     assert found == edges, (seed, direction, elbow, head)
     assert d.direction == direction
+
+
+def test_unet_legend_names_arrows_by_colour():
+    d = _figure(_paper("unet_1505.04597.pdf"), 2, "Fig. 1.")
+    assert {e["text"] for e in d.source["legend"]} == {
+        "conv 3x3, ReLU",
+        "copy and crop",
+        "max pool 2x2",
+        "up-conv 2x2",
+        "conv 1x1",
+    }
+    labels = Counter(t for _, _, t in d.source["edge_labels"])
+    assert labels == Counter(
+        {
+            "conv 3x3, ReLU": 18,
+            "copy and crop": 4,
+            "max pool 2x2": 4,
+            "up-conv 2x2": 4,
+            "conv 1x1": 1,
+        }
+    )
+
+
+def test_synthetic_colour_legend():
+    doc, page = new_page()
+    red, blue = (0.8, 0.0, 0.0), (0.0, 0.0, 0.8)
+    box(page, 20, 100, 60, 120, "A")
+    box(page, 100, 100, 140, 120, "B")
+    box(page, 100, 160, 140, 180, "C")
+    for pts, col in [([(60, 110), (96, 110)], red), ([(120, 120), (120, 156)], blue)]:
+        page.draw_line(pts[0], pts[1], color=col, width=1.5)
+        tip = (pts[1][0] + 4, pts[1][1]) if col == red else (pts[1][0], pts[1][1] + 4)
+        sh = page.new_shape()
+        if col == red:
+            sh.draw_polyline([(tip[0] - 4, tip[1] - 2), tip, (tip[0] - 4, tip[1] + 2)])
+        else:
+            sh.draw_polyline([(tip[0] - 2, tip[1] - 4), tip, (tip[0] + 2, tip[1] - 4)])
+        sh.finish(color=col, fill=col, closePath=True)
+        sh.commit()
+    for k, (col, text) in enumerate([(red, "conv 3x3"), (blue, "max pool")]):
+        y = 250 + 15 * k
+        page.draw_line((250, y), (262, y), color=col, width=1.5)
+        sh = page.new_shape()
+        sh.draw_polyline([(262, y - 2), (266, y), (262, y + 2)])
+        sh.finish(color=col, fill=col, closePath=True)
+        sh.commit()
+        page.insert_text((269, y + 2.5), text, fontsize=7)
+    d = extract_vector_diagram(page)
+    assert texts(d) == Counter(["A", "B", "C"])
+    named = {(d.node(s).text, d.node(t).text): lab for s, t, lab in d.source["edge_labels"]}
+    assert named == {("A", "B"): "conv 3x3", ("B", "C"): "max pool"}
