@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph
 from papercc.ir.span import Span
@@ -62,9 +61,8 @@ def init_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def save_weights(path: str | Path, tensors: dict[str, np.ndarray], metadata: dict | None = None):
-    from safetensors.numpy import save
-
     from papercc.compiler.fileio import write_atomic
+    from safetensors.numpy import save
 
     data = save(tensors, metadata={k: str(v) for k, v in (metadata or {}).items()})
     write_atomic(path, data)

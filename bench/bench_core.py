@@ -12,8 +12,9 @@ import cProfile
 import pstats
 import time
 
-import papercc
 from papercc.ir.check import check_module
+
+import papercc
 
 OPS_CYCLE = ("conv", "relu", "bn", "add")
 

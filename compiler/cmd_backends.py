@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-
 from papercc.compiler.cli import (
     EXIT_DIAGNOSTICS,
     EXIT_USAGE,
@@ -72,10 +71,9 @@ def gen(
 
 
 def _print_coverage() -> None:
-    from rich.table import Table
-
     from papercc.backends.targets import coverage
     from papercc.ir.registry import OPS
+    from rich.table import Table
 
     cov = coverage()
     table = Table(title="op coverage by target")
@@ -139,11 +137,10 @@ def weights_init(file: str, output: str, seed: int, model: str | None) -> None:
 @click.option("--seed", default=0, show_default=True)
 def verify(file: str, targets: str | None, model: str | None, seed: int) -> None:
     """Run a model in every target's real runtime with one weights file; compare to PyTorch."""
-    from rich.table import Table
-
     from papercc.backends.targets import TARGETS, available
     from papercc.backends.verify import REL_TOLERANCE
     from papercc.backends.verify import verify as run_verify
+    from rich.table import Table
 
     graph = _one_graph(file, model)
     chosen = (

@@ -47,12 +47,16 @@ def ops_markdown() -> str:
             lines.append(f"{op.doc}\n")
             ins = ", ".join(op.inputs) + (", ..." if op.variadic else "")
             outs = op.outputs if isinstance(op.outputs, int) else "one per section"
-            lines.append(f"Inputs: `{ins}`. Outputs: {outs}. Layer-name prefix: `{op.layer_prefix()}`.\n")
+            lines.append(
+                f"Inputs: `{ins}`. Outputs: {outs}. Layer-name prefix: `{op.layer_prefix()}`.\n"
+            )
             if op.attrs:
                 lines.append("| attribute | kind | default | meaning |")
                 lines.append("| --- | --- | --- | --- |")
                 for i, a in enumerate(op.attrs):
-                    kind = a.kind + (" (" + ", ".join(f'"{c}"' for c in a.choices) + ")" if a.choices else "")
+                    kind = a.kind + (
+                        " (" + ", ".join(f'"{c}"' for c in a.choices) + ")" if a.choices else ""
+                    )
                     pos = " *positional*" if i < op.positional else ""
                     lines.append(f"| `{a.name}`{pos} | {kind} | {_default(a.default)} | {a.doc} |")
                 lines.append("")

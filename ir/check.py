@@ -110,7 +110,9 @@ class _Static:
             state[name] = 1
             for callee in sorted(self.calls.get(name, ())):
                 if state.get(callee) == 1:
-                    cycle = path[path.index(callee) :] + [callee] if callee in path else [name, callee]
+                    cycle = (
+                        path[path.index(callee) :] + [callee] if callee in path else [name, callee]
+                    )
                     d = self.defs[callee]
                     self.sink.error(
                         d.name_span,
@@ -155,7 +157,9 @@ class _Static:
         elif isinstance(t, TupleTypeExpr):
             for item in t.items:
                 if not isinstance(item, ScalarTypeExpr) or item.name == "tensor":
-                    self.sink.error(item.span, "attr-type", "tuple types hold int, float, bool or str")
+                    self.sink.error(
+                        item.span, "attr-type", "tuple types hold int, float, bool or str"
+                    )
                 else:
                     self.type_expr(item, tensor_ok=False)
 
@@ -174,11 +178,15 @@ class _Static:
                 )
             if p.default is not None:
                 if p.is_tensor:
-                    self.sink.error(p.default.span, "attr-type", "a tensor parameter cannot have a default")
+                    self.sink.error(
+                        p.default.span, "attr-type", "a tensor parameter cannot have a default"
+                    )
                 else:
                     self.scalar_expr(p.default, {}, d)
             if d.kind == "model" and not p.is_tensor and p.default is None:
-                self.sink.error(p.span, "missing-attr", f"model parameter '{p.name}' needs a default")
+                self.sink.error(
+                    p.span, "missing-attr", f"model parameter '{p.name}' needs a default"
+                )
             scope[p.name] = "tensor" if p.is_tensor else "scalar"
         if d.returns is not None:
             for t in d.returns:
@@ -191,12 +199,22 @@ class _Static:
                 break
             if isinstance(st, Assign):
                 self.expr(st.value, scope, d, labels)
-                for t, span in zip(st.targets, st.target_spans or [st.span] * len(st.targets), strict=False):
+                for t, span in zip(
+                    st.targets, st.target_spans or [st.span] * len(st.targets), strict=False
+                ):
                     if scope.get(t) == "scalar":
-                        self.sink.error(span, "duplicate-name", f"'{t}' is a scalar parameter; it cannot be reassigned")
+                        self.sink.error(
+                            span,
+                            "duplicate-name",
+                            f"'{t}' is a scalar parameter; it cannot be reassigned",
+                        )
                     scope[t] = "tensor"
                 if len(set(st.targets)) != len(st.targets):
-                    self.sink.error(st.span, "duplicate-name", "the same name is assigned twice in one statement")
+                    self.sink.error(
+                        st.span,
+                        "duplicate-name",
+                        "the same name is assigned twice in one statement",
+                    )
             else:
                 for v in st.values:
                     self.expr(v, scope, d, labels)
@@ -210,7 +228,9 @@ class _Static:
             if kind is None:
                 self.undefined(e, scope)
             elif kind == "tensor":
-                self.sink.error(e.span, "not-a-tensor", f"'{e.id}' is a tensor; a scalar is expected here")
+                self.sink.error(
+                    e.span, "not-a-tensor", f"'{e.id}' is a tensor; a scalar is expected here"
+                )
         elif isinstance(e, BinOp):
             self.scalar_expr(e.left, scope, d)
             self.scalar_expr(e.right, scope, d)
@@ -220,10 +240,16 @@ class _Static:
             for item in e.items:
                 self.scalar_expr(item, scope, d)
         elif isinstance(e, (Call, Repeat)):
-            self.sink.error(e.span, "not-a-tensor", "a tensor expression is not allowed here; a scalar is expected")
+            self.sink.error(
+                e.span,
+                "not-a-tensor",
+                "a tensor expression is not allowed here; a scalar is expected",
+            )
 
     def undefined(self, e: Name, scope) -> None:
-        self.sink.error(e.span, "undefined-name", f"name '{e.id}' is not defined{_did_you_mean(e.id, scope)}")
+        self.sink.error(
+            e.span, "undefined-name", f"name '{e.id}' is not defined{_did_you_mean(e.id, scope)}"
+        )
 
     def expr(self, e: Expr, scope, d: Definition, labels: dict[str, Span]) -> None:
         if isinstance(e, Name):
@@ -232,12 +258,20 @@ class _Static:
         elif isinstance(e, Repeat):
             self.scalar_expr(e.count, scope, d)
             if isinstance(e.count, Literal) and (
-                not isinstance(e.count.value, int) or isinstance(e.count.value, bool) or e.count.value < 1
+                not isinstance(e.count.value, int)
+                or isinstance(e.count.value, bool)
+                or e.count.value < 1
             ):
-                self.sink.error(e.count.span, "repeat", f"repeat count must be a positive integer, got {value_text(e.count.value)}")
+                self.sink.error(
+                    e.count.span,
+                    "repeat",
+                    f"repeat count must be a positive integer, got {value_text(e.count.value)}",
+                )
             self.call(e.call, scope, d, labels)
             if not e.call.args:
-                self.sink.error(e.call.span, "repeat", "a repeated call needs a tensor as its first argument")
+                self.sink.error(
+                    e.call.span, "repeat", "a repeated call needs a tensor as its first argument"
+                )
         elif isinstance(e, Call):
             self.call(e, scope, d, labels)
         elif isinstance(e, (BinOp, Neg, TupleExpr)):
@@ -274,7 +308,11 @@ class _Static:
         elif c.callee in self.defs:
             target = self.defs[c.callee]
             if target.kind == "model":
-                self.sink.error(c.callee_span, "unknown-op", f"'{c.callee}' is a model; only blocks and ops can be called")
+                self.sink.error(
+                    c.callee_span,
+                    "unknown-op",
+                    f"'{c.callee}' is a model; only blocks and ops can be called",
+                )
                 return
             self.calls[d.name].add(c.callee)
             self.block_call(c, target)
@@ -292,13 +330,17 @@ class _Static:
         amap = op.attr_map
         if op.variadic:
             if n_pos < n_in:
-                self.sink.error(c.span, "arity", f"{op.name} takes at least {n_in} tensor inputs, got {n_pos}")
+                self.sink.error(
+                    c.span, "arity", f"{op.name} takes at least {n_in} tensor inputs, got {n_pos}"
+                )
             positional_attrs: list[str] = []
         else:
             lo = n_in - op.optional_inputs
             if n_pos < lo:
                 what = "input" if lo == 1 else "inputs"
-                self.sink.error(c.span, "arity", f"{op.name} takes {lo} tensor {what}, got {n_pos} arguments")
+                self.sink.error(
+                    c.span, "arity", f"{op.name} takes {lo} tensor {what}, got {n_pos} arguments"
+                )
                 return
             extra = n_pos - n_in
             if extra > len(op.attrs):
@@ -312,10 +354,14 @@ class _Static:
         for k, v in c.kwargs:
             if k not in amap:
                 self.sink.error(
-                    v.span, "unknown-attr", f"{op.name} has no attribute '{k}'{_did_you_mean(k, amap)}"
+                    v.span,
+                    "unknown-attr",
+                    f"{op.name} has no attribute '{k}'{_did_you_mean(k, amap)}",
                 )
             elif k in positional_attrs:
-                self.sink.error(v.span, "duplicate-name", f"attribute '{k}' of {op.name} is given twice")
+                self.sink.error(
+                    v.span, "duplicate-name", f"attribute '{k}' of {op.name} is given twice"
+                )
         given = set(positional_attrs) | {k for k, _ in c.kwargs}
         missing = [a.name for a in op.attrs if a.required and a.name not in given]
         if missing:
@@ -344,9 +390,15 @@ class _Static:
         given = {p.name for p in target.params[: len(c.args)]}
         for k, v in c.kwargs:
             if k not in params:
-                self.sink.error(v.span, "unknown-attr", f"block '{target.name}' has no parameter '{k}'{_did_you_mean(k, params)}")
+                self.sink.error(
+                    v.span,
+                    "unknown-attr",
+                    f"block '{target.name}' has no parameter '{k}'{_did_you_mean(k, params)}",
+                )
             elif k in given:
-                self.sink.error(v.span, "duplicate-name", f"parameter '{k}' of '{target.name}' is given twice")
+                self.sink.error(
+                    v.span, "duplicate-name", f"parameter '{k}' of '{target.name}' is given twice"
+                )
             given.add(k)
         missing = [p.name for p in target.params if p.name not in given and p.default is None]
         if missing:
@@ -430,7 +482,9 @@ def _tensor_type_of(t: TensorTypeExpr) -> TensorType:
 class _Elaborate:
     """Instantiates one model into a Graph."""
 
-    def __init__(self, module: Module, defs: dict[str, Definition], sink: DiagnosticSink, holes: str):
+    def __init__(
+        self, module: Module, defs: dict[str, Definition], sink: DiagnosticSink, holes: str
+    ):
         self.module = module
         self.defs = defs
         self.sink = sink
@@ -462,7 +516,11 @@ class _Elaborate:
 
     def check_returns(self, d: Definition, outs: list[Value]) -> None:
         if len(d.returns) != len(outs):
-            self.error(d.name_span, "type-mismatch", f"'{d.name}' declares {len(d.returns)} outputs but returns {len(outs)}")
+            self.error(
+                d.name_span,
+                "type-mismatch",
+                f"'{d.name}' declares {len(d.returns)} outputs but returns {len(outs)}",
+            )
             return
         for t, v in zip(d.returns, outs, strict=True):
             self.check_type(t, v, "output")
@@ -487,7 +545,9 @@ class _Elaborate:
         if isinstance(e, Name):
             v = env.get(e.id, HOLE)
             if isinstance(v, Value):
-                self.error(e.span, "not-a-tensor", f"'{e.id}' is a tensor; a scalar is expected here")
+                self.error(
+                    e.span, "not-a-tensor", f"'{e.id}' is a tensor; a scalar is expected here"
+                )
                 raise _Abort
             return v
         if isinstance(e, TupleExpr):
@@ -506,7 +566,11 @@ class _Elaborate:
                 return HOLE
             nums = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b))
             if not nums:
-                self.error(e.span, "attr-type", f"'{e.op}' needs numbers, got {value_text(a)} and {value_text(b)}")
+                self.error(
+                    e.span,
+                    "attr-type",
+                    f"'{e.op}' needs numbers, got {value_text(a)} and {value_text(b)}",
+                )
                 raise _Abort
             if e.op in ("/", "//") and b == 0:
                 self.error(e.span, "attr-type", "division by zero")
@@ -520,7 +584,9 @@ class _Elaborate:
             if e.op == "/":
                 return a / b
             return a // b
-        self.error(e.span, "not-a-tensor", "a tensor expression is not allowed here; a scalar is expected")
+        self.error(
+            e.span, "not-a-tensor", "a tensor expression is not allowed here; a scalar is expected"
+        )
         raise _Abort
 
     # -- tensors
@@ -550,7 +616,9 @@ class _Elaborate:
         if isinstance(e, Name):
             v = env.get(e.id)
             if not isinstance(v, Value):
-                self.error(e.span, "not-a-tensor", f"'{e.id}' is a scalar; a tensor is expected here")
+                self.error(
+                    e.span, "not-a-tensor", f"'{e.id}' is a scalar; a tensor is expected here"
+                )
                 raise _Abort
             return [v]
         if isinstance(e, Call):
@@ -574,7 +642,9 @@ class _Elaborate:
     def repeat(self, e: Repeat, env, prefix, counters, reserved) -> list[Value]:
         count = self.scalar(e.count, env)
         if count is HOLE:
-            self.error(e.count.span, "hole", "the repeat count is a hole (`?`); the model cannot be built")
+            self.error(
+                e.count.span, "hole", "the repeat count is a hole (`?`); the model cannot be built"
+            )
             raise _Abort
         if not isinstance(count, int) or isinstance(count, bool) or count < 1 or count > MAX_REPEAT:
             self.error(
@@ -593,7 +663,11 @@ class _Elaborate:
         for i in range(count):
             x = self.instantiate(c, [x, *tensors[1:]], scalars, f"{group}.{i}")
             if len(x) != 1:
-                self.error(c.span, "repeat", f"'{c.callee}' gives {len(x)} outputs; a repeated call must give one")
+                self.error(
+                    c.span,
+                    "repeat",
+                    f"'{c.callee}' gives {len(x)} outputs; a repeated call must give one",
+                )
                 raise _Abort
         return x
 
@@ -646,7 +720,11 @@ class _Elaborate:
         op = OPS[c.callee]
         inputs: list[Value] = [v for slot in tensors for v in slot]
         if not op.variadic and len(inputs) != len(op.inputs):
-            self.error(c.span, "arity", f"{op.name} takes {len(op.inputs)} tensor inputs, got {len(inputs)}")
+            self.error(
+                c.span,
+                "arity",
+                f"{op.name} takes {len(op.inputs)} tensor inputs, got {len(inputs)}",
+            )
             raise _Abort
         attrs = self.normalise(op, scalars, c, name)
         types = [v.type for v in inputs]
@@ -659,7 +737,17 @@ class _Elaborate:
         src = None
         if c.src is not None:
             src = {k: self.scalar(v, {}) for k, v in c.src}
-        node = Node(name, op.name, tuple(inputs), attrs, (), c.span, src, weights, param_count(list(weights)))
+        node = Node(
+            name,
+            op.name,
+            tuple(inputs),
+            attrs,
+            (),
+            c.span,
+            src,
+            weights,
+            param_count(list(weights)),
+        )
         outs = tuple(
             Value(name if len(out_types) == 1 else f"{name}:{i}", t, node, i)
             for i, t in enumerate(out_types)
@@ -723,7 +811,9 @@ class _Elaborate:
                     self.error(c.span, "arity", f"block '{d.name}' needs tensor '{p.name}'")
                     raise _Abort
                 if len(vals) != 1:
-                    self.error(c.span, "arity", f"argument '{p.name}' of '{d.name}' must be one tensor")
+                    self.error(
+                        c.span, "arity", f"argument '{p.name}' of '{d.name}' must be one tensor"
+                    )
                     raise _Abort
                 if isinstance(p.type, TensorTypeExpr):
                     self.check_type(p.type, vals[0], f"argument '{p.name}' of '{d.name}'")
@@ -790,7 +880,9 @@ def _labels(d: Definition) -> set[str]:
 # ---------------------------------------------------------------- entry point
 
 
-def check_module(module: Module, holes: str = "error", models: list[str] | None = None) -> CheckResult:
+def check_module(
+    module: Module, holes: str = "error", models: list[str] | None = None
+) -> CheckResult:
     """Verify every definition and elaborate every model (or the named ones).
 
     holes: "error" (papercc check) or "warning" (a frontend's fresh output)."""
@@ -800,7 +892,9 @@ def check_module(module: Module, holes: str = "error", models: list[str] | None 
     try:
         broken = static.run()
     except RecursionError:
-        where = module.definitions[0].span if module.definitions else Span(module.filename, 1, 1, 1, 2)
+        where = (
+            module.definitions[0].span if module.definitions else Span(module.filename, 1, 1, 1, 2)
+        )
         sink.error(where, "syntax", "expression nested too deeply to check")
         result.diagnostics = sink.sorted()
         return result
@@ -815,6 +909,8 @@ def check_module(module: Module, holes: str = "error", models: list[str] | None 
         except _Abort:
             pass
         except RecursionError:
-            sink.error(d.name_span, "recursion", f"model '{d.name}' is nested too deeply to elaborate")
+            sink.error(
+                d.name_span, "recursion", f"model '{d.name}' is nested too deeply to elaborate"
+            )
     result.diagnostics = sink.sorted()
     return result

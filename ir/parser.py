@@ -167,9 +167,7 @@ class _Build(Transformer):
                 keywords.append((a[0], a[1]))
             else:
                 if keywords:
-                    raise _SyntaxFailure(
-                        a.span, "positional argument follows keyword argument"
-                    )
+                    raise _SyntaxFailure(a.span, "positional argument follows keyword argument")
                 positional.append(a)
         end = self._sp(rpar)
         src = None
@@ -206,7 +204,9 @@ class _Build(Transformer):
 
     def tensor_type(self, c):
         name, dims, rbr = c
-        return TensorTypeExpr(name.value, dims if dims is not None else (), self._sp(name).to(self._sp(rbr)))
+        return TensorTypeExpr(
+            name.value, dims if dims is not None else (), self._sp(name).to(self._sp(rbr))
+        )
 
     def scalar_type(self, c):
         return ScalarTypeExpr(c[0].value, self._sp(c[0]))
@@ -374,7 +374,9 @@ def _attach_comments(defs: list[Definition], comments: list, file: str) -> tuple
     out_defs = []
     for d in defs:
         leading = take_before(d.span.line)
-        header_trailing = take_on(d.span.line) if d.body and d.body[0].span.line > d.span.line else None
+        header_trailing = (
+            take_on(d.span.line) if d.body and d.body[0].span.line > d.span.line else None
+        )
         body = []
         for st in d.body:
             st_leading = take_before(st.span.line)
@@ -399,8 +401,15 @@ def _attach_comments(defs: list[Definition], comments: list, file: str) -> tuple
         trailing_close = take_on(d.span.end_line)
         if trailing_close is not None:
             d = Definition(
-                d.kind, d.name, d.params, d.returns, d.body, d.comments,
-                d.end_comments + (trailing_close,), d.span, d.name_span,
+                d.kind,
+                d.name,
+                d.params,
+                d.returns,
+                d.body,
+                d.comments,
+                d.end_comments + (trailing_close,),
+                d.span,
+                d.name_span,
             )
         out_defs.append(d)
     rest = tuple(text for _, text in pending[idx:])

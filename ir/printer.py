@@ -142,7 +142,8 @@ def print_expr(e: Expr, blocks: dict | None = None, prec: int = 0) -> str:
     if isinstance(e, Repeat):
         count = print_expr(e.count, blocks, 3)
         simple = isinstance(e.count, (Name, Hole)) or (
-            isinstance(e.count, Literal) and not (isinstance(e.count.value, (int, float)) and e.count.value < 0)
+            isinstance(e.count, Literal)
+            and not (isinstance(e.count.value, (int, float)) and e.count.value < 0)
         )
         if not simple and not count.startswith("("):
             count = f"({count})"

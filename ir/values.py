@@ -45,7 +45,9 @@ def value_text(value) -> str:
 
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, tuple):
-        return "(" + ", ".join(value_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return (
+            "(" + ", ".join(value_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        )
     if isinstance(value, float):
         return repr(value)
     return str(value)

@@ -36,12 +36,18 @@ def load(path: str | Path) -> Module:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise DiagnosticError(
-            [Diagnostic(Span(str(path), 0, 0, 0, 0), "error", "io", f"cannot read {path}: {reason}")]
+            [
+                Diagnostic(
+                    Span(str(path), 0, 0, 0, 0), "error", "io", f"cannot read {path}: {reason}"
+                )
+            ]
         ) from None
     return _parse(text, str(path))
 
 
-def check(module: Module | str, holes: str = "error", models: list[str] | None = None) -> CheckResult:
+def check(
+    module: Module | str, holes: str = "error", models: list[str] | None = None
+) -> CheckResult:
     """Verify and elaborate; raise DiagnosticError if any error was found.
 
     `holes="warning"` accepts `?` holes (reported as warnings) instead of failing."""

@@ -8,7 +8,6 @@ checker are tested against the same registry the generator reads.
 from __future__ import annotations
 
 from hypothesis import strategies as st
-
 from papercc.ir.registry import OPS, REQUIRED, Attr, OpDef, ShapeError, _SameAs
 from papercc.ir.syntax import (
     Assign,
@@ -38,7 +37,11 @@ def attr_strategy(attr: Attr, rank: int) -> st.SearchStrategy:
     if attr.kind == "bool":
         return st.booleans()
     if attr.kind == "str":
-        return st.sampled_from(attr.choices) if attr.choices else st.text("abc", min_size=1, max_size=3)
+        return (
+            st.sampled_from(attr.choices)
+            if attr.choices
+            else st.text("abc", min_size=1, max_size=3)
+        )
     per_dim = st.integers(lo, max(lo, 3))
     tuples = st.tuples(*([per_dim] * rank)) if rank > 0 else per_dim
     if attr.kind == "padding":
@@ -78,8 +81,10 @@ def op_application(draw, x: TensorType, ops: list[OpDef]):
             op.weights([x] * n_inputs, attrs)
         except (ShapeError, TypeError, ValueError, ZeroDivisionError):
             continue
-        if len(outs) != 1 or outs[0].shape is None or any(
-            isinstance(d, int) and d <= 0 for d in outs[0].shape
+        if (
+            len(outs) != 1
+            or outs[0].shape is None
+            or any(isinstance(d, int) and d <= 0 for d in outs[0].shape)
         ):
             continue
         return op, n_inputs, given, outs[0]

@@ -155,9 +155,7 @@ def same_shape(op: str, inputs: list[TensorType], broadcast: bool = False) -> Te
                 if broadcast and (a == 1 or b == 1):
                     merged.append(b if a == 1 else a)
                     continue
-                raise ShapeError(
-                    f"{op} inputs differ in dim {axis}: {first} and {other}"
-                )
+                raise ShapeError(f"{op} inputs differ in dim {axis}: {first} and {other}")
             merged.append(merge_dim(a, b))
         shape = tuple(merged)
     return first.with_shape(shape)

@@ -70,7 +70,11 @@ OPS = (
         "Leaky ReLU with a learned slope per channel (dim 1).",
         weights=lambda inputs, a: [WeightSpec("weight", (int_or_none(channels(inputs[0])),))],
     ),
-    _act("elu", "x if x > 0 else alpha * (exp(x) - 1).", (Attr("alpha", "float", 1.0, "scale of the negative part"),)),
+    _act(
+        "elu",
+        "x if x > 0 else alpha * (exp(x) - 1).",
+        (Attr("alpha", "float", 1.0, "scale of the negative part"),),
+    ),
     _act("selu", "Scaled ELU with the fixed constants of Klambauer et al."),
     _act(
         "gelu",

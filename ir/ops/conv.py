@@ -27,10 +27,12 @@ def _common_attrs(transposed: bool = False) -> tuple[Attr, ...]:
             "padding",
             "padding",
             0,
-            'zeros added: an int, one per dim, (begins..., ends...), "same" or "valid"'
-            if not transposed
-            else "implicit zero padding removed from the output: an int, one per dim, "
-            '(begins..., ends...) or "valid"',
+            (
+                'zeros added: an int, one per dim, (begins..., ends...), "same" or "valid"'
+                if not transposed
+                else "implicit zero padding removed from the output: an int, one per dim, "
+                '(begins..., ends...) or "valid"'
+            ),
             choices=pad_choices,
             min=0,
         ),
@@ -73,7 +75,7 @@ def _conv(rank: int) -> OpDef:
 
     example = {
         1: "y = conv1d(x, 64, kernel=3, padding=1)",
-        2: "y = conv2d(x, 64, kernel=3, stride=2, padding=\"same\")",
+        2: 'y = conv2d(x, 64, kernel=3, stride=2, padding="same")',
         3: "y = conv3d(x, 32, kernel=(3, 3, 3), padding=1)",
     }[rank]
     return OpDef(
@@ -144,7 +146,7 @@ def _conv_transpose(rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="convolution",
-        doc=f"{rank}-D transposed convolution (\"up-conv\", \"deconv\"); weight layout [in, out/groups, k...].",
+        doc=f'{rank}-D transposed convolution ("up-conv", "deconv"); weight layout [in, out/groups, k...].',
         inputs=("x",),
         attrs=_common_attrs(transposed=True),
         infer=infer,

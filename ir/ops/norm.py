@@ -32,7 +32,13 @@ BATCHNORM = OpDef(
     inputs=("x",),
     attrs=(
         Attr("eps", "float", 1e-5, "added to the variance", min=0.0),
-        Attr("momentum", "float", 0.1, "running-statistics update rate (PyTorch's convention)", min=0.0),
+        Attr(
+            "momentum",
+            "float",
+            0.1,
+            "running-statistics update rate (PyTorch's convention)",
+            min=0.0,
+        ),
     ),
     infer=_bn_infer,
     weights=_bn_weights,

@@ -14,13 +14,17 @@ def _window(kind: str, rank: int) -> OpDef:
     def infer(inputs, a):
         (x,) = inputs
         if x.shape is not None and len(x.shape) != rank + 2:
-            raise ShapeError(f"{name} expects a rank-{rank + 2} input {LAYOUT_NAMES[rank]}, got {x}")
+            raise ShapeError(
+                f"{name} expects a rank-{rank + 2} input {LAYOUT_NAMES[rank]}, got {x}"
+            )
         kernel = as_tuple(a["kernel"], rank, "kernel")
         begins = a["padding"]
         if isinstance(begins, int) or isinstance(begins, tuple):
-            pads = as_tuple(begins, rank, "padding") if not (
-                isinstance(begins, tuple) and len(begins) == 2 * rank
-            ) else begins[:rank]
+            pads = (
+                as_tuple(begins, rank, "padding")
+                if not (isinstance(begins, tuple) and len(begins) == 2 * rank)
+                else begins[:rank]
+            )
             for p, k in zip(pads, kernel, strict=True):
                 if known(p, k) and p * 2 > k:
                     raise ShapeError(
@@ -31,7 +35,9 @@ def _window(kind: str, rank: int) -> OpDef:
 
     attrs = [
         Attr("kernel", "ints", doc="window size per spatial dim", min=1),
-        Attr("stride", "ints", same_as("kernel"), "step per spatial dim (default: the kernel)", min=1),
+        Attr(
+            "stride", "ints", same_as("kernel"), "step per spatial dim (default: the kernel)", min=1
+        ),
         Attr(
             "padding",
             "padding",
@@ -97,7 +103,9 @@ def _adaptive(kind: str, rank: int) -> OpDef:
     def infer(inputs, a):
         (x,) = inputs
         if x.shape is not None and len(x.shape) != rank + 2:
-            raise ShapeError(f"{name} expects a rank-{rank + 2} input {LAYOUT_NAMES[rank]}, got {x}")
+            raise ShapeError(
+                f"{name} expects a rank-{rank + 2} input {LAYOUT_NAMES[rank]}, got {x}"
+            )
         out = as_tuple(a["output"], rank, "output")
         return [x.with_shape((x.dim(0), x.dim(1), *(int_or_none(o) for o in out)))]
 

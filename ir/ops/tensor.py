@@ -108,7 +108,9 @@ def _reshape_infer(inputs, a):
         else:
             out.append(int_or_none(s))
     if known(total, *out) and mul_dims(*out) != total:
-        raise ShapeError(f"reshape: {x} has {total} values per sample, shape {shape} has {mul_dims(*out)}")
+        raise ShapeError(
+            f"reshape: {x} has {total} values per sample, shape {shape} has {mul_dims(*out)}"
+        )
     return [x.with_shape((x.dim(0), *out))]
 
 
@@ -131,7 +133,9 @@ def _transpose_infer(inputs, a):
         return [x.with_shape(None if x.shape is None else (None,) * len(x.shape))]
     perm = perm if isinstance(perm, tuple) else (perm,)
     if sorted(perm) != list(range(len(x.shape))):
-        raise ShapeError(f"transpose: perm {perm} is not a permutation of the {len(x.shape)} dims of {x}")
+        raise ShapeError(
+            f"transpose: perm {perm} is not a permutation of the {len(x.shape)} dims of {x}"
+        )
     if perm[0] != 0:
         raise ShapeError(f"transpose: perm {perm} must keep the batch dim first")
     return [x.with_shape(tuple(x.shape[p] for p in perm))]
@@ -193,7 +197,9 @@ EMBEDDING = OpDef(
         Attr("dim", "int", doc="vector size", min=1),
     ),
     infer=_embedding_infer,
-    weights=lambda inputs, a: [WeightSpec("weight", (int_or_none(a["num"]), int_or_none(a["dim"])))],
+    weights=lambda inputs, a: [
+        WeightSpec("weight", (int_or_none(a["num"]), int_or_none(a["dim"])))
+    ],
     positional=2,
     prefix="embed",
     example="y = embedding(tokens, 10000, 512)",
@@ -269,7 +275,9 @@ def _split_infer(inputs, a):
     (x,) = inputs
     n = _split_count(a)
     if n is None:
-        raise ShapeError(f"split: sections must be a positive integer or a tuple of sizes, got {a['sections']!r}")
+        raise ShapeError(
+            f"split: sections must be a positive integer or a tuple of sizes, got {a['sections']!r}"
+        )
     axis = _axis(a["axis"], x.rank, "split")
     if axis is None:
         return [x.with_shape(None)] * n
@@ -281,7 +289,9 @@ def _split_infer(inputs, a):
         parts = [size // s if known(size) else None] * s
     else:
         if known(size) and sum(s) != size:
-            raise ShapeError(f"split: sizes {s} add up to {sum(s)}, but dim {axis} of {x} is {size}")
+            raise ShapeError(
+                f"split: sizes {s} add up to {sum(s)}, but dim {axis} of {x} is {size}"
+            )
         parts = list(s)
     outs = []
     for p in parts:
@@ -310,7 +320,11 @@ SPLIT = OpDef(
 def _crop_infer(inputs, a):
     x, ref = inputs
     if x.shape is None or ref.shape is None:
-        return [x.with_shape(None if x.shape is None else (*x.shape[:2], *([None] * (len(x.shape) - 2))))]
+        return [
+            x.with_shape(
+                None if x.shape is None else (*x.shape[:2], *([None] * (len(x.shape) - 2)))
+            )
+        ]
     if len(x.shape) != len(ref.shape) or len(x.shape) < 3:
         raise ShapeError(f"center_crop: {x} and reference {ref} must have the same rank >= 3")
     for axis in range(2, len(x.shape)):
@@ -341,7 +355,11 @@ def _upsample_infer(inputs, a):
         return [x]
     rank = len(x.shape) - 2
     scale = as_tuple(a["scale"], rank, "scale")
-    return [x.with_shape((*x.shape[:2], *(mul_dims(d, s) for d, s in zip(x.shape[2:], scale, strict=True))))]
+    return [
+        x.with_shape(
+            (*x.shape[:2], *(mul_dims(d, s) for d, s in zip(x.shape[2:], scale, strict=True)))
+        )
+    ]
 
 
 UPSAMPLE = OpDef(

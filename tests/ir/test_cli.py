@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from papercc.compiler.cli import main
 
 ZOO = Path(__file__).resolve().parents[2] / "zoo"
@@ -36,11 +35,13 @@ def test_check_ok(good: Path) -> None:
 
 def test_check_reports_all_errors_sorted_with_carets(tmp_path: Path) -> None:
     p = tmp_path / "bad.dlir"
-    p.write_text("model m(x: f32[N, 3]) {\n  y = relu(z)\n  w = dense(x, units=?)\n  return conv9(y)\n}\n")
+    p.write_text(
+        "model m(x: f32[N, 3]) {\n  y = relu(z)\n  w = dense(x, units=?)\n  return conv9(y)\n}\n"
+    )
     r = run("check", str(p))
     assert r.exit_code == 1
     lines = r.output.splitlines()
-    headers = [l for l in lines if ": error: " in l]
+    headers = [line for line in lines if ": error: " in line]
     assert headers[0].startswith(f"{p}:2:12: error: name 'z' is not defined")
     assert headers[1].startswith(f"{p}:4:10: error: unknown op or block 'conv9'")
     assert "           ^" in r.output  # a caret under the span
@@ -103,7 +104,7 @@ def test_summary_json_shape(good: Path) -> None:
     assert m["inputs"] == [{"name": "x", "type": "f32[N, 3, 8, 8]"}]
     assert m["outputs"][0]["type"] == "f32[N, 4]"
     assert m["params"] == 3 * 8 * 8 * 4 + 4
-    assert [l["op"] for l in m["layers"]] == ["flatten", "dense"]
+    assert [layer["op"] for layer in m["layers"]] == ["flatten", "dense"]
     assert m["layers"][1] == {"name": "fc1", "op": "dense", "output": "f32[N, 4]", "params": 772}
 
 
@@ -139,7 +140,9 @@ def test_console_script_and_module_entry(good: Path) -> None:
     exe = Path(sys.executable).with_name("papercc")
     out = subprocess.run([str(exe), "check", str(good)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    out = subprocess.run([sys.executable, "-m", "papercc", "--version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "papercc", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "papercc" in out.stdout
 
 

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
-
-import papercc
 from papercc.ir.check import check_module
 from papercc.ir.diagnostics import CODES
+
+import papercc
 
 HERE = Path(__file__).resolve().parents[1] / "invalid"
 EXPECT = re.compile(r"#\s*(error|warning)\[([a-z-]+)\]:\s*(.*)$")
@@ -48,7 +48,10 @@ def test_invalid_program(path: Path) -> None:
         hit = [
             d
             for d in unmatched
-            if d.span.line == line and d.code == code and d.severity == severity and text in d.message
+            if d.span.line == line
+            and d.code == code
+            and d.severity == severity
+            and text in d.message
         ]
         assert hit, (
             f"{path.name}:{line}: expected {severity}[{code}] containing {text!r}; got "

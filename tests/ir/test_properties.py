@@ -6,17 +6,22 @@ import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from papercc.ir.check import check_module
+from papercc.ir.values import HOLE
 from strategies import chain_models
 
 import papercc
-from papercc.ir.check import check_module
-from papercc.ir.values import HOLE
 
 
 def graph_signature(graph):
     return [
-        (n.name, n.op, tuple(sorted((k, repr(v)) for k, v in n.attrs.items())),
-         tuple(str(v.type) for v in n.outputs), n.params)
+        (
+            n.name,
+            n.op,
+            tuple(sorted((k, repr(v)) for k, v in n.attrs.items())),
+            tuple(str(v.type) for v in n.outputs),
+            n.params,
+        )
         for n in graph.nodes
     ]
 
@@ -45,7 +50,9 @@ def test_shape_inference_invariants(module):
         for v in node.outputs:
             assert v.type.shape is not None
             assert v.type.shape[0] == "N", f"{node.name} ({node.op}) lost the batch dim"
-            assert all(d is None or d == "N" or (isinstance(d, int) and d > 0) for d in v.type.shape)
+            assert all(
+                d is None or d == "N" or (isinstance(d, int) and d > 0) for d in v.type.shape
+            )
         assert node.params is not None and node.params >= 0
         assert node.params == sum(w.numel for w in node.weights if w.trainable)
         # the shape rule is a function of its inputs: running it again gives the same types
@@ -57,8 +64,33 @@ def test_shape_inference_invariants(module):
 
 def mutate(text: str, rng: random.Random) -> str:
     """Delete, duplicate, insert or replace a random piece of text."""
-    pieces = ["(", ")", ",", "=", "?", "{", "}", "repeat", "as", "@src(", "-", "*", "//",
-              "1e309", "\"", "\\", "#", "\n", "x", "conv2d(", "f32[", "]", "0", "-1", "block b(x) {"]
+    pieces = [
+        "(",
+        ")",
+        ",",
+        "=",
+        "?",
+        "{",
+        "}",
+        "repeat",
+        "as",
+        "@src(",
+        "-",
+        "*",
+        "//",
+        "1e309",
+        '"',
+        "\\",
+        "#",
+        "\n",
+        "x",
+        "conv2d(",
+        "f32[",
+        "]",
+        "0",
+        "-1",
+        "block b(x) {",
+    ]
     for _ in range(rng.randint(1, 4)):
         if not text:
             text = rng.choice(pieces)

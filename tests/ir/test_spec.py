@@ -6,16 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-import papercc
 from papercc.compiler.opdoc import ops_markdown
 from papercc.ir.registry import OPS
+
+import papercc
 
 SPEC = Path(__file__).resolve().parents[2] / "spec"
 
 
 def test_ops_md_is_current() -> None:
-    assert (SPEC / "ops.md").read_text() == ops_markdown(), "run `make spec` to regenerate spec/ops.md"
+    assert (
+        SPEC / "ops.md"
+    ).read_text() == ops_markdown(), "run `make spec` to regenerate spec/ops.md"
 
 
 def test_language_reference_exists() -> None:
@@ -30,6 +32,8 @@ def test_every_op_is_declared_fully_and_its_example_checks(name: str) -> None:
     assert op.doc and op.example and op.category and op.inputs
     assert len({a.name for a in op.attrs}) == len(op.attrs)
     # the example, wrapped in a model whose input fits the op, parses and names the op
-    module = papercc.parse("block b(x, tokens, a, b, c, skip, up, q, k, v) {\n  " + op.example + "\n  return y\n}\n")
+    module = papercc.parse(
+        "block b(x, tokens, a, b, c, skip, up, q, k, v) {\n  " + op.example + "\n  return y\n}\n"
+    )
     call_names = papercc.format(module)
     assert name in call_names

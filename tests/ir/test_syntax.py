@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from papercc.ir.syntax import Call, Hole, Literal, Repeat, TensorTypeExpr, TupleExpr
 
 import papercc
-from papercc.ir.syntax import Call, Hole, Literal, Repeat, TensorTypeExpr, TupleExpr
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fmt"
 PAIRS = sorted(GOLDEN.glob("*.in.dlir"))
@@ -35,7 +35,7 @@ def test_formatting_keeps_the_checked_meaning() -> None:
 
 def test_syntax_tree_shapes() -> None:
     m = papercc.parse(
-        'model m(x: f32[N, ?, 7, B]) { y = conv2d(x, ?, kernel=(1, 7)) as c @src(page=1)\n'
+        "model m(x: f32[N, ?, 7, B]) { y = conv2d(x, ?, kernel=(1, 7)) as c @src(page=1)\n"
         " return repeat 3 relu(y) }"
     )
     (d,) = m.definitions
@@ -51,7 +51,7 @@ def test_syntax_tree_shapes() -> None:
 
 def test_literals_keep_their_types() -> None:
     assert Literal(1) != Literal(1.0) and Literal(1) != Literal(True)
-    m = papercc.parse('model m(x: f32[N, 4]) { return dropout(x, rate=1.0) }')
+    m = papercc.parse("model m(x: f32[N, 4]) { return dropout(x, rate=1.0) }")
     assert m.definitions[0].body[0].values[0].kwargs[0][1] == Literal(1.0)
     assert "rate=1.0" not in papercc.format(m) and "dropout(x, 1.0)" in papercc.format(m)
 
@@ -61,7 +61,7 @@ def test_literals_keep_their_types() -> None:
     [
         'model m(x: f32[N, 4]) { return dropout(x, 0.25) }  # "quoted" \\ and unicode: ×',
         'model m(x: f32[N, 4]) { y = identity(x) @src(text="a\\"b\\\\c\\n\\u00d7") return y }',
-        "block b(x, k: (int, int) = (1, 7), s: str = \"same\", f: float = -0.5, t: bool = true) { return x }",
+        'block b(x, k: (int, int) = (1, 7), s: str = "same", f: float = -0.5, t: bool = true) { return x }',
         "model m(a: f32[N, 8], b: f32[N, 8]) -> (f32[N, 8], f32[N, 8]) { return add(a, b), mul(a, b) }",
         "block b(x, n: int) { return dense(x, -(n - 1) * 2 + n // 3 - (n - (1 - n))) }",
     ],
@@ -74,7 +74,9 @@ def test_fixed_point(text: str) -> None:
 
 def test_strings_never_escape_their_quotes() -> None:
     hostile = 'x") }\nmodel evil(x: f32[N]) { return x } # '
-    m = papercc.parse(f'model m(x: f32[N, 4]) {{ y = identity(x) @src(text={__import__("json").dumps(hostile)}) return y }}')
+    m = papercc.parse(
+        f'model m(x: f32[N, 4]) {{ y = identity(x) @src(text={__import__("json").dumps(hostile)}) return y }}'
+    )
     text = papercc.format(m)
     again = papercc.parse(text)
     assert [d.name for d in again.definitions] == ["m"]
