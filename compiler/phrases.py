@@ -234,6 +234,7 @@ _HARMLESS = frozenset(
     "outputs dim dims dimension dimensional d way activation function type tile "
     "each per by followed fully size sized wide deep nonlinearity non linearity x".split()
 )
+_NOT_SYMBOLS = frozenset("sxd")  # single letters never read as a symbolic count
 _HARMLESS_MARKS = frozenset(".#'\"`~!*")
 _STRONG_SEP_WORDS = frozenset({"and", "then"})
 _PAD_WORDS = {"v": "valid", "valid": "valid", "same": "same"}
@@ -915,7 +916,7 @@ def _match_words(items: list[_Item], notes: list[str]) -> list[object]:
                     out.append(_Item("pad", _PAD_WORDS[word], word))
                 elif word in _CHANNEL_WORDS:
                     out.append(_Item("channels", _CHANNEL_WORDS[word], word))
-                elif len(word) == 1 and word not in _HARMLESS:  # "(n)": a symbolic count
+                elif len(word) == 1 and word not in _NOT_SYMBOLS:  # "(n)": a symbolic count
                     out.append(_Item("symbol", word, word))
                 elif word in _STRONG_SEP_WORDS:
                     out.append(_Item("sep", "+", word))
@@ -1090,7 +1091,9 @@ def _finish(
             _put_checked(attrs, "out", size[r + 1], notes, draft)
             notes.append(f"filter shape {'x'.join(map(str, size))}: {size[r]} input channels")
         else:
-            notes.append(f"size {'x'.join(map(str, size))} does not fit {op.format(r=r)}")
+            notes.append(
+                f"size {'x'.join(map(str, size))} does not fit {op.replace('{r}', str(r))}"
+            )
             draft.clash = True
     if kernel_int is not None and "kernel" not in attrs:
         attrs["kernel"] = _spatial(int(kernel_int), r)
@@ -1100,7 +1103,7 @@ def _finish(
         if isinstance(value, tuple) and (
             len(value) not in fits or not all(isinstance(v, int) for v in value)
         ):
-            notes.append(f"{name} {value} does not fit a rank-{r} {op.format(r=r)}")
+            notes.append(f"{name} {value} does not fit a rank-{r} {op.replace('{r}', str(r))}")
             draft.clash = True
     if meta.spatial:
         for name in ("stride", "dilation"):
@@ -1116,7 +1119,7 @@ def _finish(
     if meta.padded and "padding" not in attrs and default_padding:
         attrs["padding"] = default_padding
         notes.append(f"padding from default_padding={default_padding!r}")
-    op = op.format(r=r)
+    op = op.replace("{r}", str(r))
     holes = tuple(sorted(n for n in meta.required if n not in attrs))
     if fam == "input" and HOLE in attrs.get("shape", ()):
         holes = tuple(sorted({*holes, "shape"}))
@@ -1163,6 +1166,7 @@ def parse_phrase(
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_phrase expects str, got {type(text).__name__}")
+    _check_options(default_padding, default_pool, default_op, rank)
     norm = normalise(text)
     notes: list[str] = []
     try:
@@ -1207,6 +1211,18 @@ def parse_phrase(
     if not layers:
         return Phrase((_unknown(text),), text, False, repeat, tuple(notes), norm)
     return Phrase(tuple(layers), text, confident, repeat, tuple(notes), norm)
+
+
+def _check_options(padding: object, pool: object, op: object, rank: object) -> None:
+    """Caller mistakes are ValueErrors that say what is allowed."""
+    if padding not in (None, "same", "valid"):
+        raise ValueError(f'default_padding must be "same", "valid" or None, not {padding!r}')
+    if pool not in (None, "max", "avg"):
+        raise ValueError(f'default_pool must be "max", "avg" or None, not {pool!r}')
+    if rank not in (1, 2, 3):
+        raise ValueError(f"rank must be 1, 2 or 3, not {rank!r}")
+    if op is not None and (not isinstance(op, str) or op.replace("{r}", "2") not in OPS):
+        raise ValueError(f"default_op must be a registry op such as 'conv2d', not {op!r}")
 
 
 def _no_op_word(elements: list[object], default_op: str | None, notes: list[str]):

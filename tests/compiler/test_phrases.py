@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import string
+import time
 from importlib import resources
 
 import pytest
@@ -351,6 +352,16 @@ def test_ambiguous_third_size_number_is_a_note_not_out():
     assert any("64 channels" in note for note in layer.notes)
 
 
+def test_speed_is_well_under_a_millisecond_per_phrase():
+    texts = [t for t, _ in GOLDEN + OCR]
+    parse_phrase("warm up")
+    start = time.perf_counter()
+    for text in texts:
+        parse_phrase(text)
+    mean = (time.perf_counter() - start) / len(texts)
+    assert mean < 2e-3, f"{mean * 1e6:.0f} us per phrase"
+
+
 def test_layer_labels_are_not_ops():
     phrase = parse_phrase("C1: feature maps 6@28x28", default_op="conv2d")
     assert phrase.layers[0].get("out") == 6
@@ -384,6 +395,20 @@ def test_clashing_values_lower_confidence():
 def test_non_string_is_a_clear_error():
     with pytest.raises(TypeError, match="expects str"):
         parse_phrase(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"default_padding": "full"},
+        {"default_pool": "min"},
+        {"rank": 4},
+        {"default_op": "convolution"},
+    ],
+)
+def test_bad_options_are_clear_errors(options):
+    with pytest.raises(ValueError, match="must be"):
+        parse_phrase("conv 3x3", **options)
 
 
 def test_normalise():
