@@ -419,8 +419,8 @@ def normalise(text: str) -> str:
     s = _SPACED_TIMES.sub(r"\1x", s)
     s = _GOOGLENET.sub(lambda m: f"{m[1]}+{m[2]}" + (f"({m[3]})" if m[3] else ""), s)
     s = re.sub(r"(?<=[a-wyz])[01]+(?=[a-wyz])", lambda m: m[0].translate(_DIGIT_LETTERS), s)
-    s = _HYPHEN_WORDS.sub(" ", s)
     s = re.sub(r"(\d)\s*-\s*d\b", r"\1d", s)  # "64-d" -> "64d"
+    s = _HYPHEN_WORDS.sub(" ", s)
     s = re.sub(r"\bs\s*-\s*(?=\d)", "s", s)  # "7x7x64-s-2" -> "s2"
     if "(" in s or ")" in s or "[" in s or "]" in s:
         s = _balance(s)

@@ -198,6 +198,14 @@ GOLDEN += [
     ("Relu activation", [("relu", {})]),
     ("softmax0", [("softmax", {})]),
     ("(256 Linear)", [("dense", {"units": 256})]),
+    (
+        "average pool, 1000-d fc, softmax",
+        [("avgpool2d", {}), ("dense", {"units": 1000}), ("softmax", {})],
+    ),
+    (
+        "1×1 conv, 64 → 3×3 conv, 64",
+        [("conv2d", {"kernel": (1, 1), "out": 64}), ("conv2d", {"kernel": (3, 3), "out": 64})],
+    ),
     # AlexNet / YOLO / DenseNet / Transformer phrasing
     (
         "conv1: 96 11x11 filters, stride 4",
