@@ -353,6 +353,7 @@ _FLOAT_TARGETS = frozenset({"alpha", "rate", "eps", "momentum"})
 _BLOCK_GLUED = {"mbconv": "expand"}  # "MBConv6": expansion 6; other blocks: an index
 
 
+@lru_cache(maxsize=256)
 def _family(op: str) -> str:
     """Registry op or template -> its _META key ("maxpool{r}d" -> "maxpool")."""
     base = re.sub(r"(\{r\}|[123])d$", "", op)
