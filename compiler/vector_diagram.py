@@ -22,7 +22,9 @@ from .vector_legend import find_legend, hex_color, label_for
 from .vector_regions import find_figure_regions
 from .vector_text import assign_words, group_labels, is_vertical_line, read_rows, words_of
 
-__all__ = ["extract_vector_diagram", "find_figure_regions"]
+__all__ = ["VectorDiagramError", "extract_vector_diagram", "find_figure_regions"]
+
+MAX_PRIMITIVES = 6000  # beyond this a region is no box diagram (plots, maps): bail out fast
 
 
 class VectorDiagramError(ValueError):
@@ -98,6 +100,9 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
         raise VectorDiagramError(f"expected a PyMuPDF page, got {type(page).__name__}")
     cb = _clip_box(page, clip)
     prims = read_primitives(page.get_drawings(), cb)
+    if len(prims.strokes) + len(prims.boxes) > MAX_PRIMITIVES:  # a dense plot or a map
+        src = dict(source or {}, parser="vector", confidence=0.0, skipped="too many drawings")
+        return Diagram(nodes=(), edges=(), source=src, direction="?")
     words = words_of(page.get_text("words"), cb)
     boxes = _drop_containers(list(prims.boxes))
     per_box, _ = assign_words(words, [b.bbox for b in boxes])

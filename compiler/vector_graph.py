@@ -139,12 +139,17 @@ def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_P
     def near(i: int, c: Pt, r: float) -> bool:
         return rect_dist(c, boxes[i]) <= r
 
+    grid = Grid()
+    for i, bb in enumerate(boxes):
+        grid.add(i, bb)
+
     # stubs: line bits lying within an arrowhead (drawing artefacts)
     stub = set()
     for h in heads:
         hb = bbox_of(h.corners)
         hb = (hb[0] - 0.5, hb[1] - 0.5, hb[2] + 0.5, hb[3] + 0.5)
-        for i, p in enumerate(pieces):
+        for i in sorted(grid.near(h.centre, h.size + 1.0)):
+            p = pieces[i]
             if lengths[i] > h.size or not _contains(hb, boxes[i]):
                 continue
             if all(rect_dist(q, hb) == 0 for q in p.points):
@@ -153,12 +158,16 @@ def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_P
     pieces = [pieces[i] for i in keep]
     lengths = [lengths[i] for i in keep]
     boxes = [boxes[i] for i in keep]
+    grid = Grid()
+    for i, bb in enumerate(boxes):
+        grid.add(i, bb)
     cands = []
     for hi, h in enumerate(heads):
         c = h.centre
         axis = _unit((h.tip[0] - c[0], h.tip[1] - c[1]))
         reach = max(1.5 * h.size, 2.0)
-        for i, p in enumerate(pieces):
+        for i in sorted(grid.near(c, reach)):
+            p = pieces[i]
             if not near(i, c, reach):
                 continue
             last = len(p.points) - 2

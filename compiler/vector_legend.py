@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .vector_geometry import Arrowhead, BBox, Stroke, bbox_of, polyline_length, rect_dist
+from .vector_geometry import Arrowhead, BBox, Grid, Stroke, bbox_of, polyline_length, rect_dist
 from .vector_text import Word
 
 _MAX_LEN = 25.0  # pt: legend arrows are short
@@ -41,16 +41,23 @@ def find_legend(
 ) -> list[LegendEntry]:
     """Legend entries among the strokes; `reach`: how near a box counts as touching."""
     out: list[LegendEntry] = []
+    bidx = Grid()
+    for i, r in enumerate(boxes):
+        bidx.add(i, r)
+
+    def touches(p) -> bool:
+        return any(rect_dist(p, boxes[i]) <= reach for i in bidx.near(p, reach))
+
     for s in strokes:
         if s.color is None or polyline_length(s.points) > _MAX_LEN:
             continue
-        if any(rect_dist(p, r) <= reach for p in (s.points[0], s.points[-1]) for r in boxes):
+        if touches(s.points[0]) or touches(s.points[-1]):
             continue
         bb = bbox_of(s.points)
         for h in heads:
             if _same(h.color, s.color) and rect_dist(h.centre, bb) <= h.size + 1:
                 bb = bbox_of(list(h.corners) + [(bb[0], bb[1]), (bb[2], bb[3])])
-        if any(rect_dist(c, r) <= reach for c in ((bb[0], bb[1]), (bb[2], bb[3])) for r in boxes):
+        if touches((bb[0], bb[1])) or touches((bb[2], bb[3])):
             continue
         text = _row_after(bb, words)
         if text and not any(_same(e.color, s.color) for e in out):

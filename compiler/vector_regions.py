@@ -161,8 +161,15 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
     for k, c in figs.items():
         cap = caps[k][0]
         x0, y0, x1, y1 = c[0], c[1], c[2], c[3]
+        # text blocks that are not this figure's: captions, paragraphs off the drawings
+        foreign = [bb for bb, _, _ in caps] + [
+            bb for bb, n in others if n >= 3 and not _near(bb, c, 0.0)
+        ]
         for w in words:  # figure text just outside the drawings (titles, labels)
             if w[1] >= cap[1] - 0.5:
+                continue
+            cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
+            if any(bb[0] <= cx <= bb[2] and bb[1] <= cy <= bb[3] for bb in foreign):
                 continue
             if (
                 w[2] >= c[0] - _MARGIN

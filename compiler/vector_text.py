@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .vector_geometry import BBox
+from .vector_geometry import BBox, Grid
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,14 @@ def assign_words(words: list[Word], boxes: list[BBox]) -> tuple[list[list[Word]]
     """Words per box (smallest box containing the word's centre) and the rest."""
     per_box: list[list[Word]] = [[] for _ in boxes]
     rest = []
+    idx = Grid()
+    for i, r in enumerate(boxes):
+        idx.add(i, r)
     for w in words:
         cx, cy = w.centre
         best, best_area = None, None
-        for i, r in enumerate(boxes):
+        for i in sorted(idx.near((cx, cy), 0.0)):
+            r = boxes[i]
             if r[0] <= cx <= r[2] and r[1] <= cy <= r[3]:
                 area = (r[2] - r[0]) * (r[3] - r[1])
                 if best_area is None or area < best_area:

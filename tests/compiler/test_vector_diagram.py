@@ -546,6 +546,30 @@ def test_figure_regions_skip_tables():
     regions = find_figure_regions(page)
     assert [c.split(".")[0] for _, c in regions] == ["Figure 3"]
     assert regions[0][0].x1 < 306  # the left column only, not Table 1's rules
+    # ResNet p5: Table 1 (caption below it) sits right above Figure 4's plots
+    page = _paper("resnet_1512.03385.pdf")[4]
+    regions = find_figure_regions(page)
+    assert [c.split(".")[0] for _, c in regions] == ["Figure 4"]
+    assert regions[0][0].y0 > 230
+
+
+def test_figure_regions_of_a_page_with_subfigures():
+    page = _paper("googlenet_cvpr2015.pdf")[3]
+    (rect, caption), *rest = find_figure_regions(page)
+    assert not rest and caption.startswith("Figure 2:")
+    d = extract_vector_diagram(page, rect)
+    assert (len(d.nodes), len(d.edges)) == (15, 19)  # naive (a) and reduced (b) modules
+
+
+def test_too_many_drawings_bails_out():
+    doc, page = new_page()
+    sh = page.new_shape()
+    for k in range(7000):
+        sh.draw_line((k % 400, 10 + k // 400), (k % 400 + 0.5, 10 + k // 400))
+    sh.finish(color=(0, 0, 0))
+    sh.commit()
+    d = extract_vector_diagram(page)
+    assert d.nodes == () and d.source["skipped"]
 
 
 # ------------------------------------------------------------ random layered graphs
