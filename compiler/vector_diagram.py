@@ -3,8 +3,16 @@
 Why: most architecture figures in papers are vector drawings with real text,
 so the graph can be read exactly from the drawing commands and the text layer,
 without rasterising or OCR. Steps: classify drawings (vector_geometry), read
-box text and free labels (vector_text), connect nodes through the connector
-pieces (vector_graph), then number nodes in flow order.
+box text and free labels (vector_text), give arrowheads to their lines
+(vector_arrows), connect nodes through the connector pieces (vector_graph),
+name edges from a colour legend if there is one (vector_legend), then number
+nodes in flow order. `find_figure_regions` (vector_regions) finds the clips.
+
+Output conventions beyond `Diagram`'s own fields: a node with shape
+"junction" (empty text) is a free point where several lines merge and flow
+continues (e.g. the add of a ResNet shortcut); `source` gains "parser",
+"bbox", "confidence" (0..1, coverage x mean edge confidence) and, when the
+figure has a colour legend, "legend" and "edge_labels" ([src, dst, text]).
 """
 
 from __future__ import annotations

@@ -217,9 +217,7 @@ def _near_white(c) -> bool:
 def _visible(d: dict) -> tuple[bool, bool]:
     """(filled, stroked) as they would show on a white page."""
     t = d.get("type", "")
-    filled = "f" in t and d.get("fill") is not None and (d.get("fill_opacity") or 1.0) > 0
-    if d.get("fill_opacity") == 0:
-        filled = False
+    filled = "f" in t and d.get("fill") is not None and d.get("fill_opacity") != 0
     stroked = "s" in t and d.get("color") is not None and d.get("stroke_opacity") != 0
     if filled and not stroked and _near_white(d.get("fill")):
         filled = False  # white on white: invisible (often a background)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations, pairwise
+from itertools import pairwise
 
+from .vector_arrows import Piece, attach_arrowheads, contains, point_before, unit
 from .vector_geometry import (
-    ARROW_MAX,
     Arrowhead,
     BBox,
     Grid,
@@ -41,16 +41,6 @@ class Tolerances:
 
 
 @dataclass
-class _Piece:
-    points: list[Pt]
-    head_start: bool = False
-    head_end: bool = False
-    mid_dir: int = 0  # +1 start->end, -1 end->start, from an arrowhead mid-line
-    head_vec: Pt = (0.0, 0.0)  # where the arrowhead points (for the figure's flow)
-    color: tuple | None = None
-
-
-@dataclass
 class _Edge:
     a: int  # terminal ids: nodes are 0..n-1, junctions n..
     b: int
@@ -70,181 +60,11 @@ class GraphResult:
     colors: tuple[tuple | None, ...] = ()  # colour of each edge's first line
 
 
-def _angle(tip: Pt, a: Pt, b: Pt) -> float:
-    ua = _unit((a[0] - tip[0], a[1] - tip[1]))
-    ub = _unit((b[0] - tip[0], b[1] - tip[1]))
-    return math.degrees(math.acos(max(-1.0, min(1.0, ua[0] * ub[0] + ua[1] * ub[1]))))
-
-
-def _open_arrowheads(pieces: list[_Piece]) -> tuple[list[_Piece], list[Arrowhead]]:
-    """Open arrowheads: two short strokes meeting in a 'V' at the end of a line.
-
-    The V is one 3-point stroke or two 2-point strokes sharing the tip. It only
-    counts when another line ends at the tip along the V's axis, so a short
-    elbow connector is not mistaken for an arrowhead.
-    """
-    cands: list[tuple[Pt, Pt, Pt, tuple[int, ...]]] = []  # arm a, tip, arm b, pieces
-    short2: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for i, p in enumerate(pieces):
-        pts = p.points
-        if len(pts) == 3 and max(dist(pts[0], pts[1]), dist(pts[1], pts[2])) <= ARROW_MAX:
-            cands.append((pts[0], pts[1], pts[2], (i,)))
-        elif len(pts) == 2 and dist(pts[0], pts[1]) <= ARROW_MAX:
-            for e in (0, 1):
-                key = (round(pts[e][0] * 2), round(pts[e][1] * 2))
-                short2.setdefault(key, []).append((i, e))
-    for group in short2.values():
-        for (i, e), (j, f) in combinations(group, 2):
-            if i != j:
-                tip = pieces[i].points[e]
-                cands.append((pieces[i].points[1 - e], tip, pieces[j].points[1 - f], (i, j)))
-    used: set[int] = set()
-    heads: list[Arrowhead] = []
-    ends = [
-        (k, e, p.points[-1] if e else p.points[0]) for k, p in enumerate(pieces) for e in (0, 1)
-    ]
-    grid = Grid(12.0)
-    for n_, (_, _, q) in enumerate(ends):
-        grid.add(n_, (q[0], q[1], q[0], q[1]))
-    for a, tip, b, idx in cands:
-        if any(i in used for i in idx) or not 15.0 <= _angle(tip, a, b) <= 120.0:
-            continue
-        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-        axis = _unit((tip[0] - mid[0], tip[1] - mid[1]))
-        size = max(dist(a, tip), dist(b, tip))
-        shaft = False
-        for n_ in grid.near(tip, max(2.0, 0.5 * size)):
-            k, e, q = ends[n_]
-            if k in idx or dist(q, tip) > max(2.0, 0.5 * size):
-                continue
-            pts = pieces[k].points if e else pieces[k].points[::-1]
-            u = _unit((pts[-1][0] - _point_before(pts)[0], pts[-1][1] - _point_before(pts)[1]))
-            if u[0] * axis[0] + u[1] * axis[1] >= 0.8:
-                shaft = True
-                break
-        if shaft:
-            used.update(idx)
-            heads.append(Arrowhead((a, tip, b), tip, size, pieces[idx[0]].color))
-    return [p for i, p in enumerate(pieces) if i not in used], heads
-
-
-def _attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[_Piece]:
-    """Give each arrowhead to its line; move the line's end to the tip."""
-    pieces = [_Piece(list(s.points), color=s.color) for s in strokes]
-    pieces, vees = _open_arrowheads(pieces)
-    heads = list(heads) + vees
-    lengths = [polyline_length(p.points) for p in pieces]
-    boxes = [bbox_of(p.points) for p in pieces]
-
-    def near(i: int, c: Pt, r: float) -> bool:
-        return rect_dist(c, boxes[i]) <= r
-
-    grid = Grid()
-    for i, bb in enumerate(boxes):
-        grid.add(i, bb)
-
-    # stubs: line bits lying within an arrowhead (drawing artefacts)
-    stub = set()
-    for h in heads:
-        hb = bbox_of(h.corners)
-        hb = (hb[0] - 0.5, hb[1] - 0.5, hb[2] + 0.5, hb[3] + 0.5)
-        for i in sorted(grid.near(h.centre, h.size + 1.0)):
-            p = pieces[i]
-            if lengths[i] > h.size or not _contains(hb, boxes[i]):
-                continue
-            if all(rect_dist(q, hb) == 0 for q in p.points):
-                stub.add(i)
-    keep = [i for i in range(len(pieces)) if i not in stub]
-    pieces = [pieces[i] for i in keep]
-    lengths = [lengths[i] for i in keep]
-    boxes = [boxes[i] for i in keep]
-    grid = Grid()
-    for i, bb in enumerate(boxes):
-        grid.add(i, bb)
-    cands = []
-    for hi, h in enumerate(heads):
-        c = h.centre
-        axis = _unit((h.tip[0] - c[0], h.tip[1] - c[1]))
-        reach = max(1.5 * h.size, 2.0)
-        for i in sorted(grid.near(c, reach)):
-            p = pieces[i]
-            if not near(i, c, reach):
-                continue
-            last = len(p.points) - 2
-            for k, (a, b) in enumerate(pairwise(p.points)):
-                d, t = seg_dist(c, a, b)
-                if d > reach:
-                    continue
-                u = _unit((b[0] - a[0], b[1] - a[1]))
-                aligned = abs(u[0] * axis[0] + u[1] * axis[1]) >= 0.7
-                d_start = dist(p.points[0], c) if k == 0 else math.inf
-                d_end = dist(p.points[-1], c) if k == last else math.inf
-                if min(d_start, d_end) <= reach:
-                    slot = "end" if d_end <= d_start else "start"
-                else:
-                    slot = "mid"
-                key = (not aligned, round(d / max(h.size, 0.5), 1), -lengths[i])
-                cands.append((key, hi, i, k, slot))
-    cands.sort(key=lambda x: x[0])
-    done_heads: set[int] = set()
-    taken: set[tuple[int, str]] = set()
-    for _, hi, i, k, slot in cands:
-        if hi in done_heads or (i, slot) in taken:
-            continue
-        done_heads.add(hi)
-        taken.add((i, slot))
-        h, p = heads[hi], pieces[i]
-        c = h.centre
-        if p.color is None:
-            p.color = h.color
-        if slot != "mid":
-            at_end = slot == "end"
-            pts = p.points if at_end else p.points[::-1]
-            end, prev = pts[-1], _point_before(pts)
-            ux, uy = _unit((end[0] - prev[0], end[1] - prev[1]))
-            tip = max(h.corners, key=lambda q: q[0] * ux + q[1] * uy)
-            if (tip[0] - end[0]) * ux + (tip[1] - end[1]) * uy > 0:
-                pts[-1] = tip
-            if at_end:
-                p.points, p.head_end, p.head_vec = pts, True, (ux, uy)
-            else:
-                p.points, p.head_start, p.head_vec = pts[::-1], True, (ux, uy)
-        else:
-            a, b = p.points[k], p.points[k + 1]
-            hx, hy = h.tip[0] - c[0], h.tip[1] - c[1]
-            p.mid_dir = 1 if hx * (b[0] - a[0]) + hy * (b[1] - a[1]) >= 0 else -1
-            p.head_vec = _unit((hx, hy))
-    return pieces
-
-
-def _point_before(pts: list[Pt]) -> Pt:
-    """A point on the line a little before its end, for the end's direction."""
-    end = pts[-1]
-    for q in reversed(pts[:-1]):
-        if dist(q, end) > 0.5:
-            return q
-    return pts[0]
-
-
-def _unit(v: Pt) -> Pt:
-    n = math.hypot(*v)
-    return (0.0, 0.0) if n == 0 else (v[0] / n, v[1] / n)
-
-
-def _contains(outer: BBox, inner: BBox) -> bool:
-    return (
-        outer[0] <= inner[0]
-        and outer[1] <= inner[1]
-        and inner[2] <= outer[2]
-        and inner[3] <= outer[3]
-    )
-
-
-def _is_outline(p: _Piece, boxes: list[BBox], tol: float) -> int | None:
+def _is_outline(p: Piece, boxes: list[BBox], tol: float) -> int | None:
     """Index of the box this piece merely decorates (on its border or inside it)."""
     pb = bbox_of(p.points)
     for i, r in enumerate(boxes):
-        if not _contains((r[0] - tol, r[1] - tol, r[2] + tol, r[3] + tol), pb):
+        if not contains((r[0] - tol, r[1] - tol, r[2] + tol, r[3] + tol), pb):
             continue
         if all(border_dist(q, r) <= tol for q in p.points):
             return i
@@ -306,7 +126,7 @@ def connect(
 ) -> GraphResult:
     """Edges between nodes (boxes first, then labels) implied by the strokes."""
     n = len(boxes) + len(labels)
-    pieces = _attach_arrowheads(list(strokes), list(heads))
+    pieces = attach_arrowheads(list(strokes), list(heads))
     decorated: set[int] = set()
     kept = []
     for p in pieces:
@@ -606,8 +426,8 @@ def _cast_dangling(pieces, ends, jpos, boxes, labels, tol: Tolerances) -> None:
                 hits.append(t if t is not None and (t < n or count.get(t, 0) > 1) else None)
                 continue
             pts = p.points if e == 1 else p.points[::-1]
-            end, prev = pts[-1], _point_before(pts)
-            u = _unit((end[0] - prev[0], end[1] - prev[1]))
+            end, prev = pts[-1], point_before(pts)
+            u = unit((end[0] - prev[0], end[1] - prev[1]))
             best = None
             for k, r in enumerate(list(boxes) + list(labels)):
                 d = _ray_box(end, u, r, reach)
@@ -622,7 +442,7 @@ def _cast_dangling(pieces, ends, jpos, boxes, labels, tol: Tolerances) -> None:
                     del jpos[t]
 
 
-def _flow(pieces: list[_Piece], edges: list[_Edge]) -> Pt:
+def _flow(pieces: list[Piece], edges: list[_Edge]) -> Pt:
     """Dominant flow: where the arrowheads point, else the main axis of the lines."""
     sx = sum(p.head_vec[0] for p in pieces)
     sy = sum(p.head_vec[1] for p in pieces)
@@ -641,7 +461,7 @@ def direction_of(edges, centres: dict[int, Pt], fallback: str) -> str:
     """The figure's direction: where its edges lead, node centre to node centre."""
     sx = sy = 0.0
     for u, v, _ in edges:
-        ux, uy = _unit((centres[v][0] - centres[u][0], centres[v][1] - centres[u][1]))
+        ux, uy = unit((centres[v][0] - centres[u][0], centres[v][1] - centres[u][1]))
         sx, sy = sx + ux, sy + uy
     if abs(sx) + abs(sy) < 1e-6:
         return fallback
@@ -686,7 +506,7 @@ def _orient(edges: list[_Edge], flow: Pt, n: int) -> None:
     fx, fy = flow
     for e in edges:
         if e.dir == 0:
-            ux, uy = _unit(e.vec)
+            ux, uy = unit(e.vec)
             c = ux * fx + uy * fy
             if abs(c) >= 0.3:
                 e.dir, e.conf = (1 if c > 0 else -1), CONF_FLOW
