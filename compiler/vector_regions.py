@@ -17,6 +17,7 @@ _TAB = re.compile(r"^\s*table\s*\d+[a-z]?\s*[.:|]?", re.IGNORECASE)
 _GAP = 10.0  # pt: drawings closer than this belong to one cluster
 _MARGIN = 12.0  # pt: figure text may sit this far outside the drawings
 _TABLE_BIAS = 8.0  # pt: between two equally near captions, drawings are a figure
+_ABOVE_BIAS = 20.0  # pt: figure captions sit below their figure far more often
 
 
 def _captions(page) -> tuple[list[tuple[tuple, str, str]], list[tuple]]:
@@ -140,6 +141,8 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
                 continue
             if kind == "figure" and bb[1] >= cl[3] - 5:
                 gap = bb[1] - cl[3]
+            elif kind == "figure" and bb[3] <= cl[1] + 5:  # rare: figure captioned above
+                gap = cl[1] - bb[3] + _ABOVE_BIAS
             elif kind == "table" and bb[3] <= cl[1] + 5:
                 gap = cl[1] - bb[3] + _TABLE_BIAS
             elif kind == "table" and bb[1] >= cl[3] - 5:  # some styles caption tables below
@@ -165,8 +168,9 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
         foreign = [bb for bb, _, _ in caps] + [
             bb for bb, n in others if n >= 3 and not _near(bb, c, 0.0)
         ]
+        above = cap[3] <= c[1] + 5  # the caption sits above this figure
         for w in words:  # figure text just outside the drawings (titles, labels)
-            if w[1] >= cap[1] - 0.5:
+            if (w[3] <= cap[3] + 0.5) if above else (w[1] >= cap[1] - 0.5):
                 continue
             cx, cy = (w[0] + w[2]) / 2, (w[1] + w[3]) / 2
             if any(bb[0] <= cx <= bb[2] and bb[1] <= cy <= bb[3] for bb in foreign):
@@ -178,7 +182,10 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
                 and w[1] <= c[3] + _MARGIN
             ):
                 x0, y0, x1, y1 = min(x0, w[0]), min(y0, w[1]), max(x1, w[2]), max(y1, w[3])
-        rect = pymupdf.Rect(x0 - 1, y0 - 1, x1 + 1, min(y1 + 1, cap[1]))
+        if above:
+            rect = pymupdf.Rect(x0 - 1, max(y0 - 1, cap[3]), x1 + 1, y1 + 1)
+        else:
+            rect = pymupdf.Rect(x0 - 1, y0 - 1, x1 + 1, min(y1 + 1, cap[1]))
         out.append((rect, caps[k][2]))
     out.sort(key=lambda rc: (rc[0].y0, rc[0].x0))
     return out

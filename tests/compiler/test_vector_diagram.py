@@ -561,6 +561,23 @@ def test_figure_regions_of_a_page_with_subfigures():
     assert (len(d.nodes), len(d.edges)) == (15, 19)  # naive (a) and reduced (b) modules
 
 
+def test_find_figure_regions_caption_above_and_two_columns():
+    doc, page = new_page(600, 500)
+    page.insert_text((40, 40), "Figure 1: Captioned above.", fontsize=9)
+    box(page, 60, 60, 140, 80, "Top")
+    box(page, 60, 110, 140, 130, "Bottom")
+    arrow(page, [(100, 80), (100, 110)])
+    box(page, 360, 60, 440, 80, "Left")
+    box(page, 360, 110, 440, 130, "Right")
+    arrow(page, [(400, 80), (400, 110)])
+    page.insert_text((340, 160), "Fig. 2. Captioned below.", fontsize=9)
+    regions = find_figure_regions(page)
+    assert [c for _, c in regions] == ["Figure 1: Captioned above.", "Fig. 2. Captioned below."]
+    assert regions[0][0].contains(pymupdf.Rect(60, 60, 140, 130)) and regions[0][0].x1 < 300
+    assert regions[1][0].x0 > 300
+    assert texts(extract_vector_diagram(page, regions[0][0])) == Counter(["Top", "Bottom"])
+
+
 def test_too_many_drawings_bails_out():
     doc, page = new_page()
     sh = page.new_shape()
