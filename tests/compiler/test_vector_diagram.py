@@ -717,3 +717,47 @@ def test_synthetic_colour_legend():
     assert texts(d) == Counter(["A", "B", "C"])
     named = {(d.node(s).text, d.node(t).text): lab for s, t, lab in d.source["edge_labels"]}
     assert named == {("A", "B"): "conv 3x3", ("B", "C"): "max pool"}
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_clutter_never_crashes(seed):
+    """Random lines, curves, shapes and text: any Diagram is fine, an exception is not."""
+    import random
+
+    rnd = random.Random(seed)
+    doc, page = new_page()
+
+    def pt():
+        return (rnd.uniform(0, 400), rnd.uniform(0, 400))
+
+    sh = page.new_shape()
+    for _ in range(rnd.randint(1, 60)):
+        kind = rnd.choice(["line", "rect", "curve", "poly", "circle", "dot"])
+        if kind == "line":
+            sh.draw_line(pt(), pt())
+        elif kind == "rect":
+            a, b = pt(), pt()
+            sh.draw_rect(pymupdf.Rect(a, b))
+        elif kind == "curve":
+            sh.draw_bezier(pt(), pt(), pt(), pt())
+        elif kind == "poly":
+            sh.draw_polyline([pt() for _ in range(rnd.randint(2, 6))])
+        elif kind == "circle":
+            sh.draw_circle(pt(), rnd.uniform(0.2, 30))
+        else:
+            p = pt()
+            sh.draw_polyline([p, (p[0] + 1, p[1]), (p[0] + 0.5, p[1] + 1)])
+        sh.finish(
+            color=(0, 0, 0),
+            fill=rnd.choice([None, (0, 0, 0), (0.5, 0.7, 0.9)]),
+            closePath=rnd.random() < 0.5,
+            width=rnd.uniform(0, 2),
+        )
+    sh.commit()
+    for _ in range(rnd.randint(0, 10)):
+        page.insert_text(pt(), rnd.choice(["conv", "x", "Figure 1.", "+", "3x3"]), fontsize=7)
+    d = extract_vector_diagram(page)
+    ids = {n.id for n in d.nodes}
+    assert all(e.src in ids and e.dst in ids and e.src != e.dst for e in d.edges)
+    assert 0.0 <= d.source["confidence"] <= 1.0
+    find_figure_regions(page)
