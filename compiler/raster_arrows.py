@@ -1,0 +1,457 @@
+"""Connectors of a raster diagram: which nodes each line touches, and which way it points.
+
+Boxes and text are masked out first, so each connected component of what is left is one
+connector tree (a straight or elbowed arrow, a routed skip, a fork or a merge). Where a
+component meets a node we look at the width profile of the line going away from the
+node: an arrowhead (filled, hollow or a V) is a short run of rows that are much wider
+than the shaft and then narrow back to it; a fork or an elbow is wide too but runs off
+the probe window. Ends with heads are destinations, the others sources. Components with
+no head at all are oriented by the side of the node they leave and the layout's flow.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .raster_boxes import IBox
+
+
+@dataclass(frozen=True)
+class Touch:
+    component: int
+    node: int
+    side: str  # top | bottom | left | right
+    point: tuple[float, float]
+    head: bool
+    pixel: tuple[int, int] = (0, 0)  # a pixel of the component next to the node (x, y)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: int
+    dst: int
+    confidence: float
+
+
+FLOW_SIDES = {  # direction -> (side a source leaves by, side a destination is entered by)
+    "down": ("bottom", "top"),
+    "up": ("top", "bottom"),
+    "right": ("right", "left"),
+    "left": ("left", "right"),
+}
+
+
+def find_touches(
+    conn: np.ndarray, nodes: list[IBox], margins: list[int], stroke: float, char_h: float
+) -> tuple[list[Touch], np.ndarray]:
+    """All (connector component, node) contacts with the head/tail verdict of each."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(conn, connectivity=8)
+    min_area = max(4, int(3 * stroke))
+    big = np.zeros(n, bool)
+    big[1:] = stats[1:, 4] >= min_area
+    h, w = conn.shape
+    touches: list[Touch] = []
+    for idx, (box, m) in enumerate(zip(nodes, margins, strict=False)):
+        x0, y0 = max(0, box[0] - m), max(0, box[1] - m)
+        x1, y1 = min(w, box[2] + m), min(h, box[3] + m)
+        win = labels[y0:y1, x0:x1]
+        for comp in np.unique(win):
+            if comp == 0 or not big[comp]:
+                continue
+            ys, xs = np.nonzero(win == comp)
+            px, py = float(xs.mean() + x0), float(ys.mean() + y0)
+            side = _side(box, px, py)
+            if _passes_by(box, side, m, xs + x0, ys + y0):
+                continue
+            head = _is_head(labels, int(comp), box, side, px, py, stroke, char_h)
+            k = int(np.argmin([_gap(box, x + x0, y + y0) for x, y in zip(xs, ys, strict=False)]))
+            pixel = (int(xs[k] + x0), int(ys[k] + y0))
+            touches.append(Touch(int(comp), idx, side, (px, py), head, pixel))
+    return touches, labels
+
+
+def _gap(box: IBox, x: int, y: int) -> int:
+    return max(box[0] - x, x - box[2], 0) + max(box[1] - y, y - box[3], 0)
+
+
+def _side(box: IBox, px: float, py: float) -> str:
+    out = {
+        "top": box[1] - py,
+        "bottom": py - box[3],
+        "left": box[0] - px,
+        "right": px - box[2],
+    }
+    return max(out, key=out.get)  # type: ignore[arg-type]
+
+
+def _passes_by(box: IBox, side: str, m: int, xs: np.ndarray, ys: np.ndarray) -> bool:
+    """A line running along a side (not ending at it) spans the whole contact window."""
+    if side in ("top", "bottom"):
+        lo, hi, v = box[0] - m, box[2] + m, xs
+    else:
+        lo, hi, v = box[1] - m, box[3] + m, ys
+    return bool(v.min() <= lo + 2 and v.max() >= hi - 3)
+
+
+def _is_head(
+    labels: np.ndarray,
+    comp_id: int,
+    box: IBox,
+    side: str,
+    px: float,
+    py: float,
+    stroke: float,
+    char_h: float,
+) -> bool:
+    """Scan outwards from the side; a head is thin tip -> wide body -> thin shaft."""
+    half = int(max(8, round(2.0 * char_h)))
+    depth = int(max(16, round(4.0 * char_h)))
+    reach = half + depth + 2
+    h, w = labels.shape
+    wx0, wy0 = max(0, box[0] - reach), max(0, box[1] - reach)
+    wx1, wy1 = min(w, box[2] + reach), min(h, box[3] + reach)
+    comp = labels[wy0:wy1, wx0:wx1] == comp_id
+    box = (box[0] - wx0, box[1] - wy0, box[2] - wx0, box[3] - wy0)
+    px, py = px - wx0, py - wy0
+    if side in ("top", "bottom"):
+        c = int(round(px))
+        a, b = max(0, c - half), min(comp.shape[1], c + half + 1)
+        start = box[1] - 1 if side == "top" else box[3]
+        step = -1 if side == "top" else 1
+        rows = [comp[y, a:b] for y in _range(start, step, depth, comp.shape[0])]
+    else:
+        c = int(round(py))
+        a, b = max(0, c - half), min(comp.shape[0], c + half + 1)
+        start = box[0] - 1 if side == "left" else box[2]
+        step = -1 if side == "left" else 1
+        rows = [comp[a:b, x] for x in _range(start, step, depth, comp.shape[1])]
+    widths, edge = [], []
+    for r in rows:
+        nz = np.flatnonzero(r)
+        if nz.size == 0:
+            widths.append(0)
+            edge.append(False)
+            continue
+        widths.append(int(nz[-1] - nz[0] + 1))
+        edge.append(bool(r[0] or r[-1]))
+    return _head_profile(widths, edge, stroke)
+
+
+def _range(start: int, step: int, depth: int, limit: int) -> range:
+    stop = start + step * depth
+    stop = max(-1, min(limit, stop))
+    return range(start, stop, step)
+
+
+def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
+    """Head: the line is narrow where it meets the node and widens away from it.
+
+    The profile is read from the node outwards until the line ends, leaves the probe
+    window or the scan depth is reached. A tail's profile starts at full width (shaft,
+    or an arrowhead's base when the connector is short); a head's starts at its tip.
+    """
+    i = 0
+    while i < len(widths) and widths[i] == 0:
+        i += 1
+    if i >= len(widths) or i > 3 + 2 * stroke:
+        return False
+    seg = []
+    for wd, e in zip(widths[i:], edge[i:], strict=False):
+        if wd == 0 or e:
+            break
+        seg.append(wd)
+    if len(seg) < 2:
+        return False
+    shaft = max(1.0, stroke)
+    wide = max(2.4 * shaft, shaft + 3)
+    peak_at = int(np.argmax(seg))
+    peak = seg[peak_at]
+    first = float(np.mean(seg[:2]))
+    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak:
+        # a head widens gradually from its tip; a short stub ending in a head's base jumps
+        if seg[peak_at - 1] > seg[0] and seg[peak_at - 1] >= 0.5 * peak:
+            return True
+    return _truncated_head(seg, stroke)
+
+
+def _truncated_head(seg: list[int], stroke: float) -> bool:
+    """A small head whose tip was lost under the node mask: wide at once, then a shaft."""
+    zone = 0
+    far = seg[min(len(seg) - 1, 3) :]
+    shaft = float(np.median(far[-max(3, len(far) // 2) :])) if far else 0.0
+    while zone < len(seg) and seg[zone] > shaft + 1:
+        zone += 1
+    if zone < 2 or zone > max(6, 2 * stroke + 4) or len(seg) - zone < 3:
+        return False
+    near = max(seg[:zone])
+    tail_ok = all(wd <= shaft + 1 for wd in seg[zone : zone + 3])
+    return seg[0] >= 0.6 * near and near >= max(2 * shaft, shaft + 2) and tail_ok
+
+
+def flow_direction(touches: list[Touch], centers: list[tuple[float, float]]) -> str:
+    """The dominant direction of head-oriented connections; '?' if there are none."""
+    vx = vy = 0.0
+    for s, d in _oriented_pairs(touches):
+        vx += centers[d][0] - centers[s][0]
+        vy += centers[d][1] - centers[s][1]
+    if vx == 0 and vy == 0:
+        return "?"
+    if abs(vy) >= abs(vx):
+        return "down" if vy > 0 else "up"
+    return "right" if vx > 0 else "left"
+
+
+def _oriented_pairs(touches: list[Touch]) -> list[tuple[int, int]]:
+    pairs = []
+    for comp in {t.component for t in touches}:
+        ts = [t for t in touches if t.component == comp]
+        heads = {t.node for t in ts if t.head}
+        tails = {t.node for t in ts if not t.head}
+        pairs += [(s, d) for s in tails for d in heads if s != d]
+    return pairs
+
+
+def layout_direction(centers: list[tuple[float, float]], touches: list[Touch]) -> str:
+    """Without arrowheads: the axis the connectors run along (else the nodes spread
+    along), read top-down or left-right."""
+    vertical = sum(t.side in ("top", "bottom") for t in touches)
+    horizontal = len(touches) - vertical
+    if vertical != horizontal:
+        return "down" if vertical > horizontal else "right"
+    if len(centers) < 2:
+        return "?"
+    xs = np.array([c[0] for c in centers])
+    ys = np.array([c[1] for c in centers])
+    return "down" if np.ptp(ys) >= np.ptp(xs) else "right"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Edges between nodes, plus the sum junctions found where arrows meet arrows.
+
+    Junction j gets node id `len(nodes) + j`; it feeds `target` and sits in `bbox`.
+    """
+
+    edges: tuple[Edge, ...]
+    junctions: tuple[tuple[IBox, int], ...]
+
+
+def build_edges(
+    touches: list[Touch],
+    labels: np.ndarray,
+    nodes: list[IBox],
+    margins: list[int],
+    centers: list[tuple[float, float]],
+    direction: str,
+    tol: float,
+) -> Wiring:
+    """Pair sources with destinations inside each connector component.
+
+    With several sources and destinations in one component (skip arrows drawn onto the
+    main line, forks, merges), a pair is kept only if a path along the ink leads from
+    the source to the destination without backing up the flow by more than `tol` and
+    without running through another node's entry. If ink leaves a destination's entry
+    towards further destinations, that entry is a junction: a branch point when one
+    value arrives there, a sum (ResNet style, "+") when several do.
+    """
+    edges: dict[tuple[int, int], float] = {}
+    jbox: dict[int, IBox] = {}  # target node -> junction box (junction id = -1 - target)
+    for comp in sorted({t.component for t in touches}):
+        ts = [t for t in touches if t.component == comp]
+        if len({t.node for t in ts}) < 2:
+            continue
+        heads, tails, conf = _roles(ts, centers, direction)
+        pairs: list[tuple[int, int]] = [
+            (s.node, d.node) for s in tails for d in heads if s.node != d.node
+        ]
+        if len(ts) > 2 and direction in FLOW_SIDES:
+            wins = {
+                t.node: _band(nodes[t.node], t.side, margins[t.node], labels.shape) for t in heads
+            }
+            entry = {t.node: _pixels_in(labels, comp, wins[t.node]) for t in heads}
+            pairs = []
+            for s in tails:
+                reach = _reach(labels, comp, [s.pixel], direction, tol, wins, s.node)
+                pairs += [
+                    (s.node, d.node)
+                    for d in heads
+                    if d.node != s.node and not entry[d.node].isdisjoint(reach)
+                ]
+            for h in heads:
+                onward = _reach(labels, comp, sorted(entry[h.node]), direction, 1.0, wins, h.node)
+                nexts = [
+                    d for d in heads if d.node != h.node and not entry[d.node].isdisjoint(onward)
+                ]
+                if nexts:
+                    jbox.setdefault(h.node, _entry_box(nodes[h.node], h, wins[h.node]))
+                    pairs += [(-1 - h.node, d.node) for d in nexts]
+        for key in pairs:
+            edges[key] = max(edges.get(key, 0.0), conf)
+    edges = _route_through_junctions(edges, jbox)
+    return _finish(edges, jbox, nodes, centers, direction)
+
+
+def _route_through_junctions(
+    edges: dict[tuple[int, int], float], jbox: dict[int, IBox]
+) -> dict[tuple[int, int], float]:
+    """Edges into a junction's target go into the junction; the junction feeds it."""
+    out: dict[tuple[int, int], float] = {}
+    for (s, d), c in edges.items():
+        if d in jbox and s != -1 - d:
+            d = -1 - d
+        out[(s, d)] = max(out.get((s, d), 0.0), c)
+    for t in jbox:
+        out[(-1 - t, t)] = 1.0
+    return out
+
+
+def _finish(edges, jbox, nodes, centers, direction) -> Wiring:
+    """Collapse single-input junctions (plain branch points), number the rest."""
+    for t in list(jbox):
+        j = -1 - t
+        preds = [(s, c) for (s, d), c in edges.items() if d == j]
+        if len(preds) >= 2:
+            continue
+        succs = [(d, c) for (s, d), c in edges.items() if s == j]
+        edges = {k: c for k, c in edges.items() if j not in k}
+        for s, c1 in preds:
+            for d, c2 in succs:
+                if s != d:
+                    edges[(s, d)] = max(edges.get((s, d), 0.0), min(c1, c2))
+        del jbox[t]
+    ids = {-1 - t: len(nodes) + k for k, t in enumerate(sorted(jbox))}
+    centers = list(centers) + [
+        ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for _, b in sorted(jbox.items())
+    ]
+    edges = {(ids.get(s, s), ids.get(d, d)): c for (s, d), c in edges.items()}
+    out = []
+    for (s, d), c in edges.items():
+        rev = edges.get((d, s))
+        if rev is not None and (rev > c or (rev == c and not _forward(centers, d, s, direction))):
+            continue
+        out.append(Edge(s, d, c))
+    junctions = tuple((b, t) for t, b in sorted(jbox.items()))
+    return Wiring(tuple(sorted(out, key=lambda e: (e.src, e.dst))), junctions)
+
+
+def _pixels_in(labels: np.ndarray, comp: int, win: IBox) -> set[tuple[int, int]]:
+    x0, y0, x1, y1 = win
+    ys, xs = np.nonzero(labels[y0:y1, x0:x1] == comp)
+    return set(zip((xs + x0).tolist(), (ys + y0).tolist(), strict=False))
+
+
+def _entry_box(box: IBox, t: Touch, win: IBox) -> IBox:
+    px, py = int(round(t.point[0])), int(round(t.point[1]))
+    r = 3
+    if t.side == "top":
+        return (px - r, win[1], px + r, box[1])
+    if t.side == "bottom":
+        return (px - r, box[3], px + r, win[3])
+    if t.side == "left":
+        return (win[0], py - r, box[0], py + r)
+    return (box[2], py - r, win[2], py + r)
+
+
+def _band(box: IBox, side: str, m: int, shape: tuple[int, ...]) -> IBox:
+    """The strip outside one side of a node where connectors enter it."""
+    h, w = shape[:2]
+    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
+    if side == "top":
+        return (x0, y0, x1, box[1] + 1)
+    if side == "bottom":
+        return (x0, box[3] - 1, x1, y1)
+    if side == "left":
+        return (x0, y0, box[0] + 1, y1)
+    return (box[2] - 1, y0, x1, y1)
+
+
+def _reach(
+    labels: np.ndarray,
+    comp: int,
+    starts: list[tuple[int, int]],
+    direction: str,
+    tol: float,
+    wins: dict[int, IBox],
+    own: int,
+) -> set[tuple[int, int]]:
+    """Pixels reachable from `starts` without backing up the flow by more than `tol`;
+    the search enters other nodes' entry windows but does not go on through them."""
+    sign = {"down": (0, 1), "up": (0, -1), "right": (1, 0), "left": (-1, 0)}[direction]
+    others = [w for n, w in wins.items() if n != own]
+    h, w = labels.shape
+    best = {p: _f(p, sign) for p in starts}
+    queue = deque(starts)
+    while queue:
+        x, y = queue.popleft()
+        if any(a <= x < c and b <= y < d for a, b, c, d in others):
+            continue
+        run = best[(x, y)]
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                nx, ny = x + dx, y + dy
+                if not (0 <= nx < w and 0 <= ny < h) or labels[ny, nx] != comp:
+                    continue
+                f = _f((nx, ny), sign)
+                if f < run - tol:
+                    continue
+                nrun = max(run, f)
+                old = best.get((nx, ny))
+                if old is None or nrun < old:
+                    best[(nx, ny)] = nrun
+                    queue.append((nx, ny))
+    return set(best)
+
+
+def _roles(
+    ts: list[Touch], centers: list[tuple[float, float]], direction: str
+) -> tuple[list[Touch], list[Touch], float]:
+    """Heads where an arrowhead was seen or the line enters by the flow's entry side."""
+    exit_side, entry_side = FLOW_SIDES.get(direction, ("bottom", "top"))
+    seen = any(t.head for t in ts)
+    heads = [t for t in ts if t.head or (t.side == entry_side)]
+    tails = [t for t in ts if t not in heads]
+    if heads and tails:
+        return heads, tails, 1.0 if seen else 0.6
+    if len(ts) > 2 and heads and any(t.side == entry_side for t in ts):
+        return heads, [], 0.6  # branches taken from a node's input: see junctions
+    heads, tails = _orient_by_flow(ts, centers, direction)
+    return heads, tails, 0.6
+
+
+def _f(p: tuple[int, int], sign: tuple[int, int]) -> int:
+    return p[0] * sign[0] + p[1] * sign[1]
+
+
+def _forward(centers: list[tuple[float, float]], s: int, d: int, direction: str) -> bool:
+    return _flow_pos(centers[d], direction) >= _flow_pos(centers[s], direction)
+
+
+def _flow_pos(c: tuple[float, float], direction: str) -> float:
+    return {"down": c[1], "up": -c[1], "right": c[0], "left": -c[0]}.get(direction, c[1])
+
+
+def _orient_by_flow(
+    ts: list[Touch], centers: list[tuple[float, float]], direction: str
+) -> tuple[list[Touch], list[Touch]]:
+    """Headless (or all-head) connector: leaving by the exit side means source."""
+    exit_side, entry_side = FLOW_SIDES.get(direction, ("bottom", "top"))
+    pos = {t.node: _flow_pos(centers[t.node], direction) for t in ts}
+    mid = float(np.mean(list(pos.values())))
+    heads, tails = [], []
+    for t in ts:
+        if t.side == exit_side:
+            tails.append(t)
+        elif t.side == entry_side:
+            heads.append(t)
+        elif pos[t.node] <= mid:
+            tails.append(t)
+        else:
+            heads.append(t)
+    if not heads or not tails:  # all on one kind of side: earliest in the flow feeds the rest
+        order = sorted(ts, key=lambda t: pos[t.node])
+        return order[1:], order[:1]
+    return heads, tails

@@ -1,0 +1,144 @@
+"""Raster figure (PNG/JPEG pixels) -> `Diagram`: boxes, their OCR'd text, and arrows.
+
+The stages live in their own modules: `raster_prep` (masks), `raster_boxes` (boxes and
+circles), `raster_text` (text crops, free labels), `ocr` (one batched Tesseract call) and
+`raster_arrows` (connectors, arrowheads, edges). This module only wires them together.
+"""
+
+from __future__ import annotations
+
+import re
+
+import cv2
+import numpy as np
+
+from .diagram import Diagram, DiagramEdge, DiagramNode
+from .ocr import OcrText, read_crops
+from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
+from .raster_boxes import Box, IBox, find_boxes
+from .raster_image import ImageError, as_bgr, load_image
+from .raster_prep import prepare
+from .raster_text import block_crop, box_text_crop, glyph_height, split_text
+
+__all__ = ["ImageError", "extract_raster_diagram", "load_image"]
+
+MAX_INK_SHARE = 0.35  # line art is mostly background ...
+MAX_FG_SHARE = 0.7  # ... of one colour; photos and noise have no such background
+MIN_SIDE = 16  # smaller images cannot hold a box with a readable label
+_WORDY = re.compile(r"[A-Za-z0-9]")
+
+
+def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Diagram:
+    """Parse a 2D-box diagram from a BGR or gray image; an empty Diagram if none is found."""
+    bgr = as_bgr(image)
+    src = dict(source or {})
+    if min(bgr.shape[:2]) < MIN_SIDE:
+        return Diagram((), (), src)
+    prep = prepare(bgr)
+    ink_share = float(np.count_nonzero(prep.ink)) / prep.ink.size
+    fg_share = float(np.count_nonzero(prep.fg)) / prep.fg.size
+    if ink_share == 0.0 or ink_share > MAX_INK_SHARE or fg_share > MAX_FG_SHARE:
+        return Diagram((), (), src)  # blank, or a photo / noise rather than line art
+    boxes = find_boxes(prep)
+    box_mask = _box_mask(prep.ink.shape, boxes, pad=2)
+    residual = cv2.bitwise_and(prep.ink, cv2.bitwise_not(box_mask))
+    char_h = glyph_height(prep, boxes, residual)
+    near = cv2.dilate(box_mask, np.ones((5, 5), np.uint8))
+    text_mask, blocks = split_text(residual, near, char_h, prep.stroke)
+
+    crops: list[np.ndarray] = []
+    owners: list[int] = []  # index into boxes (>= 0) or into blocks (-1 - i)
+    for i, b in enumerate(boxes):
+        if b.symbol:
+            continue
+        crop = box_text_crop(prep, b)
+        if crop is not None:
+            crops.append(crop)
+            owners.append(i)
+    for j, blk in enumerate(blocks):
+        crops.append(block_crop(prep, text_mask, blk))
+        owners.append(-1 - j)
+    texts = dict(zip(owners, read_crops(crops), strict=False))
+
+    nodes_xy: list[IBox] = []
+    kinds: list[tuple[str, str, float]] = []  # shape, text, confidence
+    for i, b in enumerate(boxes):
+        t = texts.get(i, OcrText("", 0.0))
+        if b.symbol:
+            t = OcrText(b.symbol, 1.0)
+        nodes_xy.append(b.bbox)
+        kinds.append((b.shape, _clean(t.text), t.confidence))
+    for j, blk in enumerate(blocks):
+        t = texts.get(-1 - j, OcrText("", 0.0))
+        text = _clean(t.text)
+        if not _wordy(text):
+            continue  # stray strokes (dotted lines, hatching) that looked like glyphs
+        nodes_xy.append(blk)
+        kinds.append(("text", text, t.confidence))
+
+    conn = cv2.bitwise_and(residual, cv2.bitwise_not(_block_mask(text_mask.shape, blocks, 2)))
+    s = int(np.ceil(prep.stroke))
+    margins = [4 + s if k[0] != "text" else max(4 + s, int(2 * char_h)) for k in kinds]
+    touches, labels = find_touches(conn, nodes_xy, margins, prep.stroke, char_h)
+    centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes_xy]
+    direction = flow_direction(touches, centers)
+    if direction == "?":
+        direction = layout_direction(centers, touches)
+    wiring = build_edges(
+        touches, labels, nodes_xy, margins, centers, direction, tol=max(3.0, char_h)
+    )
+    for jbox, _target in wiring.junctions:
+        nodes_xy.append(jbox)
+        kinds.append(("other", "+", 0.5))
+
+    nodes = tuple(
+        DiagramNode(i, text, tuple(float(v) for v in bb), shape, round(conf, 3))
+        for i, (bb, (shape, text, conf)) in enumerate(zip(nodes_xy, kinds, strict=False))
+    )
+    dedges = tuple(DiagramEdge(e.src, e.dst, e.confidence) for e in wiring.edges)
+    return Diagram(nodes, dedges, src, direction if nodes else "?")
+
+
+def _wordy(text: str) -> bool:
+    """Mostly letters and digits: OCR of line fragments is mostly punctuation."""
+    chars = [c for c in text if not c.isspace()]
+    good = sum(1 for c in chars if _WORDY.match(c))
+    return good >= 1 and good >= 0.6 * len(chars)
+
+
+_OPERATORS = {"+", "-", "*", "/", "×", "x", "X", "⊕", "⊗", "&", "=", "(", ")"}
+_SIZE_TOKEN = re.compile(r"^([0-9lIO|]+)([xX×])([0-9lIO|]+)(,?)$")
+
+
+def _clean(text: str) -> str:
+    """Collapse whitespace; in size tokens like `3x3` read l, I, | as 1 and O as 0."""
+    words = []
+    for w in text.split():
+        if not _WORDY.search(w) and w not in _OPERATORS:
+            continue  # "~~.", "‘" and the like: specks and stroke ends, not words
+        m = _SIZE_TOKEN.match(w)
+        if m and any(ch.isdigit() for ch in m.group(1) + m.group(3)):
+            fix = str.maketrans("lI|O", "1110")
+            w = m.group(1).translate(fix) + m.group(2) + m.group(3).translate(fix) + m.group(4)
+        words.append(w)
+    return " ".join(words)
+
+
+def _box_mask(shape: tuple[int, int], boxes: tuple[Box, ...], pad: int) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    for b in boxes:
+        x0, y0, x1, y1 = b.bbox
+        if b.shape in ("circle", "ellipse"):
+            c = ((x0 + x1) // 2, (y0 + y1) // 2)
+            ax = ((x1 - x0) // 2 + pad, (y1 - y0) // 2 + pad)
+            cv2.ellipse(m, c, ax, 0, 0, 360, 255, -1)
+        else:
+            cv2.rectangle(m, (x0 - pad, y0 - pad), (x1 - 1 + pad, y1 - 1 + pad), 255, -1)
+    return m
+
+
+def _block_mask(shape: tuple[int, int], blocks: list[IBox], pad: int) -> np.ndarray:
+    m = np.zeros(shape, np.uint8)
+    for x0, y0, x1, y1 in blocks:
+        cv2.rectangle(m, (x0 - pad, y0 - pad), (x1 - 1 + pad, y1 - 1 + pad), 255, -1)
+    return m

@@ -1,0 +1,154 @@
+"""Text regions of a raster diagram: the label inside each box and free labels outside.
+
+Box text is cut from inside the border and binarised locally (Otsu within the crop, so a
+coloured or grey fill does not matter); anything touching the crop edge is border or a
+neighbouring stroke and is dropped. Free labels are the small ink components left after
+boxes are masked, grouped into blocks by a dilation scaled to the glyph height.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .raster_boxes import Box, IBox
+from .raster_prep import Prepared
+
+
+def box_text_crop(prep: Prepared, box: Box) -> np.ndarray | None:
+    """Black-on-white binary image of the text inside a box, or None if it is empty."""
+    x0, y0, x1, y1 = box.inner
+    g = prep.gray[y0:y1, x0:x1]
+    if g.size == 0 or min(g.shape) < 3:
+        return None
+    _, bw = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if float(g.max()) - float(g.min()) < 50:
+        return None  # flat: no text
+    ink = bw == 0
+    if ink.mean() > 0.5:
+        ink = ~ink  # light text on a dark fill
+    ink = ink.astype(np.uint8) * 255
+    if box.shape in ("circle", "ellipse"):
+        ring = np.zeros_like(ink)
+        h, w = ink.shape
+        s = int(np.ceil(prep.stroke)) + 1
+        cv2.ellipse(
+            ring, (w // 2, h // 2), (max(1, w // 2 - s), max(1, h // 2 - s)), 0, 0, 360, 255, -1
+        )
+        ink = cv2.bitwise_and(ink, ring)
+    ink = _drop_edge_components(ink)
+    return _tight(_gray_text(g, ink))
+
+
+def _drop_edge_components(ink: np.ndarray) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    h, w = ink.shape
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        edge = x == 0 or y == 0 or x + bw >= w or y + bh >= h
+        keep[i] = not edge and area >= 2
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _gray_text(g: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """Anti-aliased text (dark on white) with everything but the glyphs whitened.
+
+    Tesseract reads grey glyph edges better than our hard threshold, so the crop keeps
+    the original grey levels near the glyphs, stretched so text is black and fill white.
+    """
+    if not ink.any():
+        return np.full(g.shape, 255, np.uint8)
+    near = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
+    text_level = float(np.percentile(g[ink > 0], 10))
+    fill_level = float(np.median(g[~near])) if (~near).any() else 255.0
+    if abs(fill_level - text_level) < 1:
+        return np.where(ink > 0, 0, 255).astype(np.uint8)
+    f = (g.astype(np.float32) - text_level) / (fill_level - text_level)
+    out = np.clip(f * 255.0, 0, 255).astype(np.uint8)
+    out[~near] = 255
+    return out
+
+
+def _tight(gray_text: np.ndarray, pad: int = 3) -> np.ndarray | None:
+    """Crop to the glyphs; None when there are none."""
+    ys, xs = np.nonzero(gray_text < 128)
+    if ys.size == 0:
+        return None
+    y0, y1 = max(0, ys.min() - pad), min(gray_text.shape[0], ys.max() + 1 + pad)
+    x0, x1 = max(0, xs.min() - pad), min(gray_text.shape[1], xs.max() + 1 + pad)
+    return gray_text[y0:y1, x0:x1]
+
+
+def glyph_height(prep: Prepared, boxes: tuple[Box, ...], residual: np.ndarray) -> float:
+    """Typical glyph height: from box labels if there are boxes, else from loose ink."""
+    hs: list[int] = []
+    for b in boxes:
+        x0, y0, x1, y1 = b.inner
+        sub = prep.ink[y0:y1, x0:x1]
+        if sub.size:
+            hs += _component_heights(_drop_edge_components(sub), sub.shape[0])
+    if len(hs) < 3:
+        hs += _component_heights(residual, residual.shape[0] // 4 + 1)
+    hs = [h for h in hs if h >= 3]
+    if not hs:
+        return max(8.0, 6 * prep.stroke)
+    return float(np.median(hs))
+
+
+def _component_heights(mask: np.ndarray, tallest: int) -> list[int]:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [int(stats[i, 3]) for i in range(1, n) if 3 <= stats[i, 3] <= tallest]
+
+
+def split_text(
+    residual: np.ndarray, near_box: np.ndarray, char_h: float, stroke: float
+) -> tuple[np.ndarray, list[IBox]]:
+    """Split loose ink into text-like components (grouped into label blocks) and the rest.
+
+    Returns the mask of text pixels and the blocks' bounding boxes. A component is text
+    when it is about glyph-sized, does not touch a box, and is not a long thin line.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(residual, connectivity=8)
+    is_text = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if max(w, h) > 2.2 * char_h or h < 0.25 * char_h and w < 0.25 * char_h:
+            continue
+        if h > 1.6 * char_h:
+            continue
+        if np.any(near_box[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]):
+            continue
+        thin = min(w, h) <= 2 * stroke + 1 and max(w, h) >= 6 * (min(w, h) + 1)
+        if thin and max(w, h) > 0.9 * char_h:
+            continue  # a short dash of line, not a glyph
+        is_text[i] = True
+    text = np.where(is_text[labels], 255, 0).astype(np.uint8)
+    if not is_text.any():
+        return text, []
+    kw = max(3, int(round(2.0 * char_h)))
+    kh = max(3, int(round(0.8 * char_h)))
+    grouped = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, kh)))
+    m, _, gstats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
+    blocks: list[IBox] = []
+    for i in range(1, m):
+        x, y, w, h, _ = gstats[i]
+        sub = text[y : y + h, x : x + w]
+        ys, xs = np.nonzero(sub)
+        if ys.size == 0:
+            continue
+        blocks.append(
+            (int(x + xs.min()), int(y + ys.min()), int(x + xs.max() + 1), int(y + ys.max() + 1))
+        )
+    return text, blocks
+
+
+def block_crop(prep: Prepared, text_mask: np.ndarray, block: IBox, pad: int = 3) -> np.ndarray:
+    """Grey crop of a free label with the non-text pixels whitened."""
+    h, w = text_mask.shape
+    x0, y0 = max(0, block[0] - pad), max(0, block[1] - pad)
+    x1, y1 = min(w, block[2] + pad), min(h, block[3] + pad)
+    g = prep.gray[y0:y1, x0:x1]
+    if int(np.mean(prep.background)) < 128:
+        g = 255 - g
+    return _gray_text(g, text_mask[y0:y1, x0:x1])

@@ -1,0 +1,259 @@
+"""Raster diagram parser: synthetic figures with known graphs, bad inputs, real papers."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from papercc.compiler.raster_diagram import (  # noqa: E402
+    ImageError,
+    extract_raster_diagram,
+    load_image,
+)
+from PIL import Image  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+import synth_figures as S  # noqa: E402
+
+PAPERS = Path("/work/shared/papers")
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
+
+
+def _match(fig: S.SynthFigure, d) -> dict[int, int]:
+    """Truth index -> predicted node id: the predicted node centred in the drawn box."""
+    m = {}
+    for i, (x0, y0, x1, y1) in enumerate(fig.bboxes):
+        for n in d.nodes:
+            cx, cy = (n.bbox[0] + n.bbox[2]) / 2, (n.bbox[1] + n.bbox[3]) / 2
+            if x0 - 3 <= cx <= x1 + 3 and y0 - 3 <= cy <= y1 + 3:
+                m[i] = n.id
+    return m
+
+
+def score(fig: S.SynthFigure, d) -> tuple[int, int, int, bool]:
+    """(nodes read right, edges found, false edges, exact graph)."""
+    m = _match(fig, d)
+    inv = {v: k for k, v in m.items()}
+    nodes_ok = sum(1 for i, lab in enumerate(fig.labels) if i in m and d.node(m[i]).text == lab)
+    pred = {(inv.get(e.src, -1), inv.get(e.dst, -1)) for e in d.edges}
+    exact = nodes_ok == len(fig.labels) == len(d.nodes) and pred == set(fig.edges)
+    return nodes_ok, len(pred & fig.edges), len(pred - fig.edges), exact
+
+
+CORE = [
+    ("chain", S.Style(head="filled")),
+    ("chain", S.Style(direction="right", head="hollow", font=S.FONTS[-1], fill=(225, 232, 245))),
+    ("residual", S.Style(head="vee", line=2, plus_lines=True)),
+    ("residual", S.Style(direction="right", head="filled", plus_lines=False)),
+    ("inception", S.Style(head="filled", fill=(230, 230, 230), border=False)),
+    ("inception", S.Style(direction="right", head="none", font=S.FONTS[1])),
+]
+
+
+@needs_tesseract
+@pytest.mark.parametrize("family,style", CORE, ids=[f"{f}-{i}" for i, (f, _) in enumerate(CORE)])
+def test_synthetic_exact(family: str, style: S.Style) -> None:
+    fig = S.figure(family, style)
+    d = extract_raster_diagram(fig.image, {"file": fig.name})
+    nodes_ok, edges_ok, false_edges, exact = score(fig, d)
+    assert exact, (fig.name, nodes_ok, edges_ok, false_edges, [n.text for n in d.nodes])
+    assert d.direction == fig.direction
+    assert d.source == {"file": fig.name}
+
+
+@needs_tesseract
+def test_shapes_and_symbols() -> None:
+    fig = S.figure("residual", S.Style(plus_lines=True))
+    d = extract_raster_diagram(fig.image)
+    plus = [n for n in d.nodes if n.text == "+"]
+    assert len(plus) == 1 and plus[0].shape == "circle"
+    rounded = extract_raster_diagram(S.rounded_variant().image)
+    assert {n.shape for n in rounded.nodes if n.shape != "text"} == {"rounded"}
+    assert all(0.0 <= n.confidence <= 1.0 for n in d.nodes)
+
+
+@needs_tesseract
+def test_gray_input_and_free_label() -> None:
+    fig = S.figure("chain", S.Style())
+    gray = cv2.cvtColor(fig.image, cv2.COLOR_BGR2GRAY)
+    d = extract_raster_diagram(gray)
+    assert [n.text for n in d.nodes if n.shape == "text"] == ["input"]
+    assert score(fig, d)[3]
+
+
+@needs_tesseract
+@pytest.mark.slow
+def test_synthetic_set_accuracy() -> None:
+    figs = S.standard_set() + [S.rounded_variant()]
+    tot_n = ok_n = tot_e = ok_e = false_e = exact = 0
+    t0 = time.perf_counter()
+    for fig in figs:
+        n, e, f, x = score(fig, extract_raster_diagram(fig.image))
+        ok_n, ok_e, false_e, exact = ok_n + n, ok_e + e, false_e + f, exact + x
+        tot_n, tot_e = tot_n + len(fig.labels), tot_e + len(fig.edges)
+    per_fig = (time.perf_counter() - t0) / len(figs)
+    assert ok_n / tot_n >= 0.97
+    assert ok_e / tot_e >= 0.95 and false_e <= 5
+    assert exact >= len(figs) - 3
+    assert per_fig < 1.5  # ~0.15-0.4 s on the shared 2-core box
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,image",
+    [
+        ("blank", np.full((200, 300, 3), 255, np.uint8)),
+        ("black", np.zeros((200, 300, 3), np.uint8)),
+        ("noise", np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)),
+        ("gradient", np.tile(np.linspace(0, 255, 300).astype(np.uint8), (200, 1))),
+        ("binary-noise", np.random.default_rng(1).random((120, 160)) > 0.5),
+        ("1x1", np.zeros((1, 1, 3), np.uint8)),
+        ("thin", np.zeros((3, 500), np.uint8)),
+        ("float", np.random.default_rng(2).random((60, 60))),
+        ("uint16", np.random.default_rng(3).integers(0, 65535, (60, 60)).astype(np.uint16)),
+        ("bgra", np.full((50, 50, 4), 255, np.uint8)),
+    ],
+)
+def test_no_diagram_gives_empty(name: str, image: np.ndarray) -> None:
+    d = extract_raster_diagram(image)
+    assert d.nodes == () and d.edges == (), name
+
+
+@pytest.mark.parametrize(
+    "image",
+    [np.zeros((0, 0, 3), np.uint8), np.zeros((4, 4, 5), np.uint8), "not an array", np.zeros(3)],
+)
+def test_unusable_arrays_raise_image_error(image) -> None:
+    with pytest.raises(ImageError):
+        extract_raster_diagram(image)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return struct.pack(">I", len(data)) + kind + data + crc
+
+
+def _png_header(w: int, h: int) -> bytes:
+    ihdr = _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    idat = _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+    return b"\x89PNG\r\n\x1a\n" + ihdr + idat + _png_chunk(b"IEND", b"")
+
+
+def _png_bytes() -> bytes:
+    buf = io.BytesIO()
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("empty.png", b"", "empty file"),
+        ("trunc.png", _png_bytes()[:300], "truncated"),
+        ("notes.png", b"hello, this is text\n", "not an image"),
+        ("bomb.png", _png_header(100_000, 100_000), "too large"),
+        ("big.png", _png_header(8000, 8000), "too large"),
+        ("zero.png", _png_header(0, 10), "image"),
+    ],
+)
+def test_bad_files_raise_image_error(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(ImageError, match=message):
+        load_image(p)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(ImageError, match="cannot read"):
+        load_image(tmp_path / "missing.png")
+    with pytest.raises(ImageError, match="not a file"):
+        load_image(tmp_path)
+
+
+def test_load_image_modes(tmp_path: Path) -> None:
+    rgba = np.zeros((10, 12, 4), np.uint8)
+    rgba[..., 0] = 255  # red, fully transparent -> white
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    a = load_image(tmp_path / "a.png")
+    assert a.shape == (10, 12, 3) and a.dtype == np.uint8 and int(a.min()) == 255
+    Image.fromarray(np.full((5, 6), 7, np.uint8), "L").save(tmp_path / "g.jpg")
+    g = load_image(tmp_path / "g.jpg")
+    assert g.shape == (5, 6, 3)
+
+
+# --- real papers, rendered as if they were raster figures ---------------------------
+
+
+def _render(pdf: str, page: int, clip: tuple[float, float, float, float], dpi: int) -> np.ndarray:
+    fitz = pytest.importorskip("pymupdf")
+    path = PAPERS / pdf
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    with fitz.open(path) as doc:
+        pix = doc[page - 1].get_pixmap(dpi=dpi, clip=fitz.Rect(*clip))
+        a = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)
+        return np.ascontiguousarray(a[:, :, 2::-1])
+
+
+@needs_tesseract
+@pytest.mark.slow
+def test_inception_v4_fig4_rendered() -> None:
+    img = _render("inception_v4_1602.07261.pdf", 4, (55, 80, 320, 232), 200)
+    d = extract_raster_diagram(img)
+    texts = sorted(n.text for n in d.nodes)
+    assert texts.count("Filter concat") == 2
+    assert "Avg Pooling" in texts and texts.count("1x1 Conv (96)") == 2
+    assert d.direction == "up"
+    by_text = {}
+    for n in d.nodes:
+        by_text.setdefault(n.text, []).append(n)
+    top, bottom = sorted(by_text["Filter concat"], key=lambda n: n.bbox[1])
+    assert len(d.predecessors(top.id)) == 4
+    assert len(d.successors(bottom.id)) == 4
+    assert len(d.edges) == 12
+
+
+@needs_tesseract
+@pytest.mark.slow
+def test_resnet_fig3_rendered() -> None:
+    img = _render("resnet_1512.03385.pdf", 4, (25, 35, 300, 620), 150)
+    d = extract_raster_diagram(img)
+    assert d.direction == "down"
+    edges = {(e.src, e.dst) for e in d.edges}
+    # the VGG-19 and plain-34 columns are single chains: every box feeds the one below
+    for lo, hi in ((90, 215), (235, 365)):
+        col = sorted(
+            (n for n in d.nodes if lo <= (n.bbox[0] + n.bbox[2]) / 2 <= hi and n.bbox[1] > 110),
+            key=lambda n: n.bbox[1],
+        )
+        assert len(col) in (25, 37)
+        assert all((a.id, b.id) in edges for a, b in zip(col, col[1:], strict=False))
+    assert sum(n.text == "3x3 conv, 64" for n in d.nodes) == 14
+    assert sum(n.text == "+" for n in d.nodes) >= 8  # sums where shortcut arrows land
+
+
+@needs_tesseract
+def test_lenet_embedded_raster_does_not_crash() -> None:
+    fitz = pytest.importorskip("pymupdf")
+    path = PAPERS / "lenet5_procieee1998.pdf"
+    if not path.exists():
+        pytest.skip("paper not available")
+    with fitz.open(path) as doc:
+        xref = doc[5].get_images(full=True)[0][0]
+        pix = fitz.Pixmap(doc, xref)
+        a = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)
+    d = extract_raster_diagram(np.ascontiguousarray(a[:, :, 0]))
+    assert isinstance(d.nodes, tuple)
