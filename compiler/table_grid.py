@@ -23,7 +23,7 @@ from statistics import median
 
 from .table_regions import Region
 from .table_rulings import PageGeometry, Ruling, isolated_boxes
-from .table_text import marker_count
+from .table_text import clean, marker_count
 from .table_words import Glyph, Word
 
 BBox = tuple[float, float, float, float]
@@ -71,13 +71,24 @@ class Grid:
     boxes: int
     curves: int
     ruled: bool
+    by_line: tuple[tuple[Cell, ...], ...] = ()
+
+    @property
+    def ruled_rows(self) -> bool:
+        """Rules separate body rows (two or more interior rules); with at most a header
+        rule (booktabs, or no rules) wide vertical gaps separate blocks instead."""
+        centers = sorted(sum(ext) / 2 for ext in self.lines)
+        if len(centers) <= 2:
+            return False
+        inner = {round(r.y0) for r in self.hrules if centers[1] < r.y0 < centers[-1]}
+        return len(inner) >= 2
 
     def cells_in(self, line: int) -> list[Cell]:
-        return [c for c in self.cells if c.line == line]
+        return list(self.by_line[line]) if 0 <= line < len(self.by_line) else []
 
     def cell_at(self, line: int, col: int) -> Cell | None:
-        for c in self.cells:
-            if c.line == line and c.col0 <= col <= c.col1:
+        for c in self.cells_in(line):
+            if c.col0 <= col <= c.col1:
                 return c
         return None
 
@@ -94,7 +105,7 @@ class Grid:
             and self.bbox[1] + 1 < r.y0 < self.bbox[3] - 1
         ]
         groups: list[list[int]] = [[idx[0]]]
-        bands = _gap_bands(self.lines, self.cells) if not self.hrules else None
+        bands = None if self.ruled_rows else _gap_bands(self.lines, self.cells)
         for a, b in zip(idx, idx[1:], strict=False):
             mid_a = sum(self.lines[a]) / 2
             mid_b = sum(self.lines[b]) / 2
@@ -178,7 +189,9 @@ def _segments(line: list[Word], vseps: list[tuple[float, list]]) -> list[list[Wo
     for a, b in zip(line, line[1:], strict=False):
         gap = b.x0 - a.x1
         ruled = any(a.x1 - 0.5 <= x <= b.x0 + 0.5 for x in vx)
-        if gap > SEGMENT_GAP * max(a.size, b.size) or ruled:
+        # Wider than a word space: monospaced fonts have spaces of 0.6 em.
+        limit = max(SEGMENT_GAP * max(a.size, b.size), 1.6 * a.space)
+        if gap > limit or ruled:
             segs.append([b])
         else:
             segs[-1].append(b)
@@ -276,6 +289,7 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
         and sum(_present((x, spans), *ext) for ext in line_ext) >= 0.5 * len(line_ext)
         for x, spans in seps
     ]
+    typical = _typical_widths(seg_words, cols)
     cells: list[Cell] = []
     for li, segs in enumerate(seg_words):
         spans = [_columns(_box(s), cols) for s in segs]
@@ -287,11 +301,16 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
             lo = spans[si - 1][1] + 1 if si > 0 else 0
             hi = spans[si + 1][0] - 1 if si + 1 < len(segs) else len(cols) - 1
             crossing = c1 > c0
+            # Beside other cells, only a cell much wider than its column's usual content
+            # may span; a cell alone on its line may span whatever its width.
+            wide = len(segs) == 1 or _width(_box(s)) >= 1.5 * typical.get(c0, 1e9)
+            if not crossing and wide:
+                c0, c1 = _centred_span(_box(s), c0, lo, hi, cols, seps, y0, y1)
             while c0 > lo and (absent[c0 - 1] or (crossing and not _present(seps[c0 - 1], y0, y1))):
                 c0 -= 1
             while c1 < hi and (absent[c1] or (crossing and not _present(seps[c1], y0, y1))):
                 c1 += 1
-            text = " ".join(w.text for w in s)
+            text = clean(" ".join(w.text for w in s))
             cells.append(Cell(text, _box(s), li, c0, c1))
     brackets = sum(1 for g in glyphs if inside(g.x0, g.y0, g.x1, g.y1))
     boxes = [b for b in geo.boxes if inside(*b)]
@@ -310,7 +329,42 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
         boxes=isolated_boxes(boxes),
         curves=curves,
         ruled=region.ruled,
+        by_line=tuple(tuple(c for c in cells if c.line == li) for li in range(len(line_ext))),
     )
+
+
+def _centred_span(b: BBox, col: int, lo: int, hi: int, cols, seps, y0: float, y1: float):
+    """A lone cell centred on an odd run of free columns (no rule between them) that
+    reaches the right edge spans them: without rules, "maxpool" centred over three
+    columns sits in the middle one only, and spanning is by far the likelier reading."""
+    a = col
+    while a > lo and not _present(seps[a - 1], y0, y1):
+        a -= 1
+    z = col
+    while z < hi and not _present(seps[z], y0, y1):
+        z += 1
+    # Only a run reaching the right edge (a full-width or rest-of-row cell) qualifies.
+    if z != len(cols) - 1 or z - a < 2 or (z - a) % 2 or (a + z) // 2 != col:
+        return col, col
+    centre = (cols[a][0] + cols[z][1]) / 2
+    if abs((b[0] + b[2]) / 2 - centre) <= 0.15 * (cols[col][1] - cols[col][0]):
+        return a, z
+    return col, col
+
+
+def _width(b: BBox) -> float:
+    return b[2] - b[0]
+
+
+def _typical_widths(seg_words: list[list[list[Word]]], cols) -> dict[int, float]:
+    """Median width of the one-column segments of each column."""
+    widths: dict[int, list[float]] = {}
+    for segs in seg_words:
+        for s in segs:
+            c0, c1 = _columns(_box(s), cols)
+            if c0 == c1:
+                widths.setdefault(c0, []).append(_width(_box(s)))
+    return {j: median(ws) for j, ws in widths.items()}
 
 
 def _box(ws: list[Word]) -> BBox:

@@ -202,8 +202,28 @@ def _lines_box(grid: Grid, lines: list[int]) -> tuple[float, float]:
     return min(grid.lines[li][0] for li in lines), max(grid.lines[li][1] for li in lines)
 
 
-def _centered(grid: Grid, lines: list[int], marker: Marker) -> list[int]:
-    """The lines a repeat marker stands beside: the largest consecutive run centred on it."""
+def _run_at(grid: Grid, lines: list[int], marker: Marker) -> list[int]:
+    """The run of consecutive line indices in `lines` that is vertically nearest `marker`."""
+    runs: list[list[int]] = []
+    for li in lines:
+        if runs and li == runs[-1][-1] + 1:
+            runs[-1].append(li)
+        else:
+            runs.append([li])
+    if not runs:
+        return []
+    cy = (marker.bbox[1] + marker.bbox[3]) / 2
+
+    def dist(run: list[int]) -> float:
+        y0, y1 = _lines_box(grid, run)
+        return 0.0 if y0 <= cy <= y1 else min(abs(cy - y0), abs(cy - y1))
+
+    return min(runs, key=dist)
+
+
+def _centered(grid: Grid, lines: list[int], marker: Marker, largest: bool = True) -> list[int]:
+    """The lines a repeat marker stands beside: a consecutive run centred on it (the
+    largest one inside a block delimited otherwise, the smallest one when unbounded)."""
     cy = (marker.bbox[1] + marker.bbox[3]) / 2
     tol = 0.3 * _pitch(grid)
     centers = {li: sum(grid.lines[li]) / 2 for li in lines}
@@ -212,7 +232,11 @@ def _centered(grid: Grid, lines: list[int], marker: Marker) -> list[int]:
         for j in range(i, len(lines)):
             grp = lines[i : j + 1]
             mean = sum(centers[li] for li in grp) / len(grp)
-            if abs(mean - cy) <= tol and len(grp) > len(best):
+            if abs(mean - cy) <= tol and (
+                not best
+                or (largest and len(grp) > len(best))
+                or (not largest and len(grp) < len(best))
+            ):
                 best = grp
     if not best and lines:
         best = [min(lines, key=lambda li: abs(centers[li] - cy))]
@@ -281,7 +305,6 @@ def _row_units(grid: Grid, col: int, body: list[int]) -> list[list[int]]:
     """Rows of a one-layer-per-row table: a ruled band, or a line, or a marker's lines."""
     units: list[list[int]] = []
     x0, x1 = grid.cols[col]
-    pitch = _pitch(grid)
     for block in grid.blocks(col, range(body[0], body[-1] + 1)) if body else []:
         layer_lines = [li for li in block if grid.cell_at(li, col) is not None]
         if not layer_lines:
@@ -291,14 +314,18 @@ def _row_units(grid: Grid, col: int, body: list[int]) -> list[list[int]]:
         y0, y1 = _lines_box(grid, block)
         near = [m for m in grid.markers if y0 - 1 <= (m.bbox[1] + m.bbox[3]) / 2 <= y1 + 1]
         near = [m for m in near if m.bbox[0] <= x1 + 0.5 * (x1 - x0)]
-        ruled_block = bool(grid.hrules) and len(block) > 1
-        if near and ruled_block:
+        if near and grid.ruled_rows and len(block) > 1:
             units.append(block)
             continue
         used: set[int] = set()
         for m in near:
-            cy = (m.bbox[1] + m.bbox[3]) / 2
-            grp = [li for li in layer_lines if abs(sum(grid.lines[li]) / 2 - cy) <= 0.75 * pitch]
+            free = [li for li in layer_lines if li not in used]
+            if m.side == "pre":
+                # "5×" sits in the indent of the rows it repeats: only indented rows qualify.
+                free = [li for li in free if grid.cell_at(li, col).bbox[0] >= m.bbox[2] - 1]
+                grp = _centered(grid, _run_at(grid, free, m), m)
+            else:
+                grp = _centered(grid, free, m, largest=False)
             if grp:
                 used.update(grp)
                 units.append(grp)
@@ -393,13 +420,31 @@ def read_rows(grid: Grid, lay: Layout, caption: str) -> tuple[Config, ...]:
     )
 
 
+def _split_by_anchors(grid: Grid, block: list[int], config_cols: list[int]) -> list[list[int]]:
+    """Split a block holding several stage keys (label or output-size cells, which sit at
+    the vertical middle of their stage) by giving each line to the nearest key."""
+    anchors = [
+        li
+        for li in block
+        if any(not any(c.col0 <= j <= c.col1 for j in config_cols) for c in grid.cells_in(li))
+    ]
+    if len(anchors) < 2:
+        return [block]
+    centre = {li: sum(grid.lines[li]) / 2 for li in block}
+    parts: dict[int, list[int]] = {a: [] for a in anchors}
+    for li in block:
+        parts[min(anchors, key=lambda a: abs(centre[a] - centre[li]))].append(li)
+    return [parts[a] for a in anchors if parts[a]]
+
+
 def read_stages(grid: Grid, lay: Layout, caption: str) -> tuple[Config, ...]:
     """Rows are stages (labelled), each config column holds the stage's layers."""
     label = lay.label_col
     assert label is not None
     body = list(range(lay.body_start, len(grid.lines)))
     config_cols = [j for j in lay.layer_cols if j != label]
-    stages = grid.blocks(label, range(body[0], body[-1] + 1)) if body else []
+    blocks = grid.blocks(label, range(body[0], body[-1] + 1)) if body else []
+    stages = [part for block in blocks for part in _split_by_anchors(grid, block, config_cols)]
     per_config: dict[int, list[Entry]] = {j: [] for j in config_cols}
     per_extra: dict[int, list[tuple[str, str]]] = {j: [] for j in config_cols}
     inputs: dict[int, list[str]] = {j: [] for j in config_cols}

@@ -229,20 +229,34 @@ def _caption_text(lines: list[TextLine], start: TextLine, avoid: BBox | None) ->
     return text, bb
 
 
-def _grow_from_caption(words: list[Word], cap: TextLine, cap_bbox: BBox) -> BBox | None:
+def _two_columns(lines: list[TextLine], page_width: float) -> bool:
+    """Most prose lines stop short of the page middle: a two-column layout."""
+    mid = page_width / 2
+    prose = [ln for ln in lines if len(ln.words) >= 6]
+    if not prose:
+        return False
+    crossing = sum(ln.bbox[0] < mid - 20 and ln.bbox[2] > mid + 20 for ln in prose)
+    return crossing < 0.5 * len(prose)
+
+
+def _grow_from_caption(
+    words: list[Word], cap: TextLine, cap_bbox: BBox, page_width: float, two_col: bool
+) -> BBox | None:
     """Tabular lines next to a caption: the region of a table without rules.
 
-    Lines are read within a window around the caption; the window then widens to
-    the region found (a table can be wider than its caption) until it is stable.
+    Lines are read across the caption's page column: the half of the page when the
+    caption sits in one half of a two-column page, else the whole width.
     """
-    lo, hi = cap_bbox[0] - 60, cap_bbox[2] + 60
-    box = None
-    for _ in range(3):
-        box = _grow_once(words, cap, cap_bbox, lo, hi)
-        if box is None or (box[0] - 60 >= lo and box[2] + 60 <= hi):
-            return box
-        lo, hi = min(lo, box[0] - 60), max(hi, box[2] + 60)
-    return box
+    mid = page_width / 2
+    if not two_col:
+        lo, hi = 0.0, page_width
+    elif cap_bbox[2] <= mid + 10:
+        lo, hi = 0.0, mid
+    elif cap_bbox[0] >= mid - 10:
+        lo, hi = mid, page_width
+    else:
+        lo, hi = 0.0, page_width
+    return _grow_once(words, cap, cap_bbox, lo, hi)
 
 
 def _grow_once(words, cap: TextLine, cap_bbox: BBox, lo: float, hi: float) -> BBox | None:
@@ -261,13 +275,11 @@ def _grow_once(words, cap: TextLine, cap_bbox: BBox, lo: float, hi: float) -> BB
             b = ln.bbox
             h = b[3] - b[1]
             gap = (b[1] - edge) if direction == 1 else (edge - b[3])
-            limit = 2.0 * h if not taken else 1.2 * h
+            limit = 2.0 * h if not taken else 1.5 * h
             if gap > limit or CAPTION_RE.match(ln.text) or FIGURE_RE.match(ln.text):
                 break
             multi = ln.segments(1.2) >= 2
             if not multi and widest and (b[2] - b[0]) > 2.5 * widest:
-                break
-            if not multi and not taken:
                 break
             if multi:
                 widest = max(widest, b[2] - b[0])
@@ -319,6 +331,7 @@ def find_regions(page: fitz.Page, words: list[Word], geo: PageGeometry) -> list[
         )
         cap_texts.append(_caption_text(lines, ln, avoid))
     match = _assign_captions(boxes, [cb for _, cb in cap_texts])
+    two_col = _two_columns(lines, page.rect.width)
     used = set(match.values())
     regions: list[Region] = []
     for i, box in enumerate(boxes):
@@ -332,7 +345,7 @@ def find_regions(page: fitz.Page, words: list[Word], geo: PageGeometry) -> list[
         if k in used or kind != "table":
             continue
         text, cb = cap_texts[k]
-        box = _grow_from_caption(words, ln, cb)
+        box = _grow_from_caption(words, ln, cb, page.rect.width, two_col)
         if box is None:
             continue
         if any(

@@ -105,7 +105,8 @@ def page_geometry(page: fitz.Page) -> PageGeometry:
                 rule = _rule_from_rect(r)
                 if rule is not None:
                     rules.append(rule)
-                elif r.width > THIN and r.height > THIN:
+                elif r.width > THIN and r.height > THIN and "s" in (path.get("type") or ""):
+                    # Stroked outlines only: filled areas are shading or backgrounds.
                     boxes.append(tuple(r))
                     rules.extend(_edges(r))
             elif kind == "c":

@@ -10,6 +10,7 @@ Underscores that TeX draws as a short rule ("conv2_x") are put back.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import pymupdf as fitz
@@ -28,6 +29,7 @@ class Word:
     y1: float
     base: float
     size: float
+    space: float = 0.0  # width of the font's space glyph after the word (0: unknown)
 
     @property
     def cx(self) -> float:
@@ -76,7 +78,7 @@ def page_words(
                         glyphs.append(Glyph(c, *ch["bbox"]))
                         continue
                     if c.isspace():
-                        _flush(cur, words)
+                        _flush(cur, words, ch["bbox"][2] - ch["bbox"][0])
                         cur = []
                         continue
                     if cur:
@@ -89,7 +91,7 @@ def page_words(
     return words, glyphs
 
 
-def _flush(chars: list, out: list[Word]) -> None:
+def _flush(chars: list, out: list[Word], space: float = 0.0) -> None:
     if not chars:
         return
     top = max(s for _, _, _, s in chars)
@@ -110,37 +112,45 @@ def _flush(chars: list, out: list[Word]) -> None:
     # Box height from the font size around the baseline: robust to tall math glyphs.
     base = base0
     size = top
-    out.append(Word(text, x0, base - 0.8 * size, x1, base + 0.2 * size, base, size))
+    out.append(Word(text, x0, base - 0.8 * size, x1, base + 0.2 * size, base, size, space))
 
 
 def join_underscores(words: list[Word], hsegs: list[tuple[float, float, float]]) -> list[Word]:
     """Merge "conv2" + "x" when a short rule (x0, x1, y) fills the gap at the baseline."""
     if not hsegs:
         return words
+    segs = sorted(hsegs)
+    starts = [s[0] for s in segs]
     out = sorted(words, key=lambda w: (round(w.base, 1), w.x0))
     merged: list[Word] = []
     for w in out:
         prev = merged[-1] if merged else None
-        if prev is not None and abs(prev.base - w.base) < 0.3 * w.size:
-            for x0, x1, y in hsegs:
-                if (
-                    x1 - x0 < w.size
-                    and abs(x0 - prev.x1) < 1.0
-                    and abs(x1 - w.x0) < 1.0
-                    and -0.5 * w.size < y - w.base < 0.4 * w.size
-                ):
-                    merged[-1] = Word(
-                        prev.text + "_" + w.text,
-                        prev.x0,
-                        min(prev.y0, w.y0),
-                        w.x1,
-                        max(prev.y1, w.y1),
-                        prev.base,
-                        max(prev.size, w.size),
-                    )
-                    break
-            else:
-                merged.append(w)
+        if (
+            prev is not None
+            and abs(prev.base - w.base) < 0.3 * w.size
+            and 0 <= w.x0 - prev.x1 < w.size
+            and _rule_between(segs, starts, prev, w)
+        ):
+            merged[-1] = Word(
+                prev.text + "_" + w.text,
+                prev.x0,
+                min(prev.y0, w.y0),
+                w.x1,
+                max(prev.y1, w.y1),
+                prev.base,
+                max(prev.size, w.size),
+                w.space,
+            )
             continue
         merged.append(w)
     return merged
+
+
+def _rule_between(segs, starts, a: Word, b: Word) -> bool:
+    i = bisect_left(starts, a.x1 - 1.0)
+    while i < len(segs) and segs[i][0] <= a.x1 + 1.0:
+        x0, x1, y = segs[i]
+        if x1 - x0 < b.size and abs(x1 - b.x0) < 1.0 and -0.5 * b.size < y - b.base < 0.4 * b.size:
+            return True
+        i += 1
+    return False

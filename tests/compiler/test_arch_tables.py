@@ -274,6 +274,7 @@ def test_mobilenet_figure3_is_not_a_table():
     assert not ok
     assert grid.caption.startswith("Figure 3")
     assert "Figure caption" in reasons
+    assert any("free-standing boxes" in r for r in reasons)
 
 
 # --- text rules --------------------------------------------------------------------------
@@ -296,14 +297,15 @@ def test_bad_input_raises_clear_error():
         find_arch_tables("not a page")
 
 
-# --- synthetic tables: random phrases and repeats, both orientations, ruled or not --------
+# --- synthetic tables: random phrases and repeats, three orientations, three rule styles,
+# --- varied fonts/sizes/caption side/"3x3" spelling (see synth_tables.py) ------------------
 
 
 @pytest.mark.parametrize("orientation", ["columns", "rows", "stages"])
-@pytest.mark.parametrize("ruled", [True, False])
+@pytest.mark.parametrize("rules", ["grid", "booktabs", "none"])
 @pytest.mark.parametrize("seed", range(8))
-def test_synthetic_round_trip(orientation, ruled, seed):
-    st = make_table(seed, orientation, ruled)
+def test_synthetic_round_trip(orientation, rules, seed):
+    st = make_table(seed, orientation, rules)
     page = fitz.open("pdf", st.pdf)[0]
     tables = find_arch_tables(page)
     assert len(tables) == 1
