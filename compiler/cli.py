@@ -262,7 +262,7 @@ if __name__ == "__main__":  # pragma: no cover
 
 def _register_commands() -> None:
     """Commands defined in other modules attach themselves to `main` on import."""
-    from papercc.compiler import cmd_backends  # noqa: F401
+    from papercc.compiler import cmd_backends, cmd_compile, cmd_render  # noqa: F401
 
 
 _register_commands()

@@ -99,11 +99,11 @@ class _Static:
             self.definition(d)
             if any(x.severity == "error" for x in self.sink.items[before:]):
                 broken.add(d.name)
-        broken |= self.recursion()
-        return broken
+        return self.recursion(broken)
 
-    def recursion(self) -> set[str]:
-        broken: set[str] = set()
+    def recursion(self, broken: set[str]) -> set[str]:
+        """Report call cycles; return `broken` plus cycles plus everything that reaches them."""
+        broken = set(broken)
         state: dict[str, int] = {}
 
         def visit(name: str, path: list[str]) -> None:

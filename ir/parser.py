@@ -102,7 +102,10 @@ class _Build(Transformer):
         return Literal(int(c[0].value), self._sp(c[0]))
 
     def float_lit(self, c):
-        return Literal(float(c[0].value), self._sp(c[0]))
+        value = float(c[0].value)
+        if value in (float("inf"), float("-inf")):
+            raise _SyntaxFailure(self._sp(c[0]), f"number {c[0].value} is too large")
+        return Literal(value, self._sp(c[0]))
 
     def str_lit(self, c):
         tok = c[0]

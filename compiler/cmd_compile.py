@@ -1,0 +1,1 @@
+"""`papercc compile`: figures and papers to DLIR (being built)."""
