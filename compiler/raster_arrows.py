@@ -67,11 +67,86 @@ def find_touches(
             side = _side(box, px, py)
             if _passes_by(box, side, m, xs + x0, ys + y0):
                 continue
+            gaps = np.array([_gap(box, x + x0, y + y0) for x, y in zip(xs, ys, strict=False)])
+            k = int(np.argmin(gaps))
+            if _grazes(win == comp, xs, ys, k):
+                continue
             head = _is_head(labels, int(comp), box, side, px, py, stroke, char_h)
-            k = int(np.argmin([_gap(box, x + x0, y + y0) for x, y in zip(xs, ys, strict=False)]))
             pixel = (int(xs[k] + x0), int(ys[k] + y0))
             touches.append(Touch(int(comp), idx, side, (px, py), head, pixel))
-    return touches, labels
+    return _join_at_corners(touches, labels, nodes, margins)
+
+
+def _join_at_corners(
+    touches: list[Touch], labels: np.ndarray, nodes: list[IBox], margins: list[int]
+) -> tuple[list[Touch], np.ndarray]:
+    """A line that runs past a node's corner is cut in two by the node's mask; the two
+    pieces meet at the same corner. Join them and forget the contact."""
+    groups: dict[tuple[int, int], list[Touch]] = {}
+    for t in touches:
+        corner = _corner(nodes[t.node], t.pixel, min(margins[t.node], 6))
+        if corner >= 0:
+            groups.setdefault((t.node, corner), []).append(t)
+    rename: dict[int, int] = {}
+    drop: set[int] = set()
+    for ts in groups.values():
+        comps = sorted({t.component for t in ts})
+        if len(comps) != 2:
+            continue
+        keep, gone = comps
+        rename[gone] = keep
+        drop.update(id(t) for t in ts)
+    if not rename:
+        return touches, labels
+    labels = labels.copy()
+    for gone, keep in rename.items():
+        labels[labels == gone] = keep
+    out = []
+    for t in touches:
+        if id(t) in drop:
+            continue
+        c = rename.get(t.component, t.component)
+        out.append(Touch(c, t.node, t.side, t.point, t.head, t.pixel))
+    return out, labels
+
+
+def _corner(box: IBox, p: tuple[int, int], m: int) -> int:
+    """Which corner (0-3) the pixel sits at, outside the node; -1 if none."""
+    x, y = p
+    for i, (cx, cy) in enumerate(
+        ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3]))
+    ):
+        if abs(x - cx) <= m and abs(y - cy) <= m:
+            return i
+    return -1
+
+
+def _grazes(inwin: np.ndarray, xs: np.ndarray, ys: np.ndarray, k: int) -> bool:
+    """A single straight line crossing the contact window whose point nearest the node
+    lies mid-way along it: it runs past a corner or side, it does not end here."""
+    if xs.size < 6 or _ring_crossings(inwin) != 2:
+        return False
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    c = pts - pts.mean(axis=0)
+    _, sv, vt = np.linalg.svd(c, full_matrices=False)
+    if sv[0] < 4 * max(sv[1], 1e-9) or float(np.abs(c @ vt[1]).max()) > 2.5:
+        return False  # not one thin straight line (a bend, a fork, an arrowhead)
+    t = c @ vt[0]
+    lo, hi = float(t.min()), float(t.max())
+    if hi - lo < 4:
+        return False
+    f = (float(t[k]) - lo) / (hi - lo)
+    return 0.2 < f < 0.8
+
+
+def _ring_crossings(inwin: np.ndarray) -> int:
+    """How many separate runs of the component cross the window's border."""
+    top, bottom = inwin[0, :], inwin[-1, ::-1]
+    right, left = inwin[1:-1, -1], inwin[-2:0:-1, 0]
+    ring = np.concatenate([top, right, bottom, left]).astype(np.int8)
+    if ring.size == 0 or ring.all():
+        return 0 if ring.size == 0 else 1
+    return int(np.count_nonzero(np.diff(np.concatenate([ring, ring[:1]])) == 1))
 
 
 def _gap(box: IBox, x: int, y: int) -> int:
@@ -175,7 +250,24 @@ def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
         # a head widens gradually from its tip; a short stub ending in a head's base jumps
         if seg[peak_at - 1] > seg[0] and seg[peak_at - 1] >= 0.5 * peak:
             return True
-    return _truncated_head(seg, stroke)
+    return _truncated_head(seg, stroke) or _small_head(seg, wide)
+
+
+def _small_head(seg: list[int], wide: float) -> bool:
+    """A head only a few pixels long: a short wide run right at the node, then a sharp
+    drop to a steady shaft (a tail seen through a short arrow tapers off gradually)."""
+    peak = max(seg[:4])
+    start = seg.index(peak)
+    if peak < wide or start > 2:
+        return False
+    end = start
+    while end < len(seg) and seg[end] >= peak - 1:
+        end += 1
+    rest = seg[end:]
+    if len(rest) < 3:
+        return False
+    shaft = min(rest)
+    return 2 * shaft <= peak and all(wd <= shaft + 1 for wd in rest[:3])
 
 
 def _truncated_head(seg: list[int], stroke: float) -> bool:
@@ -282,7 +374,7 @@ def build_edges(
                     if d.node != s.node and not entry[d.node].isdisjoint(reach)
                 ]
             for h in heads:
-                onward = _reach(labels, comp, sorted(entry[h.node]), direction, 1.0, wins, h.node)
+                onward = _reach(labels, comp, sorted(entry[h.node]), direction, 3.0, wins, h.node)
                 nexts = [
                     d for d in heads if d.node != h.node and not entry[d.node].isdisjoint(onward)
                 ]

@@ -76,7 +76,9 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         nodes_xy.append(blk)
         kinds.append(("text", text, t.confidence))
 
-    conn = cv2.bitwise_and(residual, cv2.bitwise_not(_block_mask(text_mask.shape, blocks, 2)))
+    keep = cv2.bitwise_not(cv2.bitwise_or(box_mask, _block_mask(text_mask.shape, blocks, 2)))
+    conn = _with_faint_ends(cv2.bitwise_and(residual, keep), cv2.bitwise_and(prep.faint, keep))
+    conn = cv2.bitwise_and(cv2.morphologyEx(conn, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), keep)
     s = int(np.ceil(prep.stroke))
     margins = [4 + s if k[0] != "text" else max(4 + s, int(2 * char_h)) for k in kinds]
     touches, labels = find_touches(conn, nodes_xy, margins, prep.stroke, char_h)
@@ -122,6 +124,16 @@ def _clean(text: str) -> str:
             w = m.group(1).translate(fix) + m.group(2) + m.group(3).translate(fix) + m.group(4)
         words.append(w)
     return " ".join(words)
+
+
+def _with_faint_ends(strong: np.ndarray, faint: np.ndarray) -> np.ndarray:
+    """Hysteresis: faint ink joins a connector when it touches the connector's ink, so
+    thin anti-aliased lines do not break up where they meet another line."""
+    n, labels = cv2.connectedComponents(faint, connectivity=8)
+    hit = np.zeros(n, bool)
+    hit[np.unique(labels[strong > 0])] = True
+    hit[0] = False
+    return np.where(hit[labels], 255, 0).astype(np.uint8)
 
 
 def _box_mask(shape: tuple[int, int], boxes: tuple[Box, ...], pad: int) -> np.ndarray:

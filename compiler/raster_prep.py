@@ -12,6 +12,7 @@ import numpy as np
 
 FG_DELTA = 14  # a pixel this far (max over channels) from the background is foreground
 INK_DELTA = 70  # a pixel this much darker than the background is ink (strokes, text)
+FAINT_DELTA = 30  # ... and this much darker is faint ink, kept where it touches ink
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Prepared:
     background: tuple[int, int, int]
     fg: np.ndarray  # differs from background: fills, strokes, text
     ink: np.ndarray  # dark strokes and text
+    faint: np.ndarray  # lighter ink too: anti-aliased ends of thin lines
     stroke: float  # typical line / glyph stroke width in pixels
 
 
@@ -33,12 +35,13 @@ def prepare(bgr: np.ndarray) -> Prepared:
     fg = np.where(diff > FG_DELTA, 255, 0).astype(np.uint8)
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))  # ringing, JPEG
     bg_gray = int(round(0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2]))
-    if bg_gray >= 128:
-        ink = np.where(gray.astype(np.int16) < bg_gray - INK_DELTA, 255, 0)
-    else:  # light drawing on a dark background
-        ink = np.where(gray.astype(np.int16) > bg_gray + INK_DELTA, 255, 0)
-    ink = ink.astype(np.uint8)
-    return Prepared(bgr, gray, bg, fg, ink, stroke_width(ink))
+    g = gray.astype(np.int16)
+    if bg_gray < 128:  # light drawing on a dark background
+        g = 255 - g
+        bg_gray = 255 - bg_gray
+    ink = np.where(g < bg_gray - INK_DELTA, 255, 0).astype(np.uint8)
+    faint = np.where(g < bg_gray - FAINT_DELTA, 255, 0).astype(np.uint8)
+    return Prepared(bgr, gray, bg, fg, ink, faint, stroke_width(ink))
 
 
 def background_color(bgr: np.ndarray) -> tuple[int, int, int]:
