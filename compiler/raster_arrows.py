@@ -11,13 +11,13 @@ no head at all are oriented by the side of the node they leave and the layout's 
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .raster_boxes import IBox
+from .raster_paths import SIGN, InkGraph, component_pixels
 
 
 @dataclass(frozen=True)
@@ -352,39 +352,63 @@ def build_edges(
     """
     edges: dict[tuple[int, int], float] = {}
     jbox: dict[int, IBox] = {}  # target node -> junction box (junction id = -1 - target)
-    for comp in sorted({t.component for t in touches}):
-        ts = [t for t in touches if t.component == comp]
+    by_comp: dict[int, list[Touch]] = {}
+    for t in touches:
+        by_comp.setdefault(t.component, []).append(t)
+    busy = {c for c, ts in by_comp.items() if len(ts) > 2 and len({t.node for t in ts}) > 1}
+    pixels = component_pixels(labels, busy) if busy and direction in SIGN else {}
+    for comp in sorted(by_comp):
+        ts = by_comp[comp]
         if len({t.node for t in ts}) < 2:
             continue
         heads, tails, conf = _roles(ts, centers, direction)
         pairs: list[tuple[int, int]] = [
             (s.node, d.node) for s in tails for d in heads if s.node != d.node
         ]
-        if len(ts) > 2 and direction in FLOW_SIDES:
-            wins = {
-                t.node: _band(nodes[t.node], t.side, margins[t.node], labels.shape) for t in heads
-            }
-            entry = {t.node: _pixels_in(labels, comp, wins[t.node]) for t in heads}
-            pairs = []
-            for s in tails:
-                reach = _reach(labels, comp, [s.pixel], direction, tol, wins, s.node)
-                pairs += [
-                    (s.node, d.node)
-                    for d in heads
-                    if d.node != s.node and not entry[d.node].isdisjoint(reach)
-                ]
-            for h in heads:
-                onward = _reach(labels, comp, sorted(entry[h.node]), direction, 3.0, wins, h.node)
-                nexts = [
-                    d for d in heads if d.node != h.node and not entry[d.node].isdisjoint(onward)
-                ]
-                if nexts:
-                    jbox.setdefault(h.node, _entry_box(nodes[h.node], h, wins[h.node]))
-                    pairs += [(-1 - h.node, d.node) for d in nexts]
+        if comp in pixels:
+            pairs = _walk(
+                InkGraph(*pixels[comp], direction), heads, tails, nodes, margins, tol, jbox
+            )
         for key in pairs:
             edges[key] = max(edges.get(key, 0.0), conf)
     edges = _route_through_junctions(edges, jbox)
     return _finish(edges, jbox, nodes, centers, direction)
+
+
+def _walk(
+    g: InkGraph,
+    heads: list[Touch],
+    tails: list[Touch],
+    nodes: list[IBox],
+    margins: list[int],
+    tol: float,
+    jbox: dict[int, IBox],
+) -> list[tuple[int, int]]:
+    """Source/destination pairs joined by ink along the flow; junctions on the way."""
+    shape = (10**9, 10**9)
+    band = {t.node: _band(nodes[t.node], t.side, margins[t.node], shape) for t in heads}
+    entry = {n: g.inside(b) for n, b in band.items()}
+    pairs: list[tuple[int, int]] = []
+    for s in tails:
+        stop = np.zeros(len(g.flow), bool)
+        for n, m in entry.items():
+            if n != s.node:
+                stop |= m
+        reached = g.reach([g.at(*s.pixel)], tol, stop)
+        pairs += [
+            (s.node, d.node) for d in heads if d.node != s.node and (reached & entry[d.node]).any()
+        ]
+    for h in heads:
+        stop = np.zeros(len(g.flow), bool)
+        for n, m in entry.items():
+            if n != h.node:
+                stop |= m
+        onward = g.reach(np.flatnonzero(entry[h.node]).tolist(), 3.0, stop)
+        nexts = [d for d in heads if d.node != h.node and (onward & entry[d.node]).any()]
+        if nexts:
+            jbox.setdefault(h.node, _entry_box(nodes[h.node], h, band[h.node]))
+            pairs += [(-1 - h.node, d.node) for d in nexts]
+    return pairs
 
 
 def _route_through_junctions(
@@ -430,12 +454,6 @@ def _finish(edges, jbox, nodes, centers, direction) -> Wiring:
     return Wiring(tuple(sorted(out, key=lambda e: (e.src, e.dst))), junctions)
 
 
-def _pixels_in(labels: np.ndarray, comp: int, win: IBox) -> set[tuple[int, int]]:
-    x0, y0, x1, y1 = win
-    ys, xs = np.nonzero(labels[y0:y1, x0:x1] == comp)
-    return set(zip((xs + x0).tolist(), (ys + y0).tolist(), strict=False))
-
-
 def _entry_box(box: IBox, t: Touch, win: IBox) -> IBox:
     px, py = int(round(t.point[0])), int(round(t.point[1]))
     r = 3
@@ -461,43 +479,6 @@ def _band(box: IBox, side: str, m: int, shape: tuple[int, ...]) -> IBox:
     return (box[2] - 1, y0, x1, y1)
 
 
-def _reach(
-    labels: np.ndarray,
-    comp: int,
-    starts: list[tuple[int, int]],
-    direction: str,
-    tol: float,
-    wins: dict[int, IBox],
-    own: int,
-) -> set[tuple[int, int]]:
-    """Pixels reachable from `starts` without backing up the flow by more than `tol`;
-    the search enters other nodes' entry windows but does not go on through them."""
-    sign = {"down": (0, 1), "up": (0, -1), "right": (1, 0), "left": (-1, 0)}[direction]
-    others = [w for n, w in wins.items() if n != own]
-    h, w = labels.shape
-    best = {p: _f(p, sign) for p in starts}
-    queue = deque(starts)
-    while queue:
-        x, y = queue.popleft()
-        if any(a <= x < c and b <= y < d for a, b, c, d in others):
-            continue
-        run = best[(x, y)]
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                nx, ny = x + dx, y + dy
-                if not (0 <= nx < w and 0 <= ny < h) or labels[ny, nx] != comp:
-                    continue
-                f = _f((nx, ny), sign)
-                if f < run - tol:
-                    continue
-                nrun = max(run, f)
-                old = best.get((nx, ny))
-                if old is None or nrun < old:
-                    best[(nx, ny)] = nrun
-                    queue.append((nx, ny))
-    return set(best)
-
-
 def _roles(
     ts: list[Touch], centers: list[tuple[float, float]], direction: str
 ) -> tuple[list[Touch], list[Touch], float]:
@@ -512,10 +493,6 @@ def _roles(
         return heads, [], 0.6  # branches taken from a node's input: see junctions
     heads, tails = _orient_by_flow(ts, centers, direction)
     return heads, tails, 0.6
-
-
-def _f(p: tuple[int, int], sign: tuple[int, int]) -> int:
-    return p[0] * sign[0] + p[1] * sign[1]
 
 
 def _forward(centers: list[tuple[float, float]], s: int, d: int, direction: str) -> bool:
