@@ -44,6 +44,9 @@ class TorchContext:
         return f"self.{attr}"
 
     def out(self, node: Node, expr: str) -> None:
+        if node.src:
+            where = ", ".join(f"{k}={v!r}" for k, v in node.src.items())
+            self.forward.append(comment(f"{node.name}: {where}"))
         names = []
         for v in node.outputs:
             self.var[id(v)] = name = self.vars(v.name)
@@ -57,6 +60,11 @@ class TorchContext:
 
 def _dims(rank: int) -> str:
     return {1: "1d", 2: "2d", 3: "3d"}[rank]
+
+
+def _optional(*items: tuple[str, object, object]) -> str:
+    """`, name=value` for each argument that differs from the framework default."""
+    return "".join(f", {name}={lit(value)}" for name, value, default in items if value != default)
 
 
 def _pad_arg(begins, ends) -> tuple[int, ...]:
@@ -87,11 +95,16 @@ def conv(ctx: TorchContext, node: Node) -> None:
         out, groups = cin * a["multiplier"], cin
     else:
         out, groups = a["out"], a["groups"]
+    extra = _optional(
+        ("stride", tuple_attr(node, "stride"), (1,) * rank),
+        ("padding", tuple(padding), (0,) * rank),
+        ("dilation", tuple_attr(node, "dilation"), (1,) * rank),
+        ("groups", groups, 1),
+        ("bias", a["bias"], True),
+    )
     m = ctx.module(
         node,
-        f"nn.Conv{_dims(rank)}({cin}, {out}, kernel_size={lit(tuple_attr(node, 'kernel'))}, "
-        f"stride={lit(tuple_attr(node, 'stride'))}, padding={lit(padding)}, "
-        f"dilation={lit(tuple_attr(node, 'dilation'))}, groups={groups}, bias={lit(a['bias'])})",
+        f"nn.Conv{_dims(rank)}({cin}, {out}, kernel_size={lit(tuple_attr(node, 'kernel'))}{extra})",
     )
     ctx.out(node, f"{m}({x})")
 
