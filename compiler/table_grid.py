@@ -190,7 +190,7 @@ def _segments(line: list[Word], vseps: list[tuple[float, list]]) -> list[list[Wo
         gap = b.x0 - a.x1
         ruled = any(a.x1 - 0.5 <= x <= b.x0 + 0.5 for x in vx)
         # Wider than a word space: monospaced fonts have spaces of 0.6 em.
-        limit = max(SEGMENT_GAP * max(a.size, b.size), 1.6 * a.space)
+        limit = SEGMENT_GAP * max(a.size, b.size) * (1.6 if a.mono else 1.0)
         if gap > limit or ruled:
             segs.append([b])
         else:
@@ -205,10 +205,17 @@ def _whitespace_separators(
     multi = [segs for segs in seg_lines if len(segs) >= 2]
     if not multi:
         return []
-    # Much wider than usual segments are spanning cells: they must not hide a gap.
-    widths = sorted(b[2] - b[0] for segs in multi for b in segs)
-    wide = 1.8 * widths[len(widths) // 2]
-    multi = [[b for b in segs if b[2] - b[0] <= wide] for segs in multi]
+    # A segment much wider than the segments of other lines below/above it is a
+    # spanning cell: it must not hide a column gap.
+    flat = [(li, b) for li, segs in enumerate(multi) for b in segs]
+
+    def wide(li: int, b: BBox) -> bool:
+        others = [
+            o[2] - o[0] for lj, o in flat if lj != li and min(o[2], b[2]) - max(o[0], b[0]) > 0
+        ]
+        return bool(others) and (b[2] - b[0]) > 1.8 * median(others)
+
+    multi = [[b for b in segs if not wide(li, b)] for li, segs in enumerate(multi)]
     step = 0.5
     n = int((x1 - x0) / step) + 2
     count = [0] * n
@@ -216,7 +223,7 @@ def _whitespace_separators(
         for b in segs:
             for i in range(max(0, int((b[0] - x0) / step)), min(n, int((b[2] - x0) / step) + 1)):
                 count[i] += 1
-    thr = 0
+    thr = len(multi) // 10
     covered = [i for i in range(n) if count[i] > thr]
     if not covered:
         return []
@@ -301,9 +308,9 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
             lo = spans[si - 1][1] + 1 if si > 0 else 0
             hi = spans[si + 1][0] - 1 if si + 1 < len(segs) else len(cols) - 1
             crossing = c1 > c0
-            # Beside other cells, only a cell much wider than its column's usual content
-            # may span; a cell alone on its line may span whatever its width.
-            wide = len(segs) == 1 or _width(_box(s)) >= 1.5 * typical.get(c0, 1e9)
+            # Beside other cells, a cell much wider than its column's usual content may
+            # span (a lone cell is judged later, against the configuration columns).
+            wide = len(segs) > 1 and _width(_box(s)) >= 1.5 * typical.get(c0, 1e9)
             if not crossing and wide:
                 c0, c1 = _centred_span(_box(s), c0, lo, hi, cols, seps, y0, y1)
             while c0 > lo and (absent[c0 - 1] or (crossing and not _present(seps[c0 - 1], y0, y1))):
@@ -344,11 +351,13 @@ def _centred_span(b: BBox, col: int, lo: int, hi: int, cols, seps, y0: float, y1
     while z < hi and not _present(seps[z], y0, y1):
         z += 1
     # Only a run reaching the right edge (a full-width or rest-of-row cell) qualifies.
-    if z != len(cols) - 1 or z - a < 2 or (z - a) % 2 or (a + z) // 2 != col:
+    last = len(cols) - 1
+    h = last - col
+    if z != last or h < 1 or col - h < a:
         return col, col
-    centre = (cols[a][0] + cols[z][1]) / 2
+    centre = (cols[col - h][0] + cols[last][1]) / 2
     if abs((b[0] + b[2]) / 2 - centre) <= 0.15 * (cols[col][1] - cols[col][0]):
-        return a, z
+        return col - h, last
     return col, col
 
 
@@ -377,7 +386,9 @@ def _box(ws: list[Word]) -> BBox:
 
 
 def _columns(b: BBox, cols: tuple[tuple[float, float], ...]) -> tuple[int, int]:
-    hit = [i for i, (x0, x1) in enumerate(cols) if min(b[2], x1) - max(b[0], x0) > 1.0]
+    # A small overhang into the next column (an indented or long cell) is not a span.
+    least = max(1.0, 0.15 * (b[2] - b[0]))
+    hit = [i for i, (x0, x1) in enumerate(cols) if min(b[2], x1) - max(b[0], x0) > least]
     if not hit:
         cx = (b[0] + b[2]) / 2
         best = min(range(len(cols)), key=lambda i: abs((cols[i][0] + cols[i][1]) / 2 - cx))

@@ -15,7 +15,7 @@ layer column -> "rows" (one layer per row, the other columns are attributes).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .table_grid import Grid, Marker
 from .table_model import Config, Entry
@@ -122,16 +122,18 @@ def column_headers(grid: Grid, start: int, col: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _own_header(grid: Grid, start: int, col: int) -> str:
-    """The header naming `col` alone (not a spanning group title)."""
-    own = []
-    for block in grid.blocks(col, range(0, start)):
-        parts = [
-            c.text for li in block if (c := grid.cell_at(li, col)) is not None and not c.spanning
-        ]
-        if parts:
-            own.append(clean(" ".join(parts)))
-    return own[0] if own else ""
+def _config_names(grid: Grid, start: int, cols: list[int]) -> dict[int, str]:
+    """Names of configuration columns: from the first header line that gives each of
+    them its own, distinct cell ("A", "A-LRN", ... rather than "11 weight layers")."""
+    own = {
+        li: {j: c.text for j in cols if (c := grid.cell_at(li, j)) is not None and not c.spanning}
+        for li in range(start)
+    }
+    for li in range(start):
+        texts = list(own[li].values())
+        if len(texts) >= min(2, len(cols)) and len(set(texts)) == len(texts):
+            return {j: own[li].get(j, "") for j in cols}
+    return {j: next((own[li][j] for li in range(start) if j in own[li]), "") for j in cols}
 
 
 def _full_header(grid: Grid, start: int, col: int) -> str:
@@ -158,11 +160,33 @@ def caption_model_name(caption: str) -> str:
     return "model"
 
 
-def _markers_near(grid: Grid, x0: float, x1: float, y0: float, y1: float) -> list[Marker]:
+def _marker_column(grid: Grid, m: Marker) -> int | None:
+    """The column a repeat marker belongs to: that of the nearest cell on its side
+    ("×N" follows its stack, "N×" precedes it), among lines level with the marker."""
+    cy = (m.bbox[1] + m.bbox[3]) / 2
+    reach = _pitch(grid)
+    best = None
+    for li, (y0, y1) in enumerate(grid.lines):
+        if not (y0 - reach <= cy <= y1 + reach):
+            continue
+        for c in grid.cells_in(li):
+            if m.side == "post" and c.bbox[2] <= m.bbox[0] + 1:
+                d, col = m.bbox[0] - c.bbox[2], c.col1
+            elif m.side == "pre" and c.bbox[0] >= m.bbox[2] - 1:
+                d, col = c.bbox[0] - m.bbox[2], c.col0
+            else:
+                continue
+            if best is None or d < best[0]:
+                best = (d, col)
+    return best[1] if best else None
+
+
+def _markers_near(grid: Grid, col: int, y0: float, y1: float) -> list[Marker]:
+    """Repeat markers of column `col` level with the lines y0..y1."""
     out = []
     for m in grid.markers:
-        cx, cy = (m.bbox[0] + m.bbox[2]) / 2, (m.bbox[1] + m.bbox[3]) / 2
-        if x0 - 2 <= cx <= x1 + 2 and y0 - 1 <= cy <= y1 + 1:
+        cy = (m.bbox[1] + m.bbox[3]) / 2
+        if y0 - 1 <= cy <= y1 + 1 and _marker_column(grid, m) == col:
             out.append(m)
     return out
 
@@ -262,7 +286,7 @@ def _entries_of_column(grid: Grid, col: int, lines: list[int], group_blocks: boo
             filled = [li for li in run if grid.cell_at(li, col) is not None]
             y0, y1 = _lines_box(grid, run)
             spanning = grid.cell_at(run[0], col).spanning
-            markers = [] if spanning else _markers_near(grid, x0, x1, y0, y1)
+            markers = [] if spanning else _markers_near(grid, col, y0, y1)
             if not markers:
                 if group_blocks and len(filled) > 1:
                     texts = [grid.cell_at(li, col).text for li in filled]
@@ -283,13 +307,36 @@ def _entries_of_column(grid: Grid, col: int, lines: list[int], group_blocks: boo
     return out, inputs
 
 
+def widen_lone_cells(grid: Grid, cols: list[int], start: int) -> Grid:
+    """Without rules, a phrase alone on its line and centred over an odd number of
+    configuration columns sits inside the middle one; read it as spanning them all
+    (a shared "maxpool" is far likelier than a layer of the middle column only)."""
+    if grid.vrules or len(cols) < 3 or len(cols) % 2 == 0:
+        return grid  # drawn vertical rules already settled every cell's extent
+    if cols != list(range(cols[0], cols[-1] + 1)):
+        return grid
+    mid = cols[len(cols) // 2]
+    left, right = grid.cols[cols[0]][0], grid.cols[cols[-1]][1]
+    width = grid.cols[mid][1] - grid.cols[mid][0]
+    cells = list(grid.cells)
+    for i, c in enumerate(cells):
+        if c.line < start or c.spanning or c.col0 != mid or len(grid.cells_in(c.line)) != 1:
+            continue
+        if abs((c.bbox[0] + c.bbox[2]) / 2 - (left + right) / 2) <= 0.15 * width:
+            cells[i] = replace(c, col0=cols[0], col1=cols[-1])
+    by_line = tuple(tuple(c for c in cells if c.line == li) for li in range(len(grid.lines)))
+    return replace(grid, cells=tuple(cells), by_line=by_line)
+
+
 def read_columns(grid: Grid, lay: Layout) -> tuple[Config, ...]:
     """One configuration per layer column; spanning rows belong to every column they span."""
     body = list(range(lay.body_start, len(grid.lines)))
+    grid = widen_lone_cells(grid, list(lay.layer_cols), lay.body_start)
     configs = []
+    names = _config_names(grid, lay.body_start, list(lay.layer_cols))
     for j in lay.layer_cols:
         entries, inputs = _entries_of_column(grid, j, body, group_blocks=False)
-        name = _own_header(grid, lay.body_start, j) or f"config{len(configs) + 1}"
+        name = names[j] or f"config{len(configs) + 1}"
         configs.append(
             Config(
                 name,
@@ -422,7 +469,7 @@ def read_rows(grid: Grid, lay: Layout, caption: str) -> tuple[Config, ...]:
 
 def _split_by_anchors(grid: Grid, block: list[int], config_cols: list[int]) -> list[list[int]]:
     """Split a block holding several stage keys (label or output-size cells, which sit at
-    the vertical middle of their stage) by giving each line to the nearest key."""
+    the vertical middle of their stage) into stages centred on their keys."""
     anchors = [
         li
         for li in block
@@ -430,11 +477,23 @@ def _split_by_anchors(grid: Grid, block: list[int], config_cols: list[int]) -> l
     ]
     if len(anchors) < 2:
         return [block]
-    centre = {li: sum(grid.lines[li]) / 2 for li in block}
-    parts: dict[int, list[int]] = {a: [] for a in anchors}
-    for li in block:
-        parts[min(anchors, key=lambda a: abs(centre[a] - centre[li]))].append(li)
-    return [parts[a] for a in anchors if parts[a]]
+    # Greedy from the top: each stage ends where its span is best centred on its key.
+    parts: list[list[int]] = []
+    pos = 0
+    for k, a in enumerate(anchors):
+        if k == len(anchors) - 1:
+            parts.append(block[pos:])
+            break
+        ia, inext = block.index(a), block.index(anchors[k + 1])
+        want = sum(grid.lines[a]) / 2
+
+        def off(e: int, start: int = pos, want: float = want) -> float:
+            return abs((grid.lines[block[start]][0] + grid.lines[block[e]][1]) / 2 - want)
+
+        end = min(range(ia, inext), key=off)
+        parts.append(block[pos : end + 1])
+        pos = end + 1
+    return [p for p in parts if p]
 
 
 def read_stages(grid: Grid, lay: Layout, caption: str) -> tuple[Config, ...]:
@@ -443,6 +502,7 @@ def read_stages(grid: Grid, lay: Layout, caption: str) -> tuple[Config, ...]:
     assert label is not None
     body = list(range(lay.body_start, len(grid.lines)))
     config_cols = [j for j in lay.layer_cols if j != label]
+    grid = widen_lone_cells(grid, config_cols, lay.body_start)
     blocks = grid.blocks(label, range(body[0], body[-1] + 1)) if body else []
     stages = [part for block in blocks for part in _split_by_anchors(grid, block, config_cols)]
     per_config: dict[int, list[Entry]] = {j: [] for j in config_cols}
@@ -481,8 +541,9 @@ def read_stages(grid: Grid, lay: Layout, caption: str) -> tuple[Config, ...]:
             per_config[j].extend(found)
             inputs[j].extend(inp)
     configs = []
+    names = _config_names(grid, lay.body_start, config_cols)
     for j in config_cols:
-        name = _own_header(grid, lay.body_start, j) or caption_model_name(caption)
+        name = names[j] or caption_model_name(caption)
         configs.append(
             Config(
                 name,

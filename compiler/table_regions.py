@@ -213,6 +213,14 @@ def _caption_text(lines: list[TextLine], start: TextLine, avoid: BBox | None) ->
         b = ln.bbox
         if b[1] - prev[3] > 0.6 * (prev[3] - prev[1]) or b[0] < start.bbox[0] - 2:
             break
+        # Prose continues a caption: one word group, flush left with it or centred
+        # under it and not much shorter (a short centred line is a table title).
+        first = start.bbox
+        flush = abs(b[0] - first[0]) <= 2
+        centred = abs((b[0] + b[2]) / 2 - (first[0] + first[2]) / 2) <= 5
+        wide_enough = (b[2] - b[0]) >= 0.5 * (first[2] - first[0])
+        if ln.segments(1.2) > 1 or not (flush or (centred and wide_enough)):
+            break
         if avoid and _overlap(b[1], b[3], avoid[1], avoid[3]) > 0:
             if _overlap(b[0], b[2], avoid[0], avoid[2]) > 0:
                 break
@@ -229,14 +237,13 @@ def _caption_text(lines: list[TextLine], start: TextLine, avoid: BBox | None) ->
     return text, bb
 
 
-def _two_columns(lines: list[TextLine], page_width: float) -> bool:
-    """Most prose lines stop short of the page middle: a two-column layout."""
-    mid = page_width / 2
-    prose = [ln for ln in lines if len(ln.words) >= 6]
-    if not prose:
+def _two_columns(words: list[Word], page_width: float) -> bool:
+    """Almost no word crosses the page middle: a two-column layout (a gutter)."""
+    if len(words) < 50:
         return False
-    crossing = sum(ln.bbox[0] < mid - 20 and ln.bbox[2] > mid + 20 for ln in prose)
-    return crossing < 0.5 * len(prose)
+    mid = page_width / 2
+    crossing = sum(w.x0 < mid < w.x1 for w in words)
+    return crossing < 0.01 * len(words)
 
 
 def _grow_from_caption(
@@ -292,7 +299,7 @@ def _grow_once(words, cap: TextLine, cap_bbox: BBox, lo: float, hi: float) -> BB
                 max(t.bbox[2] for t in taken),
                 max(t.bbox[3] for t in taken),
             )
-            return _widen(box, words)
+            return _widen(box, [w for w in words if lo <= w.cx <= hi])
     return None
 
 
@@ -331,7 +338,7 @@ def find_regions(page: fitz.Page, words: list[Word], geo: PageGeometry) -> list[
         )
         cap_texts.append(_caption_text(lines, ln, avoid))
     match = _assign_captions(boxes, [cb for _, cb in cap_texts])
-    two_col = _two_columns(lines, page.rect.width)
+    two_col = _two_columns(words, page.rect.width)
     used = set(match.values())
     regions: list[Region] = []
     for i, box in enumerate(boxes):

@@ -29,7 +29,7 @@ class Word:
     y1: float
     base: float
     size: float
-    space: float = 0.0  # width of the font's space glyph after the word (0: unknown)
+    mono: bool = False  # set in a monospaced font (word spaces of 0.6 em)
 
     @property
     def cx(self) -> float:
@@ -70,6 +70,7 @@ def page_words(
             cur: list[tuple[str, tuple, float, float]] = []
             for span in line["spans"]:
                 size = float(span["size"])
+                mono = bool(span["flags"] & 8)
                 for ch in span["chars"]:
                     c = ch["c"]
                     if _is_glyph(c, span["font"]):
@@ -78,7 +79,7 @@ def page_words(
                         glyphs.append(Glyph(c, *ch["bbox"]))
                         continue
                     if c.isspace():
-                        _flush(cur, words, ch["bbox"][2] - ch["bbox"][0])
+                        _flush(cur, words)
                         cur = []
                         continue
                     if cur:
@@ -86,18 +87,18 @@ def page_words(
                         if ch["bbox"][0] - prev_x1 > 0.45 * size:
                             _flush(cur, words)
                             cur = []
-                    cur.append((c, tuple(ch["bbox"]), float(ch["origin"][1]), size))
+                    cur.append((c, tuple(ch["bbox"]), float(ch["origin"][1]), size, mono))
             _flush(cur, words)
     return words, glyphs
 
 
-def _flush(chars: list, out: list[Word], space: float = 0.0) -> None:
+def _flush(chars: list, out: list[Word]) -> None:
     if not chars:
         return
-    top = max(s for _, _, _, s in chars)
-    base0 = max(o for _, _, o, _ in chars)
+    top = max(s for _, _, _, s, _ in chars)
+    base0 = max(o for _, _, o, _, _ in chars)
     parts, raised = [], False
-    for c, _, origin, size in chars:
+    for c, _, origin, size, _ in chars:
         # A smaller glyph lifted above the baseline is a superscript: 10^9.
         up = size < 0.85 * top and base0 - origin > 0.2 * top
         if up and not raised:
@@ -107,12 +108,13 @@ def _flush(chars: list, out: list[Word], space: float = 0.0) -> None:
     text = clean("".join(parts))
     if not text:
         return
-    x0 = min(b[0] for _, b, _, _ in chars)
-    x1 = max(b[2] for _, b, _, _ in chars)
+    x0 = min(b[0] for _, b, _, _, _ in chars)
+    x1 = max(b[2] for _, b, _, _, _ in chars)
     # Box height from the font size around the baseline: robust to tall math glyphs.
     base = base0
     size = top
-    out.append(Word(text, x0, base - 0.8 * size, x1, base + 0.2 * size, base, size, space))
+    mono = all(m for *_, m in chars)
+    out.append(Word(text, x0, base - 0.8 * size, x1, base + 0.2 * size, base, size, mono))
 
 
 def join_underscores(words: list[Word], hsegs: list[tuple[float, float, float]]) -> list[Word]:
@@ -139,7 +141,7 @@ def join_underscores(words: list[Word], hsegs: list[tuple[float, float, float]])
                 max(prev.y1, w.y1),
                 prev.base,
                 max(prev.size, w.size),
-                w.space,
+                w.mono,
             )
             continue
         merged.append(w)

@@ -9,9 +9,10 @@ bracket-free stacks with "×N" counts), drawn with `page.insert_text` and
 fonts, sizes, caption sides and ×/x spellings.  Paragraph text above and below
 makes the region finder work for its answer.
 
-Known ambiguity kept out on purpose: without rules, a lone phrase centred over an
-odd number of columns reads the same as a layer of the middle column alone, so
-rule-less "columns" tables use an even number of configurations.
+Known ambiguity kept out on purpose: without vertical rules, a lone phrase centred
+over an odd number of columns reads the same as a layer of the middle column alone
+(the reader takes it as spanning), so rule-less "columns" tables never give the
+middle configuration a layer that no other configuration has on that line.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def _base(st: Style, y: float, row: int = 0) -> float:
 
 def _columns_table(rng: random.Random, st: Style):
     names = ["A", "B", "C", "D", "E", "F"]
-    n = rng.choice([2, 4, 6] if st.rules != "grid" else [2, 3, 4, 5])
+    n = rng.choice([2, 3, 4, 5, 6])
     names = names[:n]
     if rng.random() < 0.5:
         names[1] = names[1] + "-LRN"
@@ -123,7 +124,12 @@ def _columns_table(rng: random.Random, st: Style):
     chans = 64
     for _ in range(rng.randint(2, 4)):
         k = rng.choice([1, 3, 3, 5])
-        blocks.append([[f"conv{k}-{chans}"] * rng.randint(1, 4) for _ in names])
+        depths = [rng.randint(1, 4) for _ in names]
+        if n % 2 and st.rules != "grid":
+            # Keep out the one ambiguous layout: a lone layer of the middle column.
+            mid = n // 2
+            depths[mid] = min(depths[mid], max(d for i, d in enumerate(depths) if i != mid))
+        blocks.append([[f"conv{k}-{chans}"] * d for d in depths])
         blocks.append("maxpool")
         chans = min(chans * 2, 512)
     for _ in range(rng.randint(1, 2)):
