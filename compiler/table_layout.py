@@ -164,12 +164,14 @@ def _marker_column(grid: Grid, m: Marker) -> int | None:
     """The column a repeat marker belongs to: that of the nearest cell on its side
     ("×N" follows its stack, "N×" precedes it), among lines level with the marker."""
     cy = (m.bbox[1] + m.bbox[3]) / 2
-    reach = _pitch(grid)
+    reach = 0.5 * _pitch(grid)
     best = None
     for li, (y0, y1) in enumerate(grid.lines):
         if not (y0 - reach <= cy <= y1 + reach):
             continue
         for c in grid.cells_in(li):
+            if c.spanning:
+                continue  # a repeat count belongs to a stack of one column
             if m.side == "post" and c.bbox[2] <= m.bbox[0] + 1:
                 d, col = m.bbox[0] - c.bbox[2], c.col1
             elif m.side == "pre" and c.bbox[0] >= m.bbox[2] - 1:

@@ -238,12 +238,16 @@ def _caption_text(lines: list[TextLine], start: TextLine, avoid: BBox | None) ->
 
 
 def _two_columns(words: list[Word], page_width: float) -> bool:
-    """Almost no word crosses the page middle: a two-column layout (a gutter)."""
-    if len(words) < 50:
-        return False
+    """Prose lines stop at a gutter in the page middle: a two-column layout.
+
+    Lines are split at gaps wider than 1.5 font sizes (a gutter, never a word space);
+    in a one-column page most long lines then still cross the middle."""
     mid = page_width / 2
-    crossing = sum(w.x0 < mid < w.x1 for w in words)
-    return crossing < 0.01 * len(words)
+    prose = [ln for ln in text_lines(words, split=1.5) if len(ln.words) >= 6]
+    if len(prose) < 4:
+        return False
+    crossing = sum(ln.bbox[0] < mid - 20 and ln.bbox[2] > mid + 20 for ln in prose)
+    return crossing < 0.3 * len(prose)
 
 
 def _grow_from_caption(

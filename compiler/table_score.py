@@ -17,6 +17,8 @@ score = 4·(share of cells that are layer phrases: conv/pool/fc/softmax/... or
       − 2 if it holds five or more curves or slanted strokes (arrows: a diagram)
       − 1.5 if no "Table N" caption is next to it
       − 1.5 if no line has two or more cells (a column of labels: a chain diagram)
+      − 3 if fewer than 30% of cells hold a number (layer names without sizes: a
+          vocabulary or grammar table, not a configuration)
 Accepted when score ≥ 2.0 and the table has at least 4 cells.
 """
 
@@ -73,6 +75,10 @@ def is_architecture_table(grid: Grid) -> tuple[bool, float, tuple[str, ...]]:
     if grid.caption_kind != "table":
         score -= 1.5
         reasons.append("no Table caption")
+    numbered = sum(any(ch.isdigit() for ch in t) for t in texts) / n
+    if numbered < 0.3:
+        score -= 3
+        reasons.append(f"only {numbered:.0%} of cells hold numbers")
     if not any(len(grid.cells_in(li)) >= 2 for li in range(len(grid.lines))):
         score -= 1.5
         reasons.append("no row with two cells")

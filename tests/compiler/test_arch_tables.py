@@ -302,6 +302,21 @@ def test_no_arch_tables_on_result_pages():
 
 
 @needs_papers
+@pytest.mark.slow
+def test_whole_papers_give_exactly_the_architecture_tables():
+    found = []
+    for path in sorted(PAPERS.glob("*.pdf")):
+        for page in fitz.open(path):
+            found += [(path.name, t.page, t.orientation) for t in find_arch_tables(page)]
+    assert found == [
+        ("googlenet_cvpr2015.pdf", 5, "rows"),
+        ("mobilenet_1704.04861.pdf", 4, "rows"),
+        ("resnet_1512.03385.pdf", 5, "stages"),
+        ("vgg_1409.1556.pdf", 3, "columns"),
+    ]
+
+
+@needs_papers
 def test_mobilenet_figure3_is_not_a_table():
     page = _page("mobilenet_1704.04861.pdf", 4)
     boxes = [t.bbox for t in page.find_tables().tables]
