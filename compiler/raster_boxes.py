@@ -51,7 +51,7 @@ def _shape_of(contour: np.ndarray, w: int, h: int) -> str | None:
         return "rounded" if _corners_cut(contour, w, h) else "rect"
     if fill >= 0.82:
         return "rounded"
-    if fill >= 0.7:
+    if fill >= 0.65:  # a circle fills pi/4 = 0.785 (less for small pixel-traced contours)
         return "circle" if 0.8 <= w / float(h) <= 1.25 else "ellipse"
     return None
 

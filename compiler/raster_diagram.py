@@ -119,7 +119,7 @@ def _clean(text: str) -> str:
         if not _WORDY.search(w) and w not in _OPERATORS:
             continue  # "~~.", "‘" and the like: specks and stroke ends, not words
         m = _SIZE_TOKEN.match(w)
-        if m and any(ch.isdigit() for ch in m.group(1) + m.group(3)):
+        if m and (any(ch.isdigit() for ch in m.group(1) + m.group(3)) or len(w) <= 6):
             fix = str.maketrans("lI|O", "1110")
             w = m.group(1).translate(fix) + m.group(2) + m.group(3).translate(fix) + m.group(4)
         words.append(w)

@@ -108,6 +108,37 @@ def test_synthetic_set_accuracy() -> None:
     assert per_fig < 1.5  # ~0.15-0.4 s on the shared 2-core box
 
 
+def _degraded(fig: S.SynthFigure, how: str) -> S.SynthFigure:
+    if how == "jpeg70":
+        ok, buf = cv2.imencode(".jpg", fig.image, [cv2.IMWRITE_JPEG_QUALITY, 70])
+        return S.SynthFigure(
+            fig.name,
+            cv2.imdecode(buf, 1),
+            fig.labels,
+            fig.shapes,
+            fig.edges,
+            fig.direction,
+            fig.bboxes,
+        )
+    f = {"x0.75": 0.75, "x1.5": 1.5}[how]
+    img = cv2.resize(fig.image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    boxes = tuple(tuple(v * f for v in b) for b in fig.bboxes)
+    return S.SynthFigure(fig.name, img, fig.labels, fig.shapes, fig.edges, fig.direction, boxes)
+
+
+@needs_tesseract
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["jpeg70", "x0.75", "x1.5"])
+def test_synthetic_set_degraded(how: str) -> None:
+    figs = [_degraded(f, how) for f in S.standard_set()]
+    ok_n = ok_e = false_e = 0
+    for fig in figs:
+        n, e, f, _ = score(fig, extract_raster_diagram(fig.image))
+        ok_n, ok_e, false_e = ok_n + n, ok_e + e, false_e + f
+    assert ok_n / sum(len(f.labels) for f in figs) >= 0.95
+    assert ok_e / sum(len(f.edges) for f in figs) >= 0.95 and false_e <= 5
+
+
 # --- bad input ------------------------------------------------------------------------
 
 
