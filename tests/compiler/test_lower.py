@@ -1,0 +1,570 @@
+"""Lowering figure diagrams to DLIR, and `papercc compile` on figures and PDFs."""
+
+from __future__ import annotations
+
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from papercc.compiler.cli import main
+from papercc.compiler.diagram import Diagram, DiagramEdge, DiagramNode
+from papercc.compiler.lower_diagram import caption_block_names, lower_diagram
+from papercc.compiler.lower_graph import topological
+from papercc.ir.syntax import Assign, Call, Definition, Module, Repeat, Return
+
+import papercc
+
+PAPERS = Path(__file__).resolve().parents[3] / "shared" / "papers"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def diagram(texts, edges, shapes=None, source=None, direction="down", conf=None, cols=None):
+    """Boxes stacked along the flow (ids in the given order), in columns `cols` (default 0)."""
+    shapes, cols = shapes or {}, cols or {}
+    nodes = tuple(
+        DiagramNode(
+            i,
+            t,
+            (10.0 + 60 * cols.get(i, 0), 10.0 + 30 * i, 60.0 + 60 * cols.get(i, 0), 30.0 + 30 * i),
+            shapes.get(i, "rect"),
+        )
+        for i, t in enumerate(texts)
+    )
+    conf = conf or {}
+    es = tuple(DiagramEdge(a, b, conf.get((a, b), 1.0)) for a, b in edges)
+    return Diagram(nodes, es, source if source is not None else {}, direction)
+
+
+def _strip(expr):
+    if isinstance(expr, Call):
+        return Call(expr.callee, tuple(_strip(a) for a in expr.args), expr.kwargs, expr.label)
+    if isinstance(expr, Repeat):
+        return Repeat(expr.count, _strip(expr.call))
+    return expr
+
+
+def bare(module: Module) -> str:
+    """The module's text without provenance and comments: what the tests compare."""
+    defs = []
+    for d in module.definitions:
+        body = tuple(
+            Assign(s.targets, _strip(s.value)) if isinstance(s, Assign) else Return(s.values)
+            for s in d.body
+        )
+        defs.append(Definition(d.kind, d.name, d.params, d.returns, body))
+    return papercc.format(Module(tuple(defs)))
+
+
+def calls(definition: Definition) -> list[Call]:
+    out = []
+
+    def walk(e):
+        if isinstance(e, Repeat):
+            walk(e.call)
+        elif isinstance(e, Call):
+            for a in e.args:
+                walk(a)
+            out.append(e)
+
+    for s in definition.body:
+        if isinstance(s, Assign):
+            walk(s.value)
+    return out
+
+
+def kw(call: Call) -> dict:
+    return {k: _lit(v) for k, v in call.kwargs}
+
+
+def _lit(v):
+    from papercc.ir.syntax import Hole, Literal, TupleExpr
+
+    if isinstance(v, Literal):
+        return v.value
+    if isinstance(v, Hole):
+        return "?"
+    if isinstance(v, TupleExpr):
+        return tuple(_lit(i) for i in v.items)
+    return v
+
+
+def graph_of(lowered, name=None):
+    assert lowered.graphs, [d.header() for d in lowered.diagnostics]
+    return lowered.graphs[name] if name else next(iter(lowered.graphs.values()))
+
+
+# ---------------------------------------------------------------- synthetic diagrams
+
+
+def test_chain_lowered_exactly():
+    d = diagram(
+        ["Input (32x32x3)", "3x3 conv, 64", "max pool 2x2, /2", "fc 10", "softmax"],
+        [(0, 1), (1, 2), (2, 3), (3, 4)],
+    )
+    lo = lower_diagram(d, name="net")
+    assert bare(lo.module) == (
+        "model net(input: f32[N, 3, 32, 32]) {\n"
+        '  x = conv2d(input, 64, kernel=3, padding="same")\n'
+        '  x = maxpool2d(x, kernel=2, stride=2, padding="same")\n'
+        "  x = flatten(x)\n"
+        "  x = dense(x, 10)\n"
+        "  x = softmax(x)\n"
+        "  return x\n"
+        "}\n"
+    )
+    assert lo.ok and lo.holes == 0 and lo.layers == 5
+    g = graph_of(lo)
+    assert str(g.outputs[0].type) == "f32[N, 10]"
+    # round trip: printed text parses back to the same module
+    text = papercc.format(lo.module)
+    assert papercc.format(papercc.parse(text)) == text
+
+
+def test_inception_like_branches_concat():
+    d = diagram(
+        [
+            "Previous layer",
+            "1x1 conv, 64",
+            "1x1 conv, 96",
+            "3x3 conv, 128",
+            "max pool 3x3",
+            "1x1 conv, 32",
+            "Filter concat",
+        ],
+        [(0, 1), (0, 2), (2, 3), (0, 4), (4, 5), (1, 6), (3, 6), (5, 6)],
+        cols={1: 0, 2: 1, 3: 1, 4: 2, 5: 2},
+    )
+    lo = lower_diagram(d, name="inc", input_shape=(192, 28, 28))
+    assert bare(lo.module) == (
+        "model inc(x: f32[N, 192, 28, 28]) {\n"
+        '  x1 = conv2d(x, 64, kernel=1, padding="same")\n'
+        '  x2 = conv2d(x, 96, kernel=1, padding="same")\n'
+        '  x2 = conv2d(x2, 128, kernel=3, padding="same")\n'
+        '  x4 = maxpool2d(x, kernel=3, stride=1, padding="same")\n'
+        '  x4 = conv2d(x4, 32, kernel=1, padding="same")\n'
+        "  x6 = concat(x1, x2, x4)\n"
+        "  return x6\n"
+        "}\n"
+    )
+    assert str(graph_of(lo).outputs[0].type) == "f32[N, 224, 28, 28]"
+    assert any("read as the input" in f.message for f in lo.findings)
+
+
+def test_residual_add_at_a_junction():
+    d = diagram(
+        ["Input (56x56x64)", "3x3 conv, 64", "3x3 conv, 64", "", "relu"],
+        [(0, 1), (1, 2), (2, 3), (0, 3), (3, 4)],
+        shapes={3: "junction"},
+    )
+    lo = lower_diagram(d, name="res")
+    assert bare(lo.module) == (
+        "model res(input: f32[N, 64, 56, 56]) {\n"
+        '  x = conv2d(input, 64, kernel=3, padding="same")\n'
+        '  x = conv2d(x, 64, kernel=3, padding="same")\n'
+        "  x3 = add(input, x)\n"
+        "  x3 = relu(x3)\n"
+        "  return x3\n"
+        "}\n"
+    )
+    assert lo.ok and lo.holes == 0
+
+
+def test_junction_of_different_sizes_is_add_with_reported_projection():
+    d = diagram(
+        ["Input (56x56x64)", "3x3 conv, 128, /2", "3x3 conv, 128", ""],
+        [(0, 1), (1, 2), (2, 3), (0, 3)],
+        shapes={3: "junction"},
+    )
+    lo = lower_diagram(d, name="down")
+    text = bare(lo.module)
+    assert "input_proj = conv2d(input, 128, kernel=1, stride=2)" in text
+    assert "x3 = add(input_proj, x)" in text
+    assert any("projection" in f.message and f.severity == "warning" for f in lo.findings)
+    assert "projection shortcut: not drawn" in papercc.format(lo.module)  # said in the DLIR
+    assert str(graph_of(lo).outputs[0].type) == "f32[N, 128, 28, 28]"
+
+
+def test_junction_with_different_channels_same_size_is_concat():
+    d = diagram(
+        ["Input (28x28x64)", "3x3 conv, 32", ""],
+        [(0, 1), (1, 2), (0, 2)],
+        shapes={2: "junction"},
+    )
+    lo = lower_diagram(d, name="dense")  # an op name: the model gets another
+    assert "x2 = concat(input, x)" in bare(lo.module)
+    assert str(graph_of(lo).outputs[0].type) == "f32[N, 96, 28, 28]"
+
+
+def test_merged_phrase_is_a_chain_and_conv_before_bn_has_no_bias():
+    d = diagram(["input", "Conv 3x3 (64) + BN + ReLU"], [(0, 1)])
+    lo = lower_diagram(d, name="cbr")
+    assert bare(lo.module) == (
+        "model cbr(input: f32[N, ?, ?, ?]) {\n"
+        '  x = conv2d(input, 64, kernel=3, padding="same", bias=false)\n'
+        "  x = batchnorm(x)\n"
+        "  x = relu(x)\n"
+        "  return x\n"
+        "}\n"
+    )
+
+
+def test_holes_and_provenance():
+    src = {"file": "paper.pdf", "page": 3, "figure": 2}
+    d = diagram(["image", "conv, /2", "pool"], [(0, 1), (1, 2)], source=src)
+    lo = lower_diagram(d)
+    model = lo.module.models[0]
+    assert model.name == "figure2"
+    conv, pool = calls(model)
+    assert conv.callee == "conv2d" and kw(conv)["out"] == "?"  # out: not in the figure
+    assert kw(conv)["kernel"] == "?" and kw(conv)["stride"] == 2
+    assert pool.callee == "maxpool2d"  # unstated pool type: reported, never silent
+    src_of = dict(conv.src)
+    assert _lit(src_of["file"]) == "paper.pdf" and _lit(src_of["page"]) == 3
+    assert _lit(src_of["figure"]) == 2 and _lit(src_of["box"]) == 1
+    assert _lit(src_of["text"]) == "conv, /2" and len(_lit(src_of["bbox"])) == 4
+    assert any("pool type not stated" in f.message for f in lo.findings)
+    holes = [x for x in lo.diagnostics if x.code == "hole"]
+    assert lo.holes == len(holes) == 3  # conv out, conv kernel, pool kernel
+    assert all(x.severity == "warning" for x in holes)
+    assert any("box=1" in note for x in holes for _, note in x.notes)
+    assert "pool type not stated: max assumed" in papercc.format(lo.module)
+
+
+def test_unknown_text_is_identity_with_warning_and_comment():
+    d = diagram(["input", "frobnicate the zorbs", "fc 10"], [(0, 1), (1, 2)])
+    lo = lower_diagram(d, name="u")
+    c = calls(lo.module.models[0])
+    assert [x.callee for x in c] == ["identity", "flatten", "dense"]
+    assert any(f.severity == "warning" and "not understood" in f.message for f in lo.findings)
+    assert "# NOT UNDERSTOOD: frobnicate the zorbs" in papercc.format(lo.module)
+
+
+def test_named_block_is_a_stub_until_linked():
+    d = diagram(["Input (35x35x384)", "4 x Inception-A", "Reduction-A"], [(0, 1), (1, 2)])
+    lo = lower_diagram(d, name="net")
+    assert lo.block_refs == ("inception_a", "reduction_a") and lo.stubs == lo.block_refs
+    text = papercc.format(lo.module)
+    assert "x = repeat 4 inception_a(input)" in bare(lo.module)
+    assert "block inception_a(x)" in text and "stub" in text
+    assert lo.ok
+    # linking: the body comes from another figure lowered as a block
+    body_fig = diagram(
+        ["Filter concat", "1x1 conv, 96", "3x3 conv, 384", "Filter concat"],
+        [(0, 1), (0, 2), (1, 3), (2, 3)],
+    )
+    body = lower_diagram(body_fig, as_block="inception_a").module.get("inception_a")
+    assert body is not None and body.kind == "block"
+    linked = lower_diagram(d, name="net", blocks={"inception_a": body})
+    assert linked.stubs == ("reduction_a",)
+    g = graph_of(linked, "net")
+    assert str(g.outputs[0].type) == "f32[N, 480, 35, 35]"
+    assert caption_block_names("Figure 4. This is the Inception-A block of Figure 9.") == (
+        "inception_a",
+    )
+
+
+def test_cycle_broken_at_the_least_trusted_arrow():
+    d = diagram(
+        ["input", "3x3 conv, 8", "3x3 conv, 8", "fc 2"],
+        [(0, 1), (1, 2), (2, 1), (2, 3)],
+        conf={(2, 1): 0.3},
+    )
+    order = topological([0, 1, 2, 3], list(d.edges))
+    assert order.order == (0, 1, 2, 3) and [(e.src, e.dst) for e in order.dropped] == [(2, 1)]
+    lo = lower_diagram(d, name="c")
+    assert lo.ok
+    assert any("dropped" in f.message and "2 -> 1" in f.message for f in lo.findings)
+
+
+def test_disconnected_parts_are_separate_models_and_output_labels_name_values():
+    d = diagram(
+        ["input", "fc 10", "softmax", "softmax0", "image", "3x3 conv, 4", "stray"],
+        [(0, 1), (1, 2), (2, 3), (4, 5)],
+        shapes={3: "text"},
+    )
+    lo = lower_diagram(d, name="fig")
+    assert [m.name for m in lo.module.models] == ["fig_1", "fig_2"]
+    first = bare(lo.module).split("\n\n")[0]
+    assert "return softmax0" in first
+
+
+def test_lowering_never_writes_text_from_the_figure_as_code():
+    d = diagram(['input"); import os #', "conv\n3x3, 8 }", "fc 1 @src(x=1)"], [(0, 1), (1, 2)])
+    lo = lower_diagram(d, name="evil")
+    text = papercc.format(lo.module)
+    assert papercc.format(papercc.parse(text)) == text  # still one valid module
+
+
+# ---------------------------------------------------------------- real vector figures
+
+
+def _paper_figure(name: str, page: int, number: int):
+    from papercc.compiler.lower_figure import figures_from_pdf
+
+    path = PAPERS / name
+    if not path.exists():
+        pytest.skip(f"{name} not available")
+    (fig,) = figures_from_pdf(path, page=page, figure=number, raster=False)
+    return fig
+
+
+def _conv_summary(c: Call):
+    return (kw(c).get("kernel"), kw(c)["out"], kw(c).get("stride", 1))
+
+
+def test_inception_v4_figure4_inception_a():
+    fig = _paper_figure("inception_v4_1602.07261.pdf", 4, 4)
+    lo = lower_diagram(fig.diagram, name="inception_a", input_shape=(384, 35, 35))
+    assert lo.ok and lo.holes == 1  # the avg pool's kernel is not in the figure
+    g = graph_of(lo)
+    assert str(g.outputs[0].type) == "f32[N, 384, 35, 35]"
+    (concat,) = [n for n in g.nodes if n.op == "concat"]
+    producers = {id(n.outputs[0]): n for n in g.nodes}
+
+    def branch(v):
+        seq = []
+        while v.producer is not None:
+            n = producers[id(v)]
+            k = n.attrs.get("kernel")
+            seq.append(
+                (n.op, (k, k) if isinstance(k, int) else k, n.attrs.get("out"))
+                if n.op == "conv2d"
+                else (n.op,)
+            )
+            v = n.inputs[0]
+        return list(reversed(seq))
+
+    branches = sorted(branch(v) for v in concat.inputs)
+    assert branches == sorted(
+        [
+            [("conv2d", (1, 1), 96)],
+            [("conv2d", (1, 1), 64), ("conv2d", (3, 3), 96)],
+            [("conv2d", (1, 1), 64), ("conv2d", (3, 3), 96), ("conv2d", (3, 3), 96)],
+            [("avgpool2d",), ("conv2d", (1, 1), 96)],
+        ]
+    )
+
+
+RESNET34 = (
+    [((7, 7), 64, 2)]
+    + [((3, 3), 64, 1)] * 6
+    + [((3, 3), 128, 2)]
+    + [((3, 3), 128, 1)] * 7
+    + [((3, 3), 256, 2)]
+    + [((3, 3), 256, 1)] * 11
+    + [((3, 3), 512, 2)]
+    + [((3, 3), 512, 1)] * 5
+)
+
+
+def test_resnet_figure3_residual_column_has_34_weighted_layers():
+    fig = _paper_figure("resnet_1512.03385.pdf", 4, 3)
+    lo = lower_diagram(fig.diagram, name="resnet", input_shape=(3, 224, 224))
+    assert lo.ok
+    residual = [m for m in lo.module.models if any(c.callee == "add" for c in calls(m))]
+    assert len(residual) == 1 and len(lo.module.models) == 3  # VGG-19, plain, residual
+    model = residual[0]
+    drawn = [c for c in calls(model) if c.src and "text" in dict(c.src)]  # from boxes
+    weighted = [c for c in drawn if c.callee in ("conv2d", "dense")]
+    assert len(weighted) == 34
+    convs = [c for c in weighted if c.callee == "conv2d"]
+    assert [
+        (
+            (kw(c)["kernel"],) * 2 if isinstance(kw(c)["kernel"], int) else kw(c)["kernel"],
+            kw(c)["out"],
+            kw(c).get("stride", 1),
+        )
+        for c in convs
+    ] == RESNET34
+    assert weighted[-1].callee == "dense" and kw(weighted[-1])["units"] == 1000
+    adds = [c for c in calls(model) if c.callee == "add"]
+    assert len(adds) == 16
+    projections = [c for c in calls(model) if c.callee == "conv2d" and "text" not in dict(c.src)]
+    assert len(projections) == 3  # where the figure's shortcuts change size (dotted)
+    g = graph_of(lo, model.name)
+    last_conv = [n for n in g.nodes if n.op == "conv2d"][-1]
+    assert str(last_conv.outputs[0].type) == "f32[N, 512, 7, 7]"
+    assert str(g.outputs[0].type) == "f32[N, 1000]"
+
+
+def _dominators(g):
+    """Nodes every input-to-output path of the main output passes through, in order."""
+    consumers: dict[int, list] = {}
+    for n in g.nodes:
+        for v in n.inputs:
+            consumers.setdefault(id(v), []).append(n)
+    target = g.outputs[-1]
+
+    def reaches(skip) -> bool:
+        seen, stack = set(), [v for v in g.inputs]
+        while stack:
+            v = stack.pop()
+            if v is target:
+                return True
+            for n in consumers.get(id(v), []):
+                if n is not skip and id(n) not in seen:
+                    seen.add(id(n))
+                    stack.extend(n.outputs)
+        return False
+
+    return [n for n in g.nodes if not reaches(n)]
+
+
+def test_googlenet_figure3_follows_table1_order():
+    fig = _paper_figure("googlenet_cvpr2015.pdf", 6, 3)
+    lo = lower_diagram(fig.diagram, name="googlenet")
+    assert lo.ok
+    g = graph_of(lo)
+    assert len(g.outputs) == 3  # softmax0, softmax1 (auxiliary heads), softmax2
+    names = {
+        "conv2d": "conv",
+        "maxpool2d": "maxpool",
+        "concat": "inception",
+        "avgpool2d": "avgpool",
+        "dense": "fc",
+        "softmax": "softmax",
+    }
+    trunk = [names[n.op] for n in _dominators(g) if n.op in names]
+    # Table 1: conv 7x7/2, max pool, conv 3x3 (with its 1x1 reduce), max pool,
+    # inception 3a 3b, max pool, 4a-4e, max pool, 5a 5b, avg pool, (dropout), linear, softmax
+    assert trunk == (
+        ["conv", "maxpool", "conv", "conv", "maxpool"]
+        + ["inception"] * 2
+        + ["maxpool"]
+        + ["inception"] * 5
+        + ["maxpool"]
+        + ["inception"] * 2
+        + ["avgpool", "fc", "softmax"]
+    )
+    concats = [n for n in g.nodes if n.op == "concat"]
+    assert len(concats) == 9 and all(len(n.inputs) == 4 for n in concats)
+    first = calls(lo.module.models[0])[0]
+    assert first.callee == "conv2d" and kw(first)["kernel"] == 7 and kw(first)["stride"] == 2
+
+
+def test_linking_figures_of_one_paper_gives_blocks_bodies():
+    from papercc.compiler.lower_figure import figures_from_pdf, lower_figures
+
+    path = PAPERS / "inception_v4_1602.07261.pdf"
+    if not path.exists():
+        pytest.skip("paper not available")
+    figs = figures_from_pdf(path, page=4, raster=False) + figures_from_pdf(
+        path, page=5, figure=9, raster=False
+    )
+    lo = lower_figures(figs)
+    a = lo.module.get("inception_a")
+    assert a is not None and a.kind == "block" and len(calls(a)) == 9
+    assert "inception_a" not in lo.stubs and "reduction_a" in lo.stubs  # caption has no name
+    assert lo.module.get("figure9") is not None
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def _png(width: int, height: int, rows: bytes | None = None) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    raw = rows if rows is not None else b"".join(b"\x00" + b"\xff" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture()
+def run(tmp_path):
+    def go(*args):
+        return CliRunner().invoke(main, ["compile", *map(str, args)])
+
+    return go
+
+
+@pytest.mark.parametrize(
+    "name, data, code, words",
+    [
+        ("blank.png", _png(200, 120), 1, "no box diagram"),
+        ("empty.png", b"", 2, "empty"),
+        ("truncated.png", _png(200, 120)[:60], 2, "corrupt or truncated"),
+        ("huge.png", _png(100000, 100000, rows=b"\x00"), 2, "too large"),
+        ("text.png", b"this is not an image\n", 2, "not an image"),
+        ("corrupt.pdf", b"%PDF-1.4\n1 0 obj garbage\n%%EOF", 2, "PDF"),
+        ("notes.txt", b"conv 3x3\n", 2, "unsupported input"),
+    ],
+)
+def test_cli_bad_inputs_fail_cleanly(tmp_path, run, name, data, code, words):
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = tmp_path / "out.dlir"
+    res = run(path, "-o", out)
+    assert res.exit_code == code, res.output
+    assert words in res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temp file left either
+
+
+def test_cli_missing_file_and_bad_page(tmp_path, run):
+    res = run(tmp_path / "nope.png", "-o", tmp_path / "o.dlir")
+    assert res.exit_code == 2 and "cannot read" in res.output
+    path = PAPERS / "googlenet_cvpr2015.pdf"
+    if path.exists():
+        res = run(path, "--page", 999)
+        assert res.exit_code == 2 and "does not exist" in res.output
+        res = run(path, "--page", 6, "--figure", 42)
+        assert res.exit_code == 2 and "no Figure 42" in res.output
+
+
+def test_cli_compiles_a_synthetic_png_with_debug_output(tmp_path, run):
+    import cv2
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from synth_figures import Style, figure
+
+    fig = figure("chain", Style())
+    png = tmp_path / "chain.png"
+    cv2.imwrite(str(png), fig.image)
+    out = tmp_path / "chain.dlir"
+    res = run(png, "-o", out, "--debug", tmp_path / "dbg")
+    assert res.exit_code == 0, res.output
+    assert "6 boxes" in res.output and "hole" in res.output
+    text = out.read_text()
+    m = papercc.parse(text)
+    assert [c.callee for c in calls(m.models[0])] == [
+        "conv2d",
+        "maxpool2d",
+        "conv2d",
+        "avgpool2d",
+        "flatten",
+        "dense",
+    ]
+    assert papercc.check_module(m, holes="warning").ok
+    dbg = sorted(p.name for p in (tmp_path / "dbg").iterdir())
+    assert dbg == ["chain_figure.diagram.json", "chain_figure.png"]
+    img = cv2.imread(str(tmp_path / "dbg" / "chain_figure.png"))
+    assert img.shape == fig.image.shape and not np.array_equal(img, fig.image)
+
+
+def test_cli_compiles_a_pdf_figure(tmp_path, run):
+    path = PAPERS / "inception_v4_1602.07261.pdf"
+    if not path.exists():
+        pytest.skip("paper not available")
+    out = tmp_path / "a.dlir"
+    res = run(path, "--page", 4, "--figure", 4, "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "1 hole(s) left" in res.output
+    m = papercc.load(out)
+    assert [d.name for d in m.models] == ["figure4"]
+    res = run(path, "--page", 4, "--figure", 4)  # no -o: DLIR on stdout
+    assert res.exit_code == 0 and "model figure4(" in res.stdout
