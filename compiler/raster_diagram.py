@@ -68,16 +68,21 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
             t = OcrText(b.symbol, 1.0)
         nodes_xy.append(b.bbox)
         kinds.append((b.shape, _clean(t.text), t.confidence))
+    labels_kept, junk = [], []
     for j, blk in enumerate(blocks):
         t = texts.get(-1 - j, OcrText("", 0.0))
         text = _clean(t.text)
         if not _wordy(text):
-            continue  # stray strokes (dotted lines, hatching) that looked like glyphs
+            junk.append(blk)  # stray strokes (dotted lines, hatching) that looked like glyphs
+            continue
+        labels_kept.append(blk)
         nodes_xy.append(blk)
         kinds.append(("text", text, t.confidence))
 
-    keep = cv2.bitwise_not(cv2.bitwise_or(box_mask, _block_mask(text_mask.shape, blocks, 2)))
+    keep = cv2.bitwise_not(cv2.bitwise_or(box_mask, _block_mask(text_mask.shape, labels_kept, 2)))
     conn = _with_faint_ends(cv2.bitwise_and(residual, keep), cv2.bitwise_and(prep.faint, keep))
+    conn = cv2.bitwise_and(conn, cv2.bitwise_not(text_mask))
+    conn = cv2.bitwise_or(conn, _dashes(text_mask, junk, char_h))
     conn = cv2.bitwise_and(cv2.morphologyEx(conn, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), keep)
     s = int(np.ceil(prep.stroke))
     margins = [4 + s if k[0] != "text" else max(4 + s, int(2 * char_h)) for k in kinds]
@@ -124,6 +129,18 @@ def _clean(text: str) -> str:
             w = m.group(1).translate(fix) + m.group(2) + m.group(3).translate(fix) + m.group(4)
         words.append(w)
     return " ".join(words)
+
+
+def _dashes(text_mask: np.ndarray, junk: list[IBox], char_h: float) -> np.ndarray:
+    """Glyph-sized strokes that read as no text are dashes or dots of a dashed line:
+    close the gaps between them so they connect like a solid line."""
+    m = cv2.bitwise_and(text_mask, _block_mask(text_mask.shape, junk, 0))
+    if not m.any():
+        return m
+    k = max(3, int(round(0.8 * char_h)) | 1)
+    return cv2.morphologyEx(
+        m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
 
 
 def _with_faint_ends(strong: np.ndarray, faint: np.ndarray) -> np.ndarray:
