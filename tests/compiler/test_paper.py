@@ -1,0 +1,83 @@
+"""Whole-paper compile on the real papers: tables and figures found, classified, lowered,
+merged; parameter counts as the papers state; non-model figures not reported."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from papercc.compiler.paper import compile_paper, parse_pages
+from papercc.ir.check import check_module
+
+import papercc
+
+PAPERS = Path(__file__).resolve().parents[3] / "shared" / "papers"
+pytestmark = pytest.mark.skipif(not PAPERS.exists(), reason="shared papers not present")
+
+
+@cache
+def compiled(name: str, pages: tuple[int, ...] | None = None):
+    result = compile_paper(PAPERS / name, list(pages) if pages else None)
+    text = papercc.format(result.module)
+    checked = check_module(papercc.parse(text), holes="warning")
+    assert checked.ok, [d.header() for d in checked.diagnostics if d.severity == "error"][:5]
+    return result, checked
+
+
+def params(checked, name: str) -> int | None:
+    return checked.graphs[name].params
+
+
+def test_vgg_paper() -> None:
+    result, checked = compiled("vgg_1409.1556.pdf")
+    by_header = {m.header: m.name for m in result.models if m.kind == "table"}
+    assert set(by_header) == {"A", "A-LRN", "B", "C", "D", "E"}
+    assert params(checked, by_header["D"]) == 138_357_544
+    assert not [m for m in result.models if m.kind == "figure"]  # VGG draws no architecture
+
+
+def test_resnet_paper_models_and_rejected_plots() -> None:
+    result, checked = compiled("resnet_1512.03385.pdf")
+    by_header = {m.header: m.name for m in result.models if m.kind == "table"}
+    expected = {
+        "18-layer": 11_689_512,
+        "34-layer": 21_797_672,
+        "50-layer": 25_557_032,
+        "101-layer": 44_549_160,
+        "152-layer": 60_192_808,
+    }
+    assert {h: params(checked, by_header[h]) for h in expected} == expected
+    verdicts = {fig.number: v.is_model for fig, v in result.figures}
+    # Figures 1, 4, 6 are training curves, 7 a plot of layer responses: not models
+    assert verdicts[1] is False and verdicts[4] is False and verdicts[6] is False
+    assert verdicts[7] is False
+    assert verdicts[3] is True  # the VGG-19 / plain / residual columns
+
+
+def test_googlenet_figure_merges_into_table() -> None:
+    result, checked = compiled("googlenet_cvpr2015.pdf")
+    (table_model,) = [m for m in result.models if m.kind == "table"]
+    assert 6_600_000 <= params(checked, table_model.name) <= 7_000_000
+    assert table_model.merged_with is not None  # Figure 3 draws the same network
+
+
+def test_mobilenet_paper() -> None:
+    result, checked = compiled("mobilenet_1704.04861.pdf", (4,))
+    tables = [m for m in result.models if m.kind == "table"]
+    assert len(tables) == 1  # Figure 3 (a block diagram that find_tables returns) is no table
+    assert round(params(checked, tables[0].name) / 1e6, 1) == 4.2
+
+
+def test_inception_v4_figures_are_models() -> None:
+    result, _ = compiled("inception_v4_1602.07261.pdf", (3, 4))
+    accepted = {fig.number for fig, v in result.figures if v.is_model}
+    assert {3, 4, 5, 6, 7, 8} <= accepted
+
+
+def test_page_ranges() -> None:
+    assert parse_pages("3-5,8", 10) == [3, 4, 5, 8]
+    assert parse_pages(None, 3) == [1, 2, 3]
+    for bad in ("0", "5-3", "x", "11", "2-12", ","):
+        with pytest.raises(ValueError):
+            parse_pages(bad, 10)
