@@ -296,3 +296,28 @@ def test_lenet_embedded_raster_does_not_crash() -> None:
         a = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)
     d = extract_raster_diagram(np.ascontiguousarray(a[:, :, 0]))
     assert isinstance(d.nodes, tuple)
+
+
+@needs_tesseract
+def test_random_clutter_never_crashes() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        h, w = (int(v) for v in rng.integers(16, 220, 2))
+        img = np.full((h, w, 3), 255, np.uint8)
+        for _ in range(int(rng.integers(0, 12))):
+            p1 = tuple(int(v) for v in rng.integers(0, max(w, h), 2))
+            p2 = tuple(int(v) for v in rng.integers(0, max(w, h), 2))
+            col = tuple(int(v) for v in rng.integers(0, 256, 3))
+            kind = int(rng.integers(0, 4))
+            if kind == 0:
+                cv2.rectangle(img, p1, p2, col, int(rng.choice([-1, 1, 2])))
+            elif kind == 1:
+                cv2.arrowedLine(img, p1, p2, col, 1)
+            elif kind == 2:
+                cv2.circle(img, p1, int(rng.integers(1, 40)), col, 1)
+            else:
+                cv2.putText(img, "conv 3x3", p1, cv2.FONT_HERSHEY_SIMPLEX, 0.5, col, 1)
+        d = extract_raster_diagram(img)
+        ids = {n.id for n in d.nodes}
+        assert len(ids) == len(d.nodes)
+        assert all(e.src in ids and e.dst in ids and e.src != e.dst for e in d.edges)
