@@ -33,11 +33,12 @@ from papercc.ir.syntax import (
     Repeat,
     Return,
     TensorTypeExpr,
+    TupleExpr,
 )
 from papercc.ir.types import TensorType
 from papercc.ir.values import HOLE
 
-from .diagram import Diagram, DiagramNode
+from .diagram import Diagram, DiagramEdge, DiagramNode
 from .lower_graph import components, topological
 from .lower_layers import (
     comment_text,
@@ -248,6 +249,12 @@ class _PartLowerer:
         self.block_refs: list[str] = []
         self.labels: set[str] = set()
         self.probe_cache: dict[tuple, list] = {}
+        self.edge_text = {
+            (int(a), int(b)): str(t)
+            for a, b, t in diagram.source.get("edge_labels", ())
+            if isinstance(t, str) and t.strip()
+        }
+        self.uncropped: set[str] = set()  # values a "copy and crop" arrow carries
 
     # -- reading nodes
 
@@ -255,6 +262,8 @@ class _PartLowerer:
         text = n.text.strip()
         if n.shape == "junction" or (not text and preds > 1):
             return _Info(n, None, None, "junction")
+        if not text:
+            return _Info(n, None, None, "tensor")  # a feature map drawn as an empty box
         label, rest = split_label(text)
         phrase = parse_phrase(rest, default_padding=self.padding)
         ops = phrase.ops
@@ -284,7 +293,8 @@ class _PartLowerer:
 
     def run(self, as_block: bool) -> Definition:
         ids = set(self.part)
-        ordered = topological(self.part, list(self.d.edges))
+        edges = list(self.d.edges) + _side_by_side(self.d, ids)
+        ordered = topological(self.part, edges)
         for e in ordered.dropped:
             self.findings.append(
                 Finding(
@@ -308,11 +318,8 @@ class _PartLowerer:
                 if not before or before[-1].op != info.layers[0].op:
                     infos[n] = _Info(info.node, info.phrase, info.label, "layers", info.layers)
         rank = self._rank(infos)
-        self.branch = {  # on a path that forks or joins: its sizes must match a sibling's
-            n
-            for n in ids
-            if any(len(succs[p]) > 1 for p in preds[n]) or any(len(preds[s]) > 1 for s in succs[n])
-        }
+        crops = {k for k, t in self.edge_text.items() if "center_crop" in parse_phrase(t).ops}
+        self.branch = {n for n in ids if _parallel(n, preds, succs, crops)}
         var = self._names(ordered.order, preds, succs, infos)
         out_of: dict[int, str] = {}
         for n in ordered.order:
@@ -323,7 +330,10 @@ class _PartLowerer:
             if info.kind == "outname":
                 out_of[n] = out_of[preds[n][0]]
                 continue
-            ins = [out_of[p] for p in preds[n]]
+            ins = [
+                self._edge(p, n, out_of[p], var[n] if len(preds[n]) == 1 else f"e{p}_{n}")
+                for p in preds[n]
+            ]
             out_of[n] = self._node(info, ins, var[n])
         sinks = [n for n in ordered.order if not succs[n]]
         returns = tuple(Name(out_of[n]) for n in sinks)
@@ -393,7 +403,7 @@ class _PartLowerer:
         typ = None if as_block else _tensor_type(shape, rank + 2 if shape is None else 0)
         pname = name if name not in {p.name for p in self.params} else f"{name}{len(self.params)}"
         self.params.append(Param(pname, typ))
-        if info.kind in ("input", "junction", "output"):
+        if info.kind in ("input", "junction", "output", "tensor"):
             return pname
         layers = info.layers
         if layers and all(layer.op == "unknown" for layer in layers):
@@ -411,9 +421,11 @@ class _PartLowerer:
         layers = info.layers
         if info.kind == "junction":
             return self._merge(info, None, ins, target)
-        if info.kind in ("input", "output"):
+        if info.kind in ("input", "output", "tensor"):
             if len(ins) > 1:
                 return self._merge(info, None, ins, target)
+            if info.kind == "tensor" and not self.edge_text:
+                self.findings.append(Finding("warning", "empty box: passed through", info.node.id))
             return ins[0]
         if layers and layers[0].op in _MERGE_OPS:
             if len(ins) > 1:
@@ -425,10 +437,13 @@ class _PartLowerer:
         current = ins[0]
         if len(ins) > 1:
             current = self._merge(info, None, ins, target)
+            merged = self.body[-1].value
+            how = merged.callee if isinstance(merged, Call) else "merge"
             self.findings.append(
                 Finding(
-                    "note",
-                    f"'{info.node.text}' has {len(ins)} inputs: merged before its layers",
+                    "warning",
+                    f"'{info.node.text}' has {len(ins)} inputs and no merge drawn: {how} "
+                    "assumed (from the shapes)",
                     info.node.id,
                 )
             )
@@ -473,6 +488,12 @@ class _PartLowerer:
             return current
         if op in _MERGE_OPS:
             return current  # a merge word after the first layer: one input, nothing to merge
+        if op == "center_crop":  # cropped to the other input where it is merged
+            self.uncropped.add(current)
+            self.findings.append(
+                Finding("note", f"'{node.text}': crop applied where the map is merged", node.id)
+            )
+            return current
         if op == "unknown":
             text = comment_text(str(layer.get("text") or node.text), 80)
             self.findings.append(
@@ -522,6 +543,36 @@ class _PartLowerer:
         note = None if block in self.linked else "body from another figure (stub here)"
         return self._emit(target, value, note)
 
+    def _edge(self, src: int, dst: int, value: str, target: str) -> str:
+        """The ops a labelled arrow applies (a legend names arrows by colour, as in U-Net).
+
+        A crop ("copy and crop") needs the tensor it is cropped to: it is applied where the
+        copied map meets the other input, at the merge."""
+        text = self.edge_text.get((src, dst))
+        if not text:
+            return value
+        phrase = parse_phrase(text, default_padding=self.padding)
+        layers = [x for x in phrase.layers if x.op != "center_crop"]
+        node = self.d.node(dst)
+        src_expr = (
+            *[kv for kv in provenance(self.d, node) if kv[0] not in ("box", "bbox", "text")],
+            ("arrow", TupleExpr((Literal(src), Literal(dst)))),
+            ("text", Literal(comment_text(text, 200))),
+        )
+        info = _Info(node, phrase, None, "layers", tuple(layers))
+        out = value
+        for k, layer in enumerate(layers):
+            nxt = layers[k + 1].op if k + 1 < len(layers) else None
+            if layer.op == "unknown":
+                self.findings.append(
+                    Finding("warning", f"arrow label not understood: {text!r}", dst)
+                )
+                continue
+            out = self._layer(info.node, layer, out, target, src_expr, None, [], nxt)
+        if len(layers) < len(phrase.layers):
+            self.uncropped.add(out)
+        return out
+
     # -- shapes at merges
 
     def _probe(self, values: list[str]) -> list[TensorType | None]:
@@ -556,9 +607,25 @@ class _PartLowerer:
         return t.rank if t is not None else None
 
     def _merge(self, info: _Info, layer: Layer | None, ins: list[str], target: str) -> str:
+        if len(ins) == 1:
+            return ins[0]  # a join that one arrow reaches: nothing to merge
         node = info.node
         src = provenance(self.d, node)
         op = layer.op if layer is not None else None
+        crops = [v for v in ins if v in self.uncropped]
+        refs = [v for v in ins if v not in self.uncropped]
+        if crops and refs:  # copy and crop: crop each copied map to the other input, concat
+            cropped = []
+            for v in crops:
+                call = Call("center_crop", (Name(v), Name(refs[0])), src=src)
+                cropped.append(self._emit(f"{v}_crop", call))
+            ins = cropped + refs
+            op = op or "concat"
+            self.findings.append(
+                Finding("note", f"join at box {node.id}: copied map cropped, then concat", node.id)
+            )
+            call = Call(op, tuple(Name(v) for v in ins), src=src)
+            return self._emit(target, call, "copy and crop: concatenated")
         types = self._probe(ins)
         decided, projections, note = _decide(op, types)
         if projections:
@@ -600,6 +667,45 @@ class _PartLowerer:
         return self._emit(target, call, note if op is None else None)
 
 
+def _parallel(n: int, preds: dict, succs: dict, crops: set = frozenset()) -> bool:
+    """n sits on one of several short paths from one fork to one join (an Inception
+    branch): its output size must match its siblings' at the join. A sibling through a
+    crop arrow ("copy and crop") is cropped to fit, so it does not count."""
+
+    def fork_above(k: int, free: bool = False) -> int | None:
+        while len(preds[k]) == 1:
+            p = preds[k][0]
+            if free and (p, k) in crops:
+                return None
+            if len(succs[p]) > 1:
+                return p
+            k = p
+        return None
+
+    def join_below(k: int) -> int | None:
+        while len(succs[k]) == 1:
+            s = succs[k][0]
+            if len(preds[s]) > 1:
+                return s
+            k = s
+        return None
+
+    fork, join = fork_above(n), join_below(n)
+    if fork is None or join is None:
+        return False
+    mine = n
+    while len(succs[mine]) == 1 and succs[mine][0] != join:
+        mine = succs[mine][0]
+    for q in preds[join]:
+        if q == mine:
+            continue
+        if q == fork and (q, join) not in crops:
+            return True
+        if len(succs[q]) == 1 and (q, join) not in crops and fork_above(q, True) == fork:
+            return True
+    return False
+
+
 def _pool_stride(layer: Layer, in_branch: bool):
     """A pool whose kernel is drawn but not its stride: 1 in a branch that is merged again
     (sizes must agree), else a hole. The registry default (stride = kernel) is never
@@ -611,6 +717,39 @@ def _pool_stride(layer: Layer, in_branch: bool):
     if in_branch:
         return (("stride", 1),), "stride not drawn: 1 (a parallel branch keeps its size)"
     return (("stride", HOLE),), "stride not drawn"
+
+
+def _side_by_side(diagram: Diagram, ids: set[int]) -> list[DiagramEdge]:
+    """Empty boxes drawn touching a box that carries on: one map concatenated with another.
+
+    U-Net draws the copied encoder map right beside the up-sampled one; nothing flows out
+    of the copy, so it joins the box it touches (an arrow copy -> neighbour is added)."""
+    out_deg = {n: 0 for n in ids}
+    for e in diagram.edges:
+        if e.src in out_deg:
+            out_deg[e.src] += 1
+    nodes = [diagram.node(n) for n in sorted(ids)]
+    extra = []
+    for s in nodes:
+        if s.text or s.shape in ("junction", "text") or out_deg[s.id]:
+            continue
+        for t in nodes:
+            if t is s or t.text or not out_deg[t.id] or not _touching(s.bbox, t.bbox):
+                continue
+            extra.append(DiagramEdge(s.id, t.id, 0.9))
+            break
+    return extra
+
+
+def _touching(a, b, gap: float = 2.0) -> bool:
+    """Side by side: edges within `gap`, overlapping by half of the smaller extent across."""
+    for lo, hi, olo, ohi in ((0, 2, 1, 3), (1, 3, 0, 2)):
+        if abs(a[hi] - b[lo]) <= gap or abs(b[hi] - a[lo]) <= gap:
+            overlap = min(a[ohi], b[ohi]) - max(a[olo], b[olo])
+            small = min(a[ohi] - a[olo], b[ohi] - b[olo])
+            if small > 0 and overlap >= 0.5 * small:
+                return True
+    return False
 
 
 def _worth(note: str) -> bool:

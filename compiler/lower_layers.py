@@ -20,6 +20,9 @@ from .phrases import Layer
 _NAME = re.compile(r"^[A-Za-z][A-Za-z_]*[_-]?\d+[a-z]?$")  # conv1, fc7, C3, res2a, pool_5
 _LABEL_PREFIX = re.compile(r"^\s*([A-Za-z][A-Za-z_]*[_-]?\d+[a-z]?)\s*:\s*(\S.*)$")
 _DLIR_KEYWORDS = frozenset({"block", "model", "return", "repeat", "as", "true", "false"})
+# A default padding the phrase reader applies to every padded op, that some ops do not
+# take: dropped without a note (the transposed conv's output size comes from its stride).
+_DEFAULTED = {"same": ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -102,6 +105,11 @@ def layer_call(
     notes = []
     kwargs: list[tuple[str, Expr]] = []
     for attr in opdef.attrs:
+        value = values.get(attr.name)
+        if isinstance(value, str) and attr.choices is not None and value not in attr.choices:
+            if layer.op not in _DEFAULTED.get(value, ()):
+                notes.append(f"{attr.name}={value!r} not possible for {layer.op}: left out")
+            values.pop(attr.name)
         if attr.name in values:
             kwargs.append((attr.name, value_expr(values[attr.name])))
         elif attr.name in layer.holes or attr.required:

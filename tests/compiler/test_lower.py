@@ -568,3 +568,86 @@ def test_cli_compiles_a_pdf_figure(tmp_path, run):
     assert [d.name for d in m.models] == ["figure4"]
     res = run(path, "--page", 4, "--figure", 4)  # no -o: DLIR on stdout
     assert res.exit_code == 0 and "model figure4(" in res.stdout
+
+
+def test_pool_stride_not_drawn_is_a_hole_in_a_chain():
+    d = diagram(["input", "max pool 3x3", "fc 10"], [(0, 1), (1, 2)])
+    lo = lower_diagram(d, name="p")
+    pool, *_ = calls(lo.module.models[0])
+    assert kw(pool)["stride"] == "?"  # never the registry default taken silently
+    assert "stride not drawn" in papercc.format(lo.module)
+
+
+def test_unet_figure1_arrows_named_by_the_legend():
+    fig = _paper_figure("unet_1505.04597.pdf", 2, 1)
+    lo = lower_diagram(fig.diagram, name="unet", input_shape=(1, 572, 572))
+    assert lo.ok
+    c = calls(lo.module.models[0])
+    ops = [x.callee for x in c]
+    assert ops.count("conv2d") == 19 and ops.count("relu") == 18  # 18 conv 3x3 + 1 conv 1x1
+    assert ops.count("maxpool2d") == 4 and ops.count("conv_transpose2d") == 4
+    assert ops.count("center_crop") == 4 and ops.count("concat") == 4
+    assert ops[-1] == "conv2d" and kw(c[-1])["kernel"] == 1
+    for cat in (x for x in c if x.callee == "concat"):  # the cropped copy, then the up-conv
+        assert [a.id.endswith("_crop") for a in cat.args] == [True, False]
+    assert all(kw(x)["stride"] == 2 for x in c if x.callee == "conv_transpose2d")
+
+
+_TEXTS = [
+    "input",
+    "Input (64x64x3)",
+    "3x3 conv, 16",
+    "conv2",
+    "conv1: 1x1 conv, 8",
+    "pool, /2",
+    "max pool 3x3",
+    "avg pool",
+    "fc 10",
+    "softmax",
+    "softmax1",
+    "Filter concat",
+    "+",
+    "",
+    "Conv + BN + ReLU",
+    "2 x Inception-B",
+    "Stem",
+    "dropout",
+    "relu",
+    "blah 7 zz",
+    "output",
+    "up-conv 2x2",
+    "copy and crop",
+    "flatten",
+    "Dropout (keep 0.8)",
+    "lstm 32",
+    "1x7 conv, 4",
+]
+
+
+@pytest.mark.parametrize("seed", range(int(__import__("os").environ.get("LOWER_SEEDS", 25))))
+def test_random_diagrams_lower_to_valid_dlir(seed):
+    import random
+
+    rng = random.Random(seed)
+    n = rng.randint(1, 12)
+    texts = [rng.choice(_TEXTS) for _ in range(n)]
+    shapes = {i: rng.choice(["rect", "junction", "text", "circle"]) for i in range(n)}
+    edges = {(rng.randrange(n), rng.randrange(n)) for _ in range(rng.randint(0, 2 * n))}
+    conf = {e: rng.random() for e in edges}
+    d = diagram(
+        texts,
+        sorted(edges),
+        shapes=shapes,
+        conf=conf,
+        cols={i: rng.randint(0, 3) for i in range(n)},
+        source=(
+            {"edge_labels": [[a, b, rng.choice(_TEXTS)] for a, b in sorted(edges)]}
+            if seed % 3 == 0
+            else {}
+        ),
+    )
+    lo = lower_diagram(d, name="r")
+    text = papercc.format(lo.module)
+    again = papercc.parse(text)
+    assert papercc.format(again) == text
+    papercc.check_module(again, holes="warning")  # diagnostics, never an exception
