@@ -273,7 +273,6 @@ def _entries_of_column(grid: Grid, col: int, lines: list[int], group_blocks: boo
     """Entries of one config column over `lines`: single cells, or stacks beside a marker."""
     out: list[Entry] = []
     inputs: list[str] = []
-    x0, x1 = grid.cols[col]
 
     def singles(idx: list[int]) -> None:
         for li in idx:

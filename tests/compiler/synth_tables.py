@@ -95,7 +95,9 @@ def _fit_page(doc: fitz.Document, pen: _Pen, right: float) -> None:
 def _paragraphs(pen: _Pen, top: float, bottom: float, rng: random.Random) -> None:
     words = "the network is trained with stochastic gradient descent on large images".split()
     for k in (0, 1):
-        text = " ".join(rng.choice(words) for _ in range(14))
+        text = rng.choice(words)
+        while pen.w(text) < 430:  # prose fills the text width of a one-column page
+            text += " " + rng.choice(words)
         pen.put(72, top - 40 + k * pen.st.pitch, text)
         pen.put(72, bottom + 30 + k * pen.st.pitch, text)
 
