@@ -25,6 +25,7 @@ from .lower_figure import (
     figures_from_pdf,
     lower_figures,
 )
+from .lower_layers import identifier
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 _MAX_LISTED = 12  # holes and warnings listed one per line; the rest are counted
@@ -114,6 +115,8 @@ def compile(  # noqa: A001 - the command's name
     if not any(f.diagram.edges for f in figures):
         what = "no figure" if not figures else "no box diagram (no arrows found)"
         _fail(f"{path}: {what}; nothing to compile", EXIT_DIAGNOSTICS)
+    if name is None and path.suffix.lower() in _IMAGE_SUFFIXES:
+        name = identifier(path.stem, "figure")  # one figure: the model is named by its file
     lowered = lower_figures(figures, name=name)
     text = papercc.format(lowered.module)
     shown = output or "<stdout>"
@@ -125,12 +128,15 @@ def compile(  # noqa: A001 - the command's name
         )
     for b in lowered.stubs:
         report(f"block {b}: body not in the figure(s), a stub (identity)")
+    counts: dict[str, int] = {}
     for f in lowered.findings:
         if f.severity == "warning":
-            report(f"warning: {f.message}")
+            counts[f.message] = counts.get(f.message, 0) + 1
+    for message, n in counts.items():
+        report(f"warning: {message}" + (f" (x{n})" if n > 1 else ""))
     holes = [d for d in result.diagnostics if d.code == "hole"]
     for d in holes[:_MAX_LISTED]:
-        report(f"hole: {d.message}")
+        report(f"hole: {d.location()}: {d.message}")
     if len(holes) > _MAX_LISTED:
         report(f"... and {len(holes) - _MAX_LISTED} more holes")
     errors = [d for d in result.diagnostics if d.severity == "error"]

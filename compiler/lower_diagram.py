@@ -762,6 +762,12 @@ def _decide(op: str | None, types: list[TensorType | None]):
 
     op: what the box says ("add", "concat", "mul") or None for a junction / no text."""
     known = all(t is not None and t.rank is not None and t.rank >= 3 for t in types)
+    if not known and op is None:
+        ranks = {t.rank for t in types if t is not None and t.rank is not None}
+        if len(ranks) == 1 and 2 in ranks:  # vectors: features of different sizes join
+            units = {t.dim(1) for t in types if isinstance(t.dim(1), int)}
+            if len(units) > 1:
+                return "concat", {}, "concat: feature sizes differ"
     if not known:
         if op:
             return op, {}, None
@@ -773,15 +779,20 @@ def _decide(op: str | None, types: list[TensorType | None]):
     chans_known = all(isinstance(c, int) for c in chans)
     if op == "concat" or op == "mul":
         return op, {}, None
+    known_chans = {c for c in chans if isinstance(c, int)}
     if op is None and (not ints or same_spatial):
-        if chans_known and len(set(chans)) > 1:
+        if len(known_chans) > 1:  # an add of these is impossible
             return (
                 "concat",
                 {},
-                "concat: channel counts differ (" + ", ".join(map(str, chans)) + ")",
+                "concat: channel counts differ ("
+                + ", ".join("?" if c is None else str(c) for c in chans)
+                + ")",
             )
-        if chans_known:
+        if chans_known and same_spatial:
             return "add", {}, "add: the inputs have the same shape"
+        if chans_known:
+            return "add", {}, "add: channel counts agree"
         return "add", {}, "add assumed: channel counts not known"
     if not ints:
         return "add", {}, None if op else "add assumed"

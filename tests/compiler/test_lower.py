@@ -541,6 +541,7 @@ def test_cli_compiles_a_synthetic_png_with_debug_output(tmp_path, run):
     assert "6 boxes" in res.output and "hole" in res.output
     text = out.read_text()
     m = papercc.parse(text)
+    assert m.models[0].name == "chain"
     assert [c.callee for c in calls(m.models[0])] == [
         "conv2d",
         "maxpool2d",
