@@ -257,6 +257,8 @@ class _Static:
                 self.undefined(e, scope)
         elif isinstance(e, Repeat):
             self.scalar_expr(e.count, scope, d)
+            if e.start is not None:
+                self.scalar_expr(e.start, scope, d)
             if isinstance(e.count, Literal) and (
                 not isinstance(e.count.value, int)
                 or isinstance(e.count.value, bool)
@@ -658,9 +660,17 @@ class _Elaborate:
         if not tensors or len(tensors[0]) != 1:
             self.error(c.span, "repeat", "the first argument of a repeated call must be one tensor")
             raise _Abort
+        start = 0 if e.start is None else self.scalar(e.start, env)
+        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+            self.error(
+                e.start.span,
+                "repeat",
+                f"repeat numbering must start at an integer >= 0, got {value_text(start)}",
+            )
+            raise _Abort
         group = self.fresh(c.label, self.callee_prefix(c.callee), prefix, counters, reserved)
         x = tensors[0]
-        for i in range(count):
+        for i in range(start, start + count):
             x = self.instantiate(c, [x, *tensors[1:]], scalars, f"{group}.{i}")
             if len(x) != 1:
                 self.error(

@@ -73,6 +73,8 @@ _TOKEN_TEXT = {
     "RETURN": "'return'",
     "REPEAT": "'repeat'",
     "AS": "'as'",
+    "FROM": "'from'",
+    "DOTTED": "a dotted label",
     "TRUE": "'true'",
     "FALSE": "'false'",
     "$END": "end of file",
@@ -189,8 +191,8 @@ class _Build(Transformer):
         )
 
     def repeat(self, c):
-        kw, count, call = c
-        return Repeat(count, call, self._sp(kw).to(call.span))
+        kw, count, _from, start, call = c
+        return Repeat(count, call, self._sp(kw).to(call.span), start)
 
     # -- types
     def dim_int(self, c):

@@ -140,15 +140,19 @@ def print_expr(e: Expr, blocks: dict | None = None, prec: int = 0) -> str:
     if isinstance(e, Call):
         return print_call(e, blocks or {})
     if isinstance(e, Repeat):
-        count = print_expr(e.count, blocks, 3)
-        simple = isinstance(e.count, (Name, Hole)) or (
-            isinstance(e.count, Literal)
-            and not (isinstance(e.count.value, (int, float)) and e.count.value < 0)
-        )
-        if not simple and not count.startswith("("):
-            count = f"({count})"
-        return f"repeat {count} {print_call(e.call, blocks or {})}"
+        count = _atom(e.count, blocks)
+        start = "" if e.start is None else " from " + _atom(e.start, blocks)
+        return f"repeat {count}{start} {print_call(e.call, blocks or {})}"
     raise TypeError(e)
+
+
+def _atom(e: Expr, blocks) -> str:
+    """An expression where the grammar wants an atom (repeat counts): parenthesised if needed."""
+    text = print_expr(e, blocks, 3)
+    simple = isinstance(e, (Name, Hole)) or (
+        isinstance(e, Literal) and not (isinstance(e.value, (int, float)) and e.value < 0)
+    )
+    return text if simple or text.startswith("(") else f"({text})"
 
 
 def _call_args(c: Call, blocks: dict) -> list[str]:

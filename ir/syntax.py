@@ -122,11 +122,14 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Repeat:
-    """`repeat 3 block(x, ...)`: apply the call `count` times, threading the first input."""
+    """`repeat 3 block(x, ...)`: apply the call `count` times, threading the first input.
+
+    Instances are named `<label>.<i>` for i from `start` (0 unless `repeat N from K`)."""
 
     count: Expr
     call: Call
     span: Span = _span()
+    start: Expr | None = None
 
 
 Expr = Literal | Hole | Name | TupleExpr | BinOp | Neg | Call | Repeat

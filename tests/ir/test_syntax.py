@@ -64,6 +64,7 @@ def test_literals_keep_their_types() -> None:
         'block b(x, k: (int, int) = (1, 7), s: str = "same", f: float = -0.5, t: bool = true) { return x }',
         "model m(a: f32[N, 8], b: f32[N, 8]) -> (f32[N, 8], f32[N, 8]) { return add(a, b), mul(a, b) }",
         "block b(x, n: int) { return dense(x, -(n - 1) * 2 + n // 3 - (n - (1 - n))) }",
+        "block b(x, n: int) { return repeat (n - 1) from (n * 2) relu(x) as stage.0.a }",
     ],
 )
 def test_fixed_point(text: str) -> None:
@@ -97,3 +98,28 @@ def test_deep_nesting_is_a_diagnostic_not_a_crash() -> None:
         assert "nested" in exc.diagnostics[0].message
     else:
         papercc.check_module(m)  # may report, must not raise anything else
+
+
+def test_dotted_labels_and_repeat_numbering() -> None:
+    text = """
+block unit(x) {
+  return batchnorm(conv2d(x, 8, kernel=1, bias=false) as downsample.0) as downsample.1
+}
+
+model m(image: f32[N, 8, 4, 4]) {
+  x = unit(image) as layer2.0
+  return repeat 2 from 1 unit(x) as layer2
+}
+"""
+    graph = papercc.check(papercc.parse(text)).graphs["m"]
+    assert [n.name for n in graph.nodes] == [
+        "layer2.0.downsample.0",
+        "layer2.0.downsample.1",
+        "layer2.1.downsample.0",
+        "layer2.1.downsample.1",
+        "layer2.2.downsample.0",
+        "layer2.2.downsample.1",
+    ]
+    bad = "model m(x: f32[N, 4]) { return repeat 2 from (0 - 1) relu(x) }"
+    result = papercc.check_module(papercc.parse(bad))
+    assert [d.code for d in result.diagnostics] == ["repeat"]
