@@ -84,6 +84,9 @@ def conv(ctx: CaffeContext, node: Node) -> None:
         cout, groups = a["out"], a["groups"]
     begins, ends = explicit_pads(node)
     key = node.name
+    if _rank(node) == 3:
+        _conv3d(ctx, node, cin, cout, groups, begins, ends)
+        return
 
     def body(x, lift, final):
         kernel = lift(tuple_attr(node, "kernel"), 1)
@@ -119,6 +122,34 @@ def conv(ctx: CaffeContext, node: Node) -> None:
         return top
 
     _with_lift(ctx, node, body)
+
+
+def _conv3d(ctx, node, cin, cout, groups, begins, ends) -> None:
+    """Caffe's N-d Convolution: repeated kernel_size / pad / stride / dilation fields."""
+    a = node.attrs
+    x = ctx.x(node)
+    if begins != ends:
+        x = cn.pad(ctx, node, x, begins, ends)
+        begins = (0, 0, 0)
+    kernel = tuple_attr(node, "kernel")
+    wshape = (cout, cin // groups, *kernel)
+    key = node.name
+    blobs = [lambda wd: np.asarray(wd[f"{key}.weight"], np.float32).reshape(wshape)]
+    if a["bias"]:
+        blobs.append(weight(f"{key}.bias"))
+    p = ctx.final(node, "Convolution", [x], blobs).convolution_param
+    p.num_output = cout
+    if not a["bias"]:
+        p.bias_term = False
+    p.kernel_size.extend(kernel)
+    if any(begins):
+        p.pad.extend(begins)
+    if any(s != 1 for s in tuple_attr(node, "stride")):
+        p.stride.extend(tuple_attr(node, "stride"))
+    if any(d != 1 for d in tuple_attr(node, "dilation")):
+        p.dilation.extend(tuple_attr(node, "dilation"))
+    if groups != 1:
+        p.group = groups
 
 
 def _transpose_pads(node: Node, rank: int):
@@ -245,42 +276,81 @@ def _pool_layer(ctx, node, final, suffix, x, method, kernel, stride, pads, want)
     return top
 
 
+def _pool2d(ctx, node, final, x, kernel, stride, dilation, b, e, want) -> str:
+    """A 2-D pool of x with PyTorch's semantics (DLIR's), whatever the padding."""
+    is_max = node.op.startswith("max")
+    if is_max and any(d != 1 for d in dilation):
+        return _dilated_max(ctx, node, final, x, kernel, stride, dilation, b, e, want)
+    method = "MAX" if is_max else "AVE"
+    exclude_pad = not is_max and not node.attrs["count_include_pad"] and (any(b) or any(e))
+    if b != e:
+        xp = cn.pad(ctx, node, x, b, e, cn.NEG_FILL if is_max else 0.0)
+        pads = (0, 0)
+    else:
+        xp, pads = x, b
+    if not exclude_pad:
+        return _pool_layer(ctx, node, final, "pool", xp, method, kernel, stride, pads, want)
+    # average over the real elements only: avg(x) / avg(ones), both padded alike
+    summed = _pool_layer(ctx, node, False, "pool", xp, method, kernel, stride, pads, want)
+    ones = cn.fill_like(ctx, node, "ones", x, 1.0)
+    if b != e:
+        ones = cn.pad(ctx, node, ones, b, e, 0.0)
+    frac = _pool_layer(ctx, node, False, "count", ones, method, kernel, stride, pads, want)
+    inv = cn.power(ctx, node, "inv", frac, exponent=-1.0)
+    msg, top = _make(ctx, node, final, "avg", "Eltwise", [summed, inv], ctx.shapes[summed])
+    msg.eltwise_param.operation = 0
+    return top
+
+
 def pool(ctx: CaffeContext, node: Node) -> None:
-    a = node.attrs
     is_max = node.op.startswith("max")
     begins, ends = explicit_pads(node)
     out_sizes = ctx.out_shape(node)[2:]
+    kernel, stride = tuple_attr(node, "kernel"), tuple_attr(node, "stride")
+    dilation = tuple_attr(node, "dilation") if is_max else (1,) * len(kernel)
+    if len(kernel) == 3:
+        _pool3d(ctx, node, kernel, stride, dilation, begins, ends, out_sizes)
+        return
 
     def body(x, lift, final):
-        kernel = lift(tuple_attr(node, "kernel"), 1)
-        stride = lift(tuple_attr(node, "stride"), 1)
-        dilation = lift(tuple_attr(node, "dilation"), 1) if is_max else (1, 1)
-        b, e = lift(begins, 0), lift(ends, 0)
-        want = lift(out_sizes, 1)
-        if is_max and any(d != 1 for d in dilation):
-            return _dilated_max(ctx, node, final, x, kernel, stride, dilation, b, e, want)
-        method = "MAX" if is_max else "AVE"
-        exclude_pad = not is_max and not a["count_include_pad"] and (any(b) or any(e))
-        if b != e:
-            fill = cn.NEG_FILL if is_max else 0.0
-            xp = cn.pad(ctx, node, x, b, e, fill)
-            pads = (0, 0)
-        else:
-            xp, pads = x, b
-        if not exclude_pad:
-            return _pool_layer(ctx, node, final, "pool", xp, method, kernel, stride, pads, want)
-        # average over the real elements only: avg(x) / avg(ones), both padded alike
-        summed = _pool_layer(ctx, node, False, "pool", xp, method, kernel, stride, pads, want)
-        ones = cn.fill_like(ctx, node, "ones", x, 1.0)
-        if b != e:
-            ones = cn.pad(ctx, node, ones, b, e, 0.0)
-        frac = _pool_layer(ctx, node, False, "count", ones, method, kernel, stride, pads, want)
-        inv = cn.power(ctx, node, "inv", frac, exponent=-1.0)
-        msg, top = _make(ctx, node, final, "avg", "Eltwise", [summed, inv], ctx.shapes[summed])
-        msg.eltwise_param.operation = 0
-        return top
+        return _pool2d(
+            ctx,
+            node,
+            final,
+            x,
+            lift(kernel, 1),
+            lift(stride, 1),
+            lift(dilation, 1),
+            lift(begins, 0),
+            lift(ends, 0),
+            lift(out_sizes, 1),
+        )
 
     _with_lift(ctx, node, body)
+
+
+def _pool3d(ctx, node, kernel, stride, dilation, b, e, want) -> None:
+    """Caffe pools are 2-D; a box window is separable: pool (H, W) with depth folded into
+    channels, then depth with (H', W') flattened into one axis. Max, padding, ceil rounding
+    and both average divisors (products of per-axis counts) all factor this way."""
+    n, c, d, h, w = ctx.in_shape(node)
+    x = cn.reshape(ctx, node, "fold_depth", ctx.x(node), (n, c * d, h, w))
+    x = _pool2d(ctx, node, False, x, kernel[1:], stride[1:], dilation[1:], b[1:], e[1:], want[1:])
+    hw = want[1] * want[2]
+    x = cn.reshape(ctx, node, "fold_hw", x, (n, c, d, hw))
+    x = _pool2d(
+        ctx,
+        node,
+        False,
+        x,
+        (kernel[0], 1),
+        (stride[0], 1),
+        (dilation[0], 1),
+        (b[0], 0),
+        (e[0], 0),
+        (want[0], hw),
+    )
+    _reshape_final(ctx, node, x)
 
 
 def _dilated_max(ctx, node, final, x, kernel, stride, dilation, b, e, want):
@@ -539,6 +609,39 @@ def batchnorm(ctx: CaffeContext, node: Node) -> None:
     _channel_affine(ctx, node, True, top, weight(f"{k}.weight"), weight(f"{k}.bias"))
 
 
+def _mvn_last(ctx, node, x, shape, rows) -> str:
+    """Normalise x over everything after its first `rows` dims (Caffe's MVN over the
+    trailing axes of a 3-D blob), as (x - mean) / sqrt(var + eps)."""
+    n = shape[0]
+    inner = int(np.prod(shape[rows:]))
+    outer = int(np.prod(shape[1:rows]))
+    folded = cn.reshape(ctx, node, "fold", x, (n, outer, inner))
+    msg, top = ctx.tmp(node, "mvn", "MVN", [folded], (n, outer, inner))
+    msg.mvn_param.eps = node.attrs["eps"]
+    return cn.reshape(ctx, node, "unfold", top, shape)
+
+
+def layernorm(ctx: CaffeContext, node: Node) -> None:
+    """Over the last dim (DLIR's layernorm), then gamma/beta by a Scale on that axis."""
+    shape = ctx.in_shape(node)
+    top = _mvn_last(ctx, node, ctx.x(node), shape, len(shape) - 1)
+    k = node.name
+    msg = ctx.final(node, "Scale", [top], [weight(f"{k}.weight"), weight(f"{k}.bias")])
+    msg.scale_param.axis = len(shape) - 1
+    msg.scale_param.bias_term = True
+
+
+def groupnorm(ctx: CaffeContext, node: Node) -> None:
+    """Channels folded into (groups, C / groups), MVN per group, gamma/beta per channel."""
+    shape = ctx.in_shape(node)
+    g = node.attrs["groups"]
+    grouped = cn.reshape(ctx, node, "groups", ctx.x(node), (shape[0], g, shape[1] // g, *shape[2:]))
+    top = _mvn_last(ctx, node, grouped, ctx.shapes[grouped], 2)
+    top = cn.reshape(ctx, node, "channels", top, shape)
+    k = node.name
+    _channel_affine(ctx, node, True, top, weight(f"{k}.weight"), weight(f"{k}.bias"))
+
+
 def lrn(ctx: CaffeContext, node: Node) -> None:
     """Caffe's LRN where it matches PyTorch and OpenCV (odd size, 4-D, k = 1: OpenCV's
     importer drops Caffe's `k`); otherwise the same formula,
@@ -587,8 +690,24 @@ def _softmax_setup(msg, a):
         msg.softmax_param.axis = a["axis"]
 
 
+def log_softmax(ctx: CaffeContext, node: Node) -> None:
+    msg, top = ctx.tmp(node, "softmax", "Softmax", [ctx.x(node)], ctx.in_shape(node))
+    _softmax_setup(msg, node.attrs)
+    ctx.final(node, "Log", [top])
+
+
 def prelu(ctx: CaffeContext, node: Node) -> None:
-    ctx.final(node, "PReLU", [ctx.x(node)], [weight(f"{node.name}.weight")])
+    """Caffe's PReLU (one slope per channel); OpenCV applies it right only to 4-D blobs,
+    so other ranks go through [N, C, 1, rest]."""
+    shape = ctx.in_shape(node)
+    blobs = [weight(f"{node.name}.weight")]
+    if len(shape) == 4:
+        ctx.final(node, "PReLU", [ctx.x(node)], blobs)
+        return
+    flat = (shape[0], shape[1], 1, int(np.prod(shape[2:])))
+    x = cn.reshape(ctx, node, "to4d", ctx.x(node), flat)
+    top = ctx.tmp(node, "prelu", "PReLU", [x], flat, blobs)[1]
+    _reshape_final(ctx, node, top)
 
 
 def _clip01(ctx, node, x, top_value: float, final: bool):
@@ -639,10 +758,11 @@ def selu(ctx: CaffeContext, node: Node) -> None:
 TABLE = {
     "conv1d": conv,
     "conv2d": conv,
+    "conv3d": conv,
     "depthwise_conv2d": conv,
     "conv_transpose1d": conv_transpose,
     "conv_transpose2d": conv_transpose,
-    **{f"{k}pool{r}d": pool for k in ("max", "avg") for r in (1, 2)},
+    **{f"{k}pool{r}d": pool for k in ("max", "avg") for r in (1, 2, 3)},
     "globalavgpool": global_pool,
     "globalmaxpool": global_pool,
     **{f"adaptive_avgpool{r}d": adaptive_avgpool for r in (1, 2, 3)},
@@ -663,6 +783,8 @@ TABLE = {
     **{f"zeropad{r}d": zeropad for r in (1, 2, 3)},
     "batchnorm": batchnorm,
     "lrn": lrn,
+    "layernorm": layernorm,
+    "groupnorm": groupnorm,
     "relu": _simple("ReLU"),
     "relu6": relu6,
     "leaky_relu": _simple("ReLU", _relu_setup),
@@ -675,6 +797,7 @@ TABLE = {
     "hardswish": hardswish,
     "hardsigmoid": hardsigmoid,
     "softmax": _simple("Softmax", _softmax_setup),
+    "log_softmax": log_softmax,
 }
 
 
@@ -692,8 +815,10 @@ def _header(graph: Graph, source: str) -> str:
     lines = [
         f"Caffe network {graph.name}, generated by papercc from {source}.",
         "Regenerate instead of editing: papercc gen FILE --target caffe.",
-        "Weights: the matching .caffemodel (papercc export with --weights), layers by name.",
-        "Pooling uses OpenCV/NVIDIA Caffe's `ceil_mode: false` where DLIR rounds down.",
+        "Weights: a .caffemodel from papercc.backends.caffe.caffemodel_bytes, matched by",
+        "layer name. Input batch is 1 here; Caffe and OpenCV reshape to the batch given.",
+        "Pooling uses OpenCV/NVIDIA Caffe's `ceil_mode: false` where DLIR rounds down",
+        "(BVLC Caffe: `round_mode: FLOOR`).",
     ]
     return "".join(comment(line) + "\n" for line in lines)
 
@@ -737,6 +862,8 @@ def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> li
     names = []
     for i, v in enumerate(graph.outputs):
         name = ctx.layer_names(f"papercc_output_{i}")
+        while name in ctx.blob_names.taken:
+            name = ctx.layer_names(name)
         ctx.blob_names.taken.add(name)
         ctx.net.layer.add(name=name, type="Split", bottom=[ctx.v(v)], top=[name])
         names.append(name)
@@ -750,6 +877,7 @@ def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> li
         net = cv2.dnn.readNetFromCaffe(proto, model)
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
     net.enableWinograd(False)
+    net.enableFusion(False)  # OpenCV 4.14 fuses grouped Deconvolution + BatchNorm wrongly
     for v, x in zip(graph.inputs, inputs, strict=True):
         net.setInput(np.ascontiguousarray(x, dtype=np.float32), ctx.v(v))
     outs = net.forward(names)

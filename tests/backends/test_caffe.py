@@ -131,6 +131,8 @@ TRAPS = {
     "lrn_even_size": ("x: f32[N, 7, 5, 5]", "return lrn(x, size=4, alpha=0.3, beta=0.75, k=1.0)"),
     "lrn_rank3": ("x: f32[N, 7, 9]", "return lrn(x, size=3, alpha=0.3, beta=0.75, k=1.0)"),
     "prelu": (IMG, "return prelu(conv2d(x, 5, kernel=1))"),
+    "prelu_features": ("x: f32[N, 13]", "return prelu(x)"),
+    "prelu_rank5": ("x: f32[N, 3, 2, 3, 4]", "return prelu(x)"),
     # dilations
     "dilation": (IMG, "return conv2d(x, 5, kernel=3, dilation=2, padding=2)"),
     "dilation_stride": (IMG, "return conv2d(x, 5, kernel=3, dilation=(2, 1), stride=2)"),
@@ -194,6 +196,14 @@ TRAPS = {
         IMG,
         "return conv_transpose2d(x, 2, kernel=2, stride=3, output_padding=2)",
     ),
+    "conv_transpose_grouped_then_batchnorm": (  # OpenCV fuses these wrongly: run unfused
+        "x: f32[N, 6, 7, 9]",
+        "return batchnorm(conv_transpose2d(x, 12, kernel=(1, 3), groups=2, bias=false), eps=0.3)",
+    ),
+    "mul_chain_then_batchnorms": (
+        "x: f32[N, 16]",
+        "y = mul(elu(x), elu(x))\nreturn batchnorm(batchnorm(mul(y, y), eps=0.388), eps=0.0)",
+    ),
     "conv_transpose_1d": (
         "x: f32[N, 3, 7]",
         "return conv_transpose1d(x, 2, kernel=4, stride=3, padding=1)",
@@ -220,6 +230,33 @@ TRAPS = {
         "return mul(sigmoid(y), tanh(y))",
     ),
     "relu6_image": (IMG, "return relu6(conv2d(x, 3, kernel=1))"),
+    "log_softmax_height": (IMG, "return log_softmax(conv2d(x, 6, kernel=1), axis=2)"),
+    "log_softmax_features": ("x: f32[N, 6]", "return log_softmax(x)"),
+    # normalisations Caffe has no layer for (MVN + Scale)
+    "layernorm": ("x: f32[N, 5, 8]", "return layernorm(x, eps=0.001)"),
+    "layernorm_features": ("x: f32[N, 8]", "return layernorm(x)"),
+    "layernorm_image": (IMG, "return layernorm(x)"),
+    "groupnorm": (IMG, "return groupnorm(conv2d(x, 6, kernel=1), 3)"),
+    "groupnorm_rank3": ("x: f32[N, 6, 7]", "return groupnorm(x, 2, eps=0.01)"),
+    # 3-D: Caffe's N-d convolution; pools separated into 2-D stages
+    "grouped_3d": ("x: f32[N, 4, 5, 6, 7]", "return conv3d(x, 6, kernel=3, groups=2, padding=1)"),
+    "conv3d_same_stride": (
+        "x: f32[N, 2, 5, 6, 7]",
+        'return conv3d(x, 3, kernel=2, stride=2, padding="same")',
+    ),
+    "maxpool3d": ("x: f32[N, 2, 5, 6, 7]", "return maxpool3d(x, kernel=2, ceil_mode=true)"),
+    "maxpool3d_padded_dilated": (
+        "x: f32[N, 2, 5, 6, 7]",
+        "return maxpool3d(x, kernel=(2, 3, 2), stride=(1, 2, 2), padding=(1, 0, 1), dilation=(1, 1, 2))",
+    ),
+    "avgpool3d_exclude": (
+        "x: f32[N, 2, 5, 6, 7]",
+        "return avgpool3d(x, kernel=3, stride=2, padding=1, count_include_pad=false, ceil_mode=true)",
+    ),
+    "avgpool3d_include": (
+        "x: f32[N, 2, 5, 6, 7]",
+        "return avgpool3d(x, kernel=(3, 2, 2), padding=(1, 0, 1))",
+    ),
 }
 
 
@@ -317,12 +354,12 @@ def test_hostile_names_keep_the_prototxt_valid(tmp_path, name: str) -> None:
 
 
 def test_unsupported_ops_are_diagnostics() -> None:
-    g = graph(model("x: f32[N, 5, 8]", "return layernorm(gelu(x))"))
+    g = graph(model("x: f32[N, 5, 8]", "return lstm(gelu(x), 3)"))
     with pytest.raises(DiagnosticError) as err:
         caffe_backend.generate(g)
     codes = {d.code for d in err.value.diagnostics}
     assert codes == {"unsupported-op"}
-    assert {"gelu", "layernorm"} <= {d.message.split("'")[1] for d in err.value.diagnostics}
+    assert {"gelu", "lstm"} <= {d.message.split("'")[1] for d in err.value.diagnostics}
 
 
 def test_batch_size_follows_the_input() -> None:
