@@ -252,13 +252,16 @@ def lower_figures(
         for f, n in zip(usable, names, strict=True)
     ]
     refs = sorted({b for lo in first for b in lo.block_refs})
+    named = [_specific(caption_block_names(f.caption)) for f in usable]
+    everything = set(refs).union(*named)
+    generic = {n for n in everything if any(m.startswith(n + "_") for m in everything)}
     bodies: dict[str, Definition] = {}
     providers: set[int] = set()
-    for b in refs:
+    for b in (b for b in refs if b not in generic):  # "Inception" alone names no one block
         for i, f in enumerate(usable):
-            if i in providers or b in first[i].block_refs:
-                continue
-            if b not in caption_block_names(f.caption):
+            if i in providers or first[i].block_refs:
+                continue  # a figure that uses blocks is a network, not a block's body
+            if b not in named[i]:
                 continue
             lo = lower_diagram(f.diagram, as_block=b)
             body = lo.module.get(b)
@@ -298,6 +301,11 @@ def lower_figures(
         tuple(b for b in refs if b not in bodies),
         dict(result.graphs),
     )
+
+
+def _specific(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop family names another name refines ("inception" beside "inception_a")."""
+    return tuple(n for n in names if not any(m != n and m.startswith(n + "_") for m in names))
 
 
 def _model_names(figures: list[FigureInput], name: str | None) -> list[str]:
