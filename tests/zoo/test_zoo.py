@@ -90,16 +90,16 @@ SPOT_CHECKS = {
     "resnet18": [
         ("conv1", "f32[N, 64, 112, 112]", 9_408),
         ("layer1.1.conv2", "f32[N, 64, 56, 56]", 36_864),
-        ("layer2.first.downsample.bn1", "f32[N, 128, 28, 28]", 256),
-        ("layer4.rest.0.relu2", "f32[N, 512, 7, 7]", 0),
+        ("layer2.0.downsample.1", "f32[N, 128, 28, 28]", 256),
+        ("layer4.1.relu2", "f32[N, 512, 7, 7]", 0),
         ("fc", "f32[N, 1000]", 513_000),
     ],
     "resnet50": [
-        ("layer1.first.conv3", "f32[N, 256, 56, 56]", 16_384),
-        ("layer2.first.conv2", "f32[N, 128, 28, 28]", 147_456),  # v1.5: stride on the 3x3
-        ("layer3.first.downsample.bn1", "f32[N, 1024, 14, 14]", 2_048),
-        ("layer3.rest.4.relu3", "f32[N, 1024, 14, 14]", 0),
-        ("layer4.rest.1.relu3", "f32[N, 2048, 7, 7]", 0),
+        ("layer1.0.conv3", "f32[N, 256, 56, 56]", 16_384),
+        ("layer2.0.conv2", "f32[N, 128, 28, 28]", 147_456),  # v1.5: stride on the 3x3
+        ("layer3.0.downsample.1", "f32[N, 1024, 14, 14]", 2_048),
+        ("layer3.5.relu3", "f32[N, 1024, 14, 14]", 0),
+        ("layer4.2.relu3", "f32[N, 2048, 7, 7]", 0),
         ("fc", "f32[N, 1000]", 2_049_000),
     ],
     "googlenet": [
@@ -233,3 +233,22 @@ def test_hand_counts():
 def test_inception_v3_outputs_are_logits_then_aux():
     outs = graph("inception_v3").outputs
     assert [v.producer.name for v in outs] == ["fc", "AuxLogits.fc"]
+
+
+def test_resnet_weight_keys_are_torchvisions() -> None:
+    """The weights file of zoo ResNets is keyed like torchvision's state_dict."""
+    from papercc.backends.weights import weight_specs
+
+    graph = papercc.check(papercc.load(ZOO / "resnet18.dlir")).graphs["resnet18"]
+    keys = {key for key, _, _ in weight_specs(graph)}
+    assert len(keys) == 102  # torchvision resnet18: 122 entries, 20 of them num_batches_tracked
+    for key in (
+        "conv1.weight",
+        "bn1.running_var",
+        "layer1.0.conv1.weight",
+        "layer2.0.downsample.0.weight",
+        "layer2.0.downsample.1.bias",
+        "layer4.1.bn2.weight",
+        "fc.bias",
+    ):
+        assert key in keys
