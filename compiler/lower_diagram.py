@@ -13,6 +13,7 @@ Every assumption is a comment in the DLIR and a `Finding` in the result.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,7 +51,14 @@ from .lower_layers import (
 )
 from .phrases import Layer, Phrase, parse_phrase
 
-__all__ = ["Finding", "Lowered", "caption_block_names", "count_calls", "lower_diagram"]
+__all__ = [
+    "Finding",
+    "Lowered",
+    "caption_block_names",
+    "caption_input_size",
+    "count_calls",
+    "lower_diagram",
+]
 
 PROBE = 256  # spatial size tried for `?` input dims when comparing shapes at a merge
 _MERGE_OPS = ("concat", "add", "mul")
@@ -109,6 +117,29 @@ def caption_block_names(caption: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+_CAPTION_SIZE = re.compile(
+    r"(?<![\w.])(\d{1,4})\s*[x×\u00d7*]\s*(\d{1,4})(?:\s*[x×\u00d7*]\s*\d{1,4})?\s+(\w+)",
+    re.IGNORECASE,
+)
+# words after "H x W" that make it the size of the data a figure takes (not a kernel)
+_SIZE_WORDS = frozenset(
+    "grid grids input inputs image images resolution pixel pixels feature features map maps "
+    "to crop crops patch patches tile tiles rgb color colour gray grey".split()
+)
+
+
+def caption_input_size(caption: str) -> tuple[int, int] | None:
+    """The input's spatial size a caption states: "35 × 35 grid modules" -> (35, 35);
+    "35 × 35 to 17 × 17 reduction" -> (35, 35). Kernel sizes ("3 × 3 convolutions") are not
+    sizes of the input and are skipped."""
+    for m in _CAPTION_SIZE.finditer(caption or ""):
+        if m.group(3).lower() in _SIZE_WORDS:
+            h, w = int(m.group(1)), int(m.group(2))
+            if h > 0 and w > 0:
+                return h, w
+    return None
+
+
 def lower_diagram(
     diagram: Diagram,
     *,
@@ -117,6 +148,7 @@ def lower_diagram(
     blocks: Mapping[str, Definition] | None = None,
     as_block: str | None = None,
     default_padding: str | None = "same",
+    caption: str = "",
 ) -> Lowered:
     """Lower every connected part with at least one arrow into a model (or, with
     `as_block`, the largest part into a block of that name taking one tensor `x`).
@@ -124,7 +156,9 @@ def lower_diagram(
     input_shape: the input's shape without the batch dim (C, H, W), overriding what the
     figure says. blocks: bodies of named blocks from other figures. default_padding:
     padding of convs and pools the text leaves unmarked (most box diagrams keep sizes
-    unless a stride is drawn; a comment in the output says so).
+    unless a stride is drawn; a comment in the output says so). caption: the figure's
+    caption; a size it gives for the input ("35 x 35 grid modules") types an input the
+    figure leaves unsized.
     """
     findings: list[Finding] = []
     parts = [p for p in components(diagram) if _has_edge(diagram, p)]
@@ -142,6 +176,7 @@ def lower_diagram(
             model_name = identifier(as_block, "block")
             model_name += "_block" if model_name in OPS else ""
         lw = _PartLowerer(diagram, part, model_name, input_shape, default_padding, linked, findings)
+        lw.caption_size = caption_input_size(caption) if len(parts) == 1 else None
         defs.append(lw.run(as_block is not None))
         for b in lw.block_refs:
             if b not in used_blocks:
@@ -249,6 +284,7 @@ class _PartLowerer:
         self.block_refs: list[str] = []
         self.labels: set[str] = set()
         self.probe_cache: dict[tuple, list] = {}
+        self.caption_size: tuple[int, int] | None = None
         self.edge_text = {
             (int(a), int(b)): str(t)
             for a, b, t in diagram.source.get("edge_labels", ())
@@ -400,6 +436,15 @@ class _PartLowerer:
             shape = tuple(s) if isinstance(s, tuple) else None
         if self.input_shape is not None and not self.params:
             shape = tuple(self.input_shape)
+        elif shape is None and self.caption_size and not self.params and rank == 2:
+            shape = (None, *self.caption_size)
+            self.findings.append(
+                Finding(
+                    "note",
+                    "input size {}x{} from the caption".format(*self.caption_size),
+                    info.node.id,
+                )
+            )
         typ = None if as_block else _tensor_type(shape, rank + 2 if shape is None else 0)
         pname = name if name not in {p.name for p in self.params} else f"{name}{len(self.params)}"
         self.params.append(Param(pname, typ))

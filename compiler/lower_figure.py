@@ -248,7 +248,7 @@ def lower_figures(
     usable = [f for f in figures if f.diagram.edges]
     names = _model_names(usable, name)
     first = [
-        lower_diagram(f.diagram, name=n, input_shape=input_shape)
+        lower_diagram(f.diagram, name=n, input_shape=input_shape, caption=f.caption)
         for f, n in zip(usable, names, strict=True)
     ]
     refs = sorted({b for lo in first for b in lo.block_refs})
@@ -278,7 +278,13 @@ def lower_figures(
             continue
         lo = first[i]
         if bodies and lo.block_refs:
-            lo = lower_diagram(f.diagram, name=names[i], input_shape=input_shape, blocks=bodies)
+            lo = lower_diagram(
+                f.diagram,
+                name=names[i],
+                input_shape=input_shape,
+                blocks=bodies,
+                caption=f.caption,
+            )
         findings.extend(lo.findings)
         for d in lo.module.definitions:
             if d.name not in seen:

@@ -652,3 +652,17 @@ def test_random_diagrams_lower_to_valid_dlir(seed):
     again = papercc.parse(text)
     assert papercc.format(again) == text
     papercc.check_module(again, holes="warning")  # diagnostics, never an exception
+
+
+def test_caption_gives_the_input_size_when_the_figure_does_not():
+    from papercc.compiler.lower_diagram import caption_input_size
+
+    assert caption_input_size("The schema for 35 × 35 grid modules.") == (35, 35)
+    assert caption_input_size("35 × 35 to 17 × 17 reduction module") == (35, 35)
+    assert caption_input_size("a 224x224 RGB image") == (224, 224)
+    assert caption_input_size("stacks of 3 × 3 convolutions") is None
+    d = diagram(["Previous layer", "3x3 conv, 8"], [(0, 1)])
+    lo = lower_diagram(d, name="m", caption="Figure 2. Modules for 17 × 17 grids.")
+    assert lo.module.models[0].params[0].type.dims == ("N", None, 17, 17)
+    lo = lower_diagram(diagram(["Input (8x8x1)", "fc 2"], [(0, 1)]), caption="on 17 × 17 grids")
+    assert lo.module.models[0].params[0].type.dims == ("N", 1, 8, 8)  # the figure wins
