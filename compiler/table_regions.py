@@ -62,7 +62,7 @@ class Region:
     ruled: bool
 
 
-def text_lines(words: list[Word], split: float = 3.0) -> list[TextLine]:
+def text_lines(words: list[Word], split: float = 1.8) -> list[TextLine]:
     """Group words into lines by baseline, splitting runs more than `split` sizes apart.
 
     Splitting keeps the two page columns of a paper apart (a caption starts a run);
@@ -180,8 +180,11 @@ def _words_inside(lines: list[TextLine], box: BBox) -> list[TextLine]:
     return out
 
 
-def _assign_captions(boxes: list[BBox], cap_boxes: list[BBox]) -> dict[int, int]:
-    """Match regions to captions, nearest pairs first, each caption used once."""
+def _assign_captions(
+    boxes: list[BBox], cap_boxes: list[BBox], kinds: list[str] | None = None
+) -> dict[int, int]:
+    """Match regions to captions, nearest pairs first, each caption used once (a Figure
+    caption counts as 10 pt farther: the region is a table candidate)."""
     pairs = []
     for i, box in enumerate(boxes):
         for k, b in enumerate(cap_boxes):
@@ -193,8 +196,8 @@ def _assign_captions(boxes: list[BBox], cap_boxes: list[BBox]) -> dict[int, int]
                 dist = b[1] - box[3]
             else:
                 continue
-            if dist <= 40:
-                pairs.append((dist, i, k))
+            if dist <= 50:
+                pairs.append((dist + (10 if kinds and kinds[k] == "figure" else 0), i, k))
     out: dict[int, int] = {}
     taken: set[int] = set()
     for _, i, k in sorted(pairs):
@@ -341,7 +344,7 @@ def find_regions(page: fitz.Page, words: list[Word], geo: PageGeometry) -> list[
             None,
         )
         cap_texts.append(_caption_text(lines, ln, avoid))
-    match = _assign_captions(boxes, [cb for _, cb in cap_texts])
+    match = _assign_captions(boxes, [cb for _, cb in cap_texts], [k for _, k in caps])
     two_col = _two_columns(words, page.rect.width)
     used = set(match.values())
     regions: list[Region] = []
@@ -374,7 +377,7 @@ def region_for_bbox(words: list[Word], bbox: BBox) -> Region:
     lines = text_lines(words)
     caps = _captions(lines)
     cap_texts = [_caption_text(lines, ln, bbox) for ln, _ in caps]
-    match = _assign_captions([bbox], [cb for _, cb in cap_texts])
+    match = _assign_captions([bbox], [cb for _, cb in cap_texts], [k for _, k in caps])
     if 0 not in match:
         return Region(bbox, "", "", None, True)
     text, cb = cap_texts[match[0]]

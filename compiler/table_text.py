@@ -59,8 +59,10 @@ NUMBER_RE = re.compile(r"^[-+(]?[\d.,]+[%KMG]?\)?$")
 STRIDE_WORD_RE = re.compile(r"stride\s*[:=]?\s*(\d+)", re.IGNORECASE)
 STRIDE_S_RE = re.compile(r"(?:^|[/\s])s\s?(\d+)\b", re.IGNORECASE)
 STRIDE_SLASH_RE = re.compile(r"/\s*(\d+)\s*$")
-CAPTION_RE = re.compile(r"^(Table|TABLE|Tab\.)\s*([0-9]+|[IVXLC]+)\b")
-FIGURE_RE = re.compile(r"^(Figure|FIGURE|Fig\.?)\s*[0-9]+")
+# A caption label is followed by punctuation ("Table 1:", "Fig. 3."), or is an all-caps
+# IEEE label ("TABLE IV"); "Table 5 shows ..." in running text is not a caption.
+CAPTION_RE = re.compile(r"^(?:(?:Table|Tab\.)\s*(\d+)\s*[.:]|TABLE\s+(\d+|[IVXLC]+)\b)")
+FIGURE_RE = re.compile(r"^(?:(?:Figure|Fig\.)\s*(\d+)\s*[.:]|FIGURE\s+\d+\b|FIG\.\s*\d+)")
 INPUT_RE = re.compile(r"^input\b", re.IGNORECASE)
 
 

@@ -260,45 +260,34 @@ def test_real_tables_without_rules(name, number):
 
 # --- rejection: result tables and a figure that find_tables() mistakes for a table ---------
 
-RESULT_TABLES = {
-    ("vgg_1409.1556.pdf", 6): {3},
-    ("vgg_1409.1556.pdf", 7): {4, 5},
-    ("vgg_1409.1556.pdf", 8): {6, 7},
-    ("resnet_1512.03385.pdf", 5): {2},
-    ("resnet_1512.03385.pdf", 6): {3, 4, 5},
-    ("googlenet_cvpr2015.pdf", 7): {2},
-    ("googlenet_cvpr2015.pdf", 8): {4, 5},
-    ("mobilenet_1704.04861.pdf", 4): {2},
-    ("mobilenet_1704.04861.pdf", 5): {3, 5, 6, 7},
-    ("mobilenet_1704.04861.pdf", 6): {8, 9, 10},
-    ("mobilenet_1704.04861.pdf", 7): {12, 13},
+# Every numbered table of every paper is found as a candidate; only the architecture
+# tables (VGG 1, ResNet 1, GoogLeNet 1, MobileNet 1) are accepted.
+ALL_TABLES = {
+    "vgg_1409.1556.pdf": (set(range(1, 13)), {1}),
+    "resnet_1512.03385.pdf": (set(range(1, 15)), {1}),
+    "googlenet_cvpr2015.pdf": (set(range(1, 6)), {1}),
+    "mobilenet_1704.04861.pdf": (set(range(1, 15)), {1}),
+    "inception_v4_1602.07261.pdf": (set(range(1, 6)), set()),
+    "unet_1505.04597.pdf": ({1, 2}, set()),
+    "dlpaper2code_1711.03543.pdf": (set(range(1, 6)), set()),
 }
 
 
 @needs_papers
-@pytest.mark.parametrize("key", sorted(RESULT_TABLES))
-def test_result_tables_rejected(key):
-    name, number = key
-    page = _page(name, number)
-    seen = set()
-    for grid in table_candidates(page):
-        m = re.match(r"Table (\d+)[.:]", grid.caption)
-        if not m or int(m.group(1)) not in RESULT_TABLES[key]:
-            continue
-        seen.add(int(m.group(1)))
-        ok, score, reasons = is_architecture_table(grid)
-        assert not ok, (grid.caption, score, reasons)
-    assert seen == RESULT_TABLES[key]
-    kept = [t.caption for t in find_arch_tables(page)]
-    assert all(not re.match(r"Table (\d+)", c) or int(c.split()[1].rstrip(".:")) == 1 for c in kept)
-
-
-@needs_papers
-def test_no_arch_tables_on_result_pages():
-    for name, number in RESULT_TABLES:
-        if number in (4, 5) and name.startswith(("mobilenet", "resnet")):
-            continue  # these pages also hold the architecture table
-        assert find_arch_tables(_page(name, number)) == [], (name, number)
+@pytest.mark.parametrize("name", sorted(ALL_TABLES))
+def test_every_table_found_and_only_architectures_accepted(name):
+    numbered, accepted = ALL_TABLES[name]
+    seen, kept = set(), set()
+    for page in fitz.open(PAPERS / name):
+        for grid in table_candidates(page):
+            m = re.match(r"Table (\d+)[.:]", grid.caption)
+            if not m:
+                continue
+            seen.add(int(m.group(1)))
+            if is_architecture_table(grid)[0]:
+                kept.add(int(m.group(1)))
+    assert seen == numbered
+    assert kept == accepted
 
 
 @needs_papers
