@@ -93,7 +93,13 @@ def conv(ctx: CaffeContext, node: Node) -> None:
         stride = lift(tuple_attr(node, "stride"), 1)
         dilation = lift(tuple_attr(node, "dilation"), 1)
         b, e = lift(begins, 0), lift(ends, 0)
-        if b != e:
+        # OpenCV 4.14's depthwise kernel is wrong when the window is larger than the
+        # unpadded input (e.g. 3x3 on 1x1): pad explicitly there too
+        small = groups > 1 and any(
+            size < d * (k - 1) + 1
+            for size, k, d in zip(ctx.shapes[x][2:], kernel, dilation, strict=True)
+        )
+        if b != e or (small and any(b)):
             x = cn.pad(ctx, node, x, b, e)
             b = e = (0, 0)
         n, _, h, w = ctx.shapes[x]
@@ -431,39 +437,51 @@ def adaptive_avgpool(ctx: CaffeContext, node: Node) -> None:
     ctx.alias(node, x)
 
 
-def adaptive_maxpool(ctx: CaffeContext, node: Node) -> None:
-    """Max over PyTorch's adaptive windows: per axis, one Slice + Pooling per window."""
-
-    def body(x, lift, final):
-        want = lift(ctx.out_shape(node)[2:], 1)
-        n, c, h, w = ctx.shapes[x]
-        if (h, w) == tuple(want):
-            if final:
-                ctx.alias(node, x)
-            return x
-        if h % want[0] == 0 and w % want[1] == 0:
-            kernel = (h // want[0], w // want[1])
-            return _pool_layer(ctx, node, final, "pool", x, "MAX", kernel, kernel, (0, 0), want)
-        for axis, o in ((2, want[0]), (3, want[1])):
-            size = ctx.shapes[x][axis]
-            if size == o:
-                continue
-            parts = []
-            for i, (start, stop) in enumerate(_adaptive_bounds(size, o)):
-                t = cn.take(ctx, node, f"win{axis}_{i}", x, axis, start, stop)
-                kernel = (stop - start, 1) if axis == 2 else (1, stop - start)
-                shp = list(ctx.shapes[t])
-                shp[axis] = 1
-                msg, t = ctx.tmp(node, f"max{axis}_{i}", "Pooling", [t], tuple(shp))
-                msg.pooling_param.pool = 0
-                _set_hw(msg.pooling_param, "kernel_h", "kernel_w", kernel)
-                parts.append(t)
-            x = cn.concat(ctx, node, f"cat{axis}", parts, axis)
+def _adaptive_max2d(ctx, node, final, x, want) -> str:
+    n, c, h, w = ctx.shapes[x]
+    if (h, w) == tuple(want):
         if final:
             ctx.alias(node, x)
         return x
+    if h % want[0] == 0 and w % want[1] == 0:
+        kernel = (h // want[0], w // want[1])
+        return _pool_layer(ctx, node, final, "pool", x, "MAX", kernel, kernel, (0, 0), want)
+    for axis, o in ((2, want[0]), (3, want[1])):
+        size = ctx.shapes[x][axis]
+        if size == o:
+            continue
+        parts = []
+        for i, (start, stop) in enumerate(_adaptive_bounds(size, o)):
+            t = cn.take(ctx, node, f"win{axis}_{i}", x, axis, start, stop)
+            kernel = (stop - start, 1) if axis == 2 else (1, stop - start)
+            shp = list(ctx.shapes[t])
+            shp[axis] = 1
+            msg, t = ctx.tmp(node, f"max{axis}_{i}", "Pooling", [t], tuple(shp))
+            msg.pooling_param.pool = 0
+            _set_hw(msg.pooling_param, "kernel_h", "kernel_w", kernel)
+            parts.append(t)
+        x = cn.concat(ctx, node, f"cat{axis}", parts, axis)
+    if final:
+        ctx.alias(node, x)
+    return x
 
-    _with_lift(ctx, node, body)
+
+def adaptive_maxpool(ctx: CaffeContext, node: Node) -> None:
+    """Max over PyTorch's adaptive windows: per axis, one Slice + Pooling per window (one
+    Pooling when the windows tile the axis); 3-D as (H, W) then depth, like `_pool3d`."""
+    want = ctx.out_shape(node)[2:]
+    if len(want) == 3:
+        n, c, d, h, w = ctx.in_shape(node)
+        x = cn.reshape(ctx, node, "fold_depth", ctx.x(node), (n, c * d, h, w))
+        x = _adaptive_max2d(ctx, node, False, x, want[1:])
+        hw = want[1] * want[2]
+        x = cn.reshape(ctx, node, "fold_hw", x, (n, c, d, hw))
+        x = _adaptive_max2d(ctx, node, False, x, (want[0], hw))
+        _reshape_final(ctx, node, x)
+        return
+    _with_lift(
+        ctx, node, lambda x, lift, final: _adaptive_max2d(ctx, node, final, x, lift(want, 1))
+    )
 
 
 # ------------------------------------------------------------------ dense and shapes
@@ -766,7 +784,7 @@ TABLE = {
     "globalavgpool": global_pool,
     "globalmaxpool": global_pool,
     **{f"adaptive_avgpool{r}d": adaptive_avgpool for r in (1, 2, 3)},
-    **{f"adaptive_maxpool{r}d": adaptive_maxpool for r in (1, 2)},
+    **{f"adaptive_maxpool{r}d": adaptive_maxpool for r in (1, 2, 3)},
     "dense": dense,
     "flatten": flatten,
     "reshape": reshape,

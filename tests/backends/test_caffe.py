@@ -85,6 +85,10 @@ TRAPS = {
         IMG,
         "return depthwise_conv2d(x, kernel=3, stride=(1, 2), padding=1)",
     ),
+    "depthwise_window_bigger_than_input": (
+        "x: f32[N, 4, 1, 5]",
+        "return depthwise_conv2d(x, kernel=3, padding=1)",
+    ),
     "grouped": (IMG, "return conv2d(x, 6, kernel=3, groups=2, padding=1)"),
     "grouped_1d": ("x: f32[N, 4, 12]", "return conv1d(x, 6, kernel=3, groups=2, stride=2)"),
     "conv_no_bias": (IMG, "return conv2d(x, 3, kernel=(1, 3), bias=false)"),
@@ -181,6 +185,8 @@ TRAPS = {
     "adaptive_avg_divisible": ("x: f32[N, 2, 12, 8]", "return adaptive_avgpool2d(x, (4, 2))"),
     "adaptive_max": (IMG, "return adaptive_maxpool2d(x, (4, 3))"),
     "adaptive_avg_1d": ("x: f32[N, 3, 10]", "return adaptive_avgpool1d(x, 4)"),
+    "adaptive_max_3d": ("x: f32[N, 2, 5, 6, 7]", "return adaptive_maxpool3d(x, (2, 4, 3))"),
+    "adaptive_avg_3d": ("x: f32[N, 2, 5, 6, 7]", "return adaptive_avgpool3d(x, (2, 4, 7))"),
     "adaptive_max_1d": ("x: f32[N, 3, 10]", "return adaptive_maxpool1d(x, 3)"),
     # transposed convolutions
     "conv_transpose": (IMG, "return conv_transpose2d(x, 3, kernel=2, stride=2)"),
