@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 from .table_grid import Grid
+from .table_model import ArchTable
 from .table_text import DECIMAL_RE, KERNEL_RE, RESULT_RE, is_layer_phrase
 
 THRESHOLD = 2.0
@@ -35,8 +36,14 @@ _ARCH_CAPTION = re.compile(
 )
 
 
-def is_architecture_table(grid: Grid) -> tuple[bool, float, tuple[str, ...]]:
-    """(accepted, score, reasons) for a table candidate (see module doc for the rule)."""
+def is_architecture_table(grid: Grid | ArchTable) -> tuple[bool, float, tuple[str, ...]]:
+    """(accepted, score, reasons) for a table candidate (see module doc for the rule).
+
+    An `ArchTable` already carries its judgement, which is returned as is."""
+    if isinstance(grid, ArchTable):
+        return grid.score >= THRESHOLD, grid.score, grid.reasons
+    if not isinstance(grid, Grid):
+        raise TypeError(f"expected a table Grid or ArchTable, got {type(grid).__name__}")
     texts = [c.text for c in grid.cells]
     n = len(texts)
     reasons: list[str] = []

@@ -59,6 +59,8 @@ NUMBER_RE = re.compile(r"^[-+(]?[\d.,]+[%KMG]?\)?$")
 STRIDE_WORD_RE = re.compile(r"stride\s*[:=]?\s*(\d+)", re.IGNORECASE)
 STRIDE_S_RE = re.compile(r"(?:^|[/\s])s\s?(\d+)\b", re.IGNORECASE)
 STRIDE_SLASH_RE = re.compile(r"/\s*(\d+)\s*$")
+# "pool, /2" or "7×7 conv, 64, /2": a separate "/2" at the end of a layer phrase.
+STRIDE_TAIL_RE = re.compile(r"(?:^|[\s,])/\s*(\d+)\s*$")
 # A caption label is followed by punctuation ("Table 1:", "Fig. 3."), or is an all-caps
 # IEEE label ("TABLE IV"); "Table 5 shows ..." in running text is not a caption.
 CAPTION_RE = re.compile(r"^(?:(?:Table|Tab\.)\s*(\d+)\s*[.:]|TABLE\s+(\d+|[IVXLC]+)\b)")
@@ -98,8 +100,9 @@ def is_label(text: str) -> bool:
 
 
 def stride_of(text: str, stride_column: bool = False) -> int | None:
-    """The stride a phrase states: "stride 2", "Conv / s2", or "3×3/2" in a stride column."""
-    m = STRIDE_WORD_RE.search(text) or STRIDE_S_RE.search(text)
+    """The stride a phrase states: "stride 2", "Conv / s2", "pool, /2", or "3×3/2" in a
+    column whose header names a stride."""
+    m = STRIDE_WORD_RE.search(text) or STRIDE_S_RE.search(text) or STRIDE_TAIL_RE.search(text)
     if m:
         return int(m.group(1))
     if stride_column:

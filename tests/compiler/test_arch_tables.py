@@ -47,6 +47,7 @@ def _texts(config) -> list[str]:
 def test_vgg_table1_columns():
     t = _only_table("vgg_1409.1556.pdf", 3)
     assert t.orientation == "columns"
+    assert is_architecture_table(t) == (True, t.score, t.reasons)
     assert t.caption.startswith("Table 1:")
     assert [c.name for c in t.configs] == ["A", "A-LRN", "B", "C", "D", "E"]
     d = t.configs[4]
@@ -332,11 +333,25 @@ def test_clean_and_markers():
     assert stride_of("7×7, 64, stride 2") == 2
     assert stride_of("3×3/2", stride_column=True) == 2
     assert stride_of("conv3-64") is None
+    assert stride_of("7×7 conv, 64, /2") == 2
+    assert stride_of("pool, /2") == 2
+    assert stride_of("7×7/2") is None
 
 
 def test_bad_input_raises_clear_error():
     with pytest.raises(TypeError, match="pymupdf Page"):
         find_arch_tables("not a page")
+    with pytest.raises(TypeError, match="Grid or ArchTable"):
+        is_architecture_table(["not", "a", "grid"])
+
+
+def test_empty_and_trivial_pages():
+    doc = fitz.open()
+    page = doc.new_page()
+    assert find_arch_tables(page) == []
+    page.insert_text((72, 72), "Table 1: nothing below this caption")
+    page.draw_line((72, 100), (300, 100))
+    assert find_arch_tables(page) == []
 
 
 # --- synthetic tables: random phrases and repeats, three orientations, three rule styles,
