@@ -214,6 +214,37 @@ def _tensor_type(shape: tuple | None, rank: int) -> TensorTypeExpr:
     return TensorTypeExpr("f32", ("N", *dims))
 
 
+def _probe_type(t: TensorTypeExpr | None, rank: int) -> TensorTypeExpr | None:
+    """An input's type for probing: `?` sizes (and an untyped block input) made concrete."""
+    if t is None:
+        t = _tensor_type(None, rank + 2)
+    if t.dims is None:
+        return None
+    dims = tuple(PROBE if d is None and i >= 2 else d for i, d in enumerate(t.dims))
+    return TensorTypeExpr(t.dtype, dims)
+
+
+def _type_expr(t: TensorType | None) -> TensorTypeExpr | None:
+    if t is None or t.shape is None:
+        return None
+    return TensorTypeExpr(t.dtype, tuple(t.shape))
+
+
+def _names_in(expr: Expr) -> set[str]:
+    if isinstance(expr, Name):
+        return {expr.id}
+    if isinstance(expr, Repeat):
+        return _names_in(expr.call)
+    if isinstance(expr, Call):
+        out: set[str] = set()
+        for a in expr.args:
+            out |= _names_in(a)
+        for _, v in expr.kwargs:
+            out |= _names_in(v)
+        return out
+    return set()
+
+
 # ---------------------------------------------------------------- one connected part
 
 
@@ -244,6 +275,9 @@ class _PartLowerer:
         self.block_refs: list[str] = []
         self.labels: set[str] = set()
         self.probe_cache: dict[tuple, list] = {}
+        self.known: dict[str, TensorTypeExpr | None] = {}  # types as of body[:probe_at]
+        self.probe_at = 0
+        self.rank = 2
         self.caption_size: tuple[int, int] | None = None
         self.edge_text = {
             (int(a), int(b)): str(t)
@@ -313,7 +347,7 @@ class _PartLowerer:
                 before = infos[preds[n][0]].layers
                 if not before or before[-1].op != info.layers[0].op:
                     infos[n] = _Info(info.node, info.phrase, info.label, "layers", info.layers)
-        rank = self._rank(infos)
+        rank = self.rank = self._rank(infos)
         crops = {k for k, t in self.edge_text.items() if "center_crop" in parse_phrase(t).ops}
         self.branch = {n for n in ids if in_parallel_branch(n, preds, succs, crops)}
         var = self._names(ordered.order, preds, succs, infos)
@@ -581,29 +615,36 @@ class _PartLowerer:
     # -- shapes at merges
 
     def _probe(self, values: list[str]) -> list[TensorType | None]:
-        """Types of `values` in the model built so far, `?` input sizes replaced by PROBE."""
+        """Types of `values` in the model built so far, `?` input sizes replaced by PROBE.
+
+        Incremental: only the statements since the last probe are checked, their free
+        names typed as that probe found them, so lowering stays linear in the figure."""
         key = (len(self.body), tuple(values))
         if key in self.probe_cache:
             return self.probe_cache[key]
-        params = []
-        for p in self.params:
-            t = p.type
-            if isinstance(t, TensorTypeExpr) and t.dims is not None:
-                dims = tuple(PROBE if d is None and i >= 2 else d for i, d in enumerate(t.dims))
-                t = TensorTypeExpr(t.dtype, dims)
-            params.append(Param(p.name, t))
+        for p in self.params:  # inputs met since the last probe
+            if p.name not in self.known:
+                self.known[p.name] = _probe_type(p.type, self.rank)
+        window = self.body[self.probe_at :]
+        used = set(values)
+        for st in window:
+            used |= _names_in(st.value)
+        params = tuple(Param(n, t) for n, t in self.known.items() if n in used and t)
+        bound = [n for n in self.known if n in used] + [t for st in window for t in st.targets]
+        bound = list(dict.fromkeys(bound + list(values)))
         blocks = [self.linked[b] for b in self.block_refs if b in self.linked]
         blocks += [_stub(b) for b in self.block_refs if b not in self.linked]
         probe = Definition(
-            "model",
-            "probe",
-            tuple(params),
-            None,
-            (*self.body, Return(tuple(Name(v) for v in values))),
+            "model", "probe", params, None, (*window, Return(tuple(Name(v) for v in bound)))
         )
         res = check_module(Module(tuple(blocks) + (probe,)), holes="warning")
         g = res.graphs.get("probe")
-        types = [o.type for o in g.outputs] if g is not None else [None] * len(values)
+        found = dict(zip(bound, (o.type for o in g.outputs), strict=False)) if g else {}
+        for name, t in found.items():
+            self.known[name] = _type_expr(t)
+        if g is not None:
+            self.probe_at = len(self.body)
+        types = [found.get(v) for v in values]
         self.probe_cache[key] = types
         return types
 

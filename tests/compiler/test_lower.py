@@ -666,3 +666,20 @@ def test_caption_gives_the_input_size_when_the_figure_does_not():
     assert lo.module.models[0].params[0].type.dims == ("N", None, 17, 17)
     lo = lower_diagram(diagram(["Input (8x8x1)", "fc 2"], [(0, 1)]), caption="on 17 × 17 grids")
     assert lo.module.models[0].params[0].type.dims == ("N", 1, 8, 8)  # the figure wins
+
+
+def test_long_residual_stack_lowers_fast_and_exactly():
+    import time
+
+    texts, edges, shapes, prev = ["Input (32x32x16)"], [], {}, 0
+    for _ in range(120):
+        i = len(texts)
+        texts += ["3x3 conv, 16", "3x3 conv, 16", ""]
+        shapes[i + 2] = "junction"
+        edges += [(prev, i), (i, i + 1), (i + 1, i + 2), (prev, i + 2)]
+        prev = i + 2
+    start = time.perf_counter()
+    lo = lower_diagram(diagram(texts, edges, shapes=shapes), name="deep")
+    assert time.perf_counter() - start < 5.0  # shapes are probed incrementally
+    ops = [c.callee for c in calls(lo.module.models[0])]
+    assert ops.count("add") == 120 and ops.count("conv2d") == 240 and lo.ok
