@@ -7,6 +7,7 @@ is reported so that the caller can tell the user which arrow was ignored.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from .diagram import Diagram, DiagramEdge
@@ -49,31 +50,44 @@ def topological(node_ids: list[int], edges: list[DiagramEdge]) -> Ordered:
     When the order stalls on a cycle, the lowest-confidence edge inside the stalled part is
     dropped (ties: the edge pointing furthest back in id order), and the order resumes."""
     ids = set(node_ids)
-    live = sorted(
-        {
-            (e.src, e.dst): e for e in edges if e.src in ids and e.dst in ids and e.src != e.dst
-        }.values(),
-        key=lambda e: (e.src, e.dst),
-    )
-    self_loops = tuple(e for e in edges if e.src == e.dst and e.src in ids)
-    dropped: list[DiagramEdge] = list(self_loops)
+    unique = {(e.src, e.dst): e for e in edges if e.src in ids and e.dst in ids and e.src != e.dst}
+    live = sorted(unique.values(), key=lambda e: (e.src, e.dst))
+    dropped: list[DiagramEdge] = [e for e in edges if e.src == e.dst and e.src in ids]
+    indeg = {n: 0 for n in ids}
+    out: dict[int, list[DiagramEdge]] = {n: [] for n in ids}
+    for e in live:
+        indeg[e.dst] += 1
+        out[e.src].append(e)
+    ready = [n for n in ids if indeg[n] == 0]
+    heapq.heapify(ready)
     done: set[int] = set()
     order: list[int] = []
-    pairs = {(e.src, e.dst) for e in live}
     while len(order) < len(ids):
-        indeg = {n: 0 for n in ids if n not in done}
-        for e in live:
-            if e.dst in indeg and e.src not in done:
-                indeg[e.dst] += 1
-        ready = sorted(n for n, k in indeg.items() if k == 0)
-        if not ready:
-            stalled = [e for e in live if e.src not in done and e.dst not in done]
-            worst = min(stalled, key=lambda e: (e.confidence, -(e.src - e.dst), e.src))
-            live.remove(worst)
-            dropped.append(worst)
-            continue
-        follow = [n for n in ready if order and (order[-1], n) in pairs]
-        n = (follow or ready)[0]
+        follow = (
+            sorted(e.dst for e in out[order[-1]] if indeg[e.dst] == 0 and e.dst not in done)
+            if order
+            else []
+        )
+        if follow:
+            n = follow[0]
+        else:
+            while ready and ready[0] in done:
+                heapq.heappop(ready)
+            if not ready:
+                stalled = [e for e in live if e.src not in done and e.dst not in done]
+                worst = min(stalled, key=lambda e: (e.confidence, -(e.src - e.dst), e.src))
+                live.remove(worst)
+                out[worst.src].remove(worst)
+                dropped.append(worst)
+                indeg[worst.dst] -= 1
+                if indeg[worst.dst] == 0:
+                    heapq.heappush(ready, worst.dst)
+                continue
+            n = heapq.heappop(ready)
         order.append(n)
         done.add(n)
+        for e in out[n]:
+            indeg[e.dst] -= 1
+            if indeg[e.dst] == 0:
+                heapq.heappush(ready, e.dst)
     return Ordered(tuple(order), tuple(live), tuple(dropped))

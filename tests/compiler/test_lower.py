@@ -683,3 +683,24 @@ def test_long_residual_stack_lowers_fast_and_exactly():
     assert time.perf_counter() - start < 5.0  # shapes are probed incrementally
     ops = [c.callee for c in calls(lo.module.models[0])]
     assert ops.count("add") == 120 and ops.count("conv2d") == 240 and lo.ok
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_topological_order_keeps_every_arrow_of_a_dag_and_breaks_cycles(seed):
+    import random
+
+    rng = random.Random(seed)
+    n = rng.randint(1, 40)
+    perm = list(range(n))
+    rng.shuffle(perm)  # a hidden order; arrows along it make a DAG
+    pairs = {(rng.randrange(n), rng.randrange(n)) for _ in range(2 * n)}
+    dag = [DiagramEdge(perm[a], perm[b]) for a, b in pairs if a < b]
+    res = topological(list(range(n)), dag)
+    pos = {v: k for k, v in enumerate(res.order)}
+    assert sorted(res.order) == list(range(n)) and not res.dropped
+    assert all(pos[e.src] < pos[e.dst] for e in res.edges)
+    cyclic = dag + [DiagramEdge(perm[b], perm[a], 0.1) for a, b in pairs if a < b][:3]
+    res = topological(list(range(n)), cyclic)
+    pos = {v: k for k, v in enumerate(res.order)}
+    assert all(pos[e.src] < pos[e.dst] for e in res.edges)
+    assert all(e.confidence == 0.1 for e in res.dropped)
