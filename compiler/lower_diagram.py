@@ -255,7 +255,7 @@ class _Info:
     node: DiagramNode
     phrase: Phrase | None
     label: str | None
-    kind: str  # "junction" | "input" | "output" | "outname" | "layers"
+    kind: str  # "junction" | "tensor" | "input" | "output" | "outname" | "layers"
     layers: tuple[Layer, ...] = ()
 
 
@@ -280,9 +280,13 @@ class _PartLowerer:
         self.rank = 2
         self.caption_size: tuple[int, int] | None = None
         self.edge_text = {
-            (int(a), int(b)): str(t)
-            for a, b, t in diagram.source.get("edge_labels", ())
-            if isinstance(t, str) and t.strip()
+            (e[0], e[1]): e[2]
+            for e in diagram.source.get("edge_labels", None) or ()
+            if isinstance(e, list | tuple)
+            and len(e) == 3
+            and all(isinstance(v, int) for v in e[:2])
+            and isinstance(e[2], str)
+            and e[2].strip()
         }
         self.uncropped: set[str] = set()  # values a "copy and crop" arrow carries
 

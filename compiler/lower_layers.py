@@ -8,6 +8,7 @@ same for figures and tables, and they must never invent a value.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 
 from papercc.ir.registry import OPS
@@ -81,7 +82,8 @@ def provenance(diagram: Diagram, node: DiagramNode) -> tuple[tuple[str, Expr], .
         ok = isinstance(fig, int) and not isinstance(fig, bool)
         out.append(("figure", Literal(fig if ok else comment_text(str(fig), 60))))
     out.append(("box", Literal(node.id)))
-    out.append(("bbox", TupleExpr(tuple(Literal(round(float(v), 1)) for v in node.bbox))))
+    if len(node.bbox) == 4 and all(math.isfinite(float(v)) for v in node.bbox):
+        out.append(("bbox", TupleExpr(tuple(Literal(round(float(v), 1)) for v in node.bbox))))
     if node.text:
         out.append(("text", Literal(comment_text(node.text, 200))))
     return tuple(out)

@@ -704,3 +704,16 @@ def test_topological_order_keeps_every_arrow_of_a_dag_and_breaks_cycles(seed):
     pos = {v: k for k, v in enumerate(res.order)}
     assert all(pos[e.src] < pos[e.dst] for e in res.edges)
     assert all(e.confidence == 0.1 for e in res.dropped)
+
+
+def test_malformed_reader_output_is_tolerated():
+    nodes = (
+        DiagramNode(0, "input", (0.0, 0.0, 1.0, 1.0)),
+        DiagramNode(1, "3x3 conv, 8", (float("nan"), 0.0, float("inf"), 1.0)),
+    )
+    junk = {"edge_labels": [[0, 1], "x", [0, 1, None], ["a", "b", "conv"], [0, 1, 5]]}
+    d = Diagram(nodes, (DiagramEdge(0, 1), DiagramEdge(1, 1), DiagramEdge(0, 7)), junk)
+    lo = lower_diagram(d, name="m")
+    text = papercc.format(lo.module)
+    assert papercc.format(papercc.parse(text)) == text and lo.ok
+    assert "bbox" not in text  # a non-finite box is left out of the provenance
