@@ -717,3 +717,30 @@ def test_malformed_reader_output_is_tolerated():
     text = papercc.format(lo.module)
     assert papercc.format(papercc.parse(text)) == text and lo.ok
     assert "bbox" not in text  # a non-finite box is left out of the provenance
+
+
+def test_cli_reads_a_jpeg(tmp_path, run):
+    import cv2
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from synth_figures import Style, figure
+
+    fig = figure("residual", Style())
+    jpg = tmp_path / "res-block.jpg"
+    cv2.imwrite(str(jpg), fig.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    res = run(jpg, "-o", tmp_path / "r.dlir")
+    assert res.exit_code == 0, res.output
+    m = papercc.load(tmp_path / "r.dlir")
+    assert m.models[0].name == "res_block"
+    assert "add" in [c.callee for c in calls(m.models[0])]
+
+
+@pytest.mark.slow
+def test_cli_pdf_page_without_vector_drawings_is_read_as_raster(tmp_path, run):
+    path = PAPERS / "lenet5_procieee1998.pdf"
+    if not path.exists():
+        pytest.skip("paper not available")
+    res = run(path, "--page", 6, "--debug", tmp_path / "dbg", "-o", tmp_path / "l.dlir")
+    assert "(page 6, raster)" in res.output and "Traceback" not in res.output
+    assert res.exit_code in (0, 1)  # a scanned 1998 figure: read, whether or not it checks
+    assert any(p.suffix == ".png" for p in (tmp_path / "dbg").iterdir())
