@@ -24,6 +24,12 @@ _SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".svg": "svg", ".pd
     help="Look of the figure; `random` draws one from --seed.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --style random.")
+@click.option(
+    "--layers",
+    "span",
+    metavar="START:STOP",
+    help="Draw only layers START..STOP-1 (in source order), as a block figure.",
+)
 @click.option("--names", is_flag=True, help="Write each box's layer name above its label.")
 @click.option("--truth", type=click.Path(dir_okay=False), help="Also write what was drawn (JSON).")
 def render(
@@ -32,6 +38,7 @@ def render(
     model: str | None,
     style_name: str,
     seed: int,
+    span: str | None,
     names: bool,
     truth: str | None,
 ) -> None:
@@ -50,6 +57,19 @@ def render(
         )
     result, _ = load_checked(file, holes="warning", model=model)
     graph = pick_graphs(result, model, file)[0]
+    if span is not None:
+        from papercc.compiler.render_boxes import window
+
+        start, sep, stop = span.partition(":")
+        try:
+            first, last = int(start or 0), int(stop) if stop else len(graph.nodes)
+            if not sep:
+                raise ValueError(span)
+            graph = window(graph, first, last - first)
+        except ValueError:
+            raise click.UsageError(
+                f"--layers {span!r}: want START:STOP within the {len(graph.nodes)} layers"
+            ) from None
     rendered = draw(graph, style_named(style_name, seed), fmt, show_names=names)
     for path, data in (
         (output, rendered.data),

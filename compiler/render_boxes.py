@@ -15,7 +15,7 @@ from papercc.compiler.render_labels import Label, box_label, input_phrase
 from papercc.compiler.render_style import Style
 from papercc.ir.graph import Graph, Node, Value
 
-__all__ = ["Box", "Boxes", "diagram_boxes", "wrap_label"]
+__all__ = ["Box", "Boxes", "diagram_boxes", "window", "wrap_label"]
 
 # Layers papers write into the label of the box before them.
 _MERGEABLE = frozenset(
@@ -72,6 +72,22 @@ def wrap_label(text: str, width: int) -> list[str]:
     return out
 
 
+def window(graph: Graph, first: int, count: int) -> Graph:
+    """The part of a graph a block figure shows: `count` layers from index `first`, fed by
+    the values that enter it from outside (drawn as input boxes)."""
+    if first < 0 or count < 1 or first >= len(graph.nodes):
+        raise ValueError(f"window {first}:{first + count} is outside the {len(graph.nodes)} layers")
+    nodes = graph.nodes[first : first + count]
+    inside = {id(n) for n in nodes}
+    inputs: dict[int, Value] = {}
+    for node in nodes:
+        for v in node.inputs:
+            if v.producer is None or id(v.producer) not in inside:
+                inputs.setdefault(id(v), v)
+    name = f"{graph.name}[{first}:{first + len(nodes)}]"
+    return Graph(name, list(inputs.values()), list(nodes[-1].outputs), list(nodes), graph.span)
+
+
 def _consumers(graph: Graph) -> dict[int, int]:
     count: dict[int, int] = {}
     for node in graph.nodes:
@@ -92,10 +108,10 @@ class _Builder:
         self.alias: dict[int, int | None] = {}  # omitted node -> box its data comes from
 
     def value_box(self, value: Value) -> int | None:
+        for i, v in enumerate(self.inputs):
+            if v is value:
+                return i
         if value.producer is None:
-            for i, v in enumerate(self.inputs):
-                if v is value:
-                    return i
             return None
         key = id(value.producer)
         return self.alias[key] if key in self.alias else self.box_of_node.get(key)
@@ -151,7 +167,8 @@ def diagram_boxes(graph: Graph, style: Style) -> Boxes:
     for i, nodes in enumerate(b.layers):
         value = b.inputs[i]
         if value is not None:
-            text, stated = input_phrase(tuple(value.type.shape), style.phrasing)
+            shape = tuple(value.type.shape) if style.input_shape else ()
+            text, stated = input_phrase(shape, style.phrasing)
             if style.lower:
                 text = text.lower()
             label = Label(text, (("input", tuple(sorted(stated.items()))),))

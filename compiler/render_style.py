@@ -66,6 +66,7 @@ CHOICES: dict[str, tuple] = {
     "merge": (True, False),
     "add_circle": (True, False),
     "show_input": (True, False),
+    "input_shape": (True, False),
     "skip_side": ("right", "left"),
     "uniform_width": (True, False),
     "plus": ("text", "strokes"),
@@ -102,6 +103,7 @@ class Style:
     add_circle: bool = True  # add drawn as "+" in a circle, else as a labelled box
     plus: str = "text"  # the circle's "+": "text" (a glyph) | "strokes" (two lines)
     show_input: bool = True  # a box for each model input
+    input_shape: bool = True  # "Input 224x224x3" rather than "Input"
     skip_side: str = "right"  # where skip connections run: "right" | "left" of the flow
     wrap: int = 0  # break labels longer than this many characters at ", " (0: never)
     margin: float = 12.0

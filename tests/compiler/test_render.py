@@ -426,3 +426,49 @@ def test_cli_model_with_holes_draws_question_marks(tmp_path):
     assert any("?" in t and "conv" in t for t in texts) and any(
         "?" in t and "pool" in t for t in texts
     )
+
+
+def test_window_draws_a_block_with_its_inputs():
+    from papercc.compiler.render_boxes import window
+
+    g = window(_graph(next(p for p in ZOO if p.stem == "inception_v3")), 100, 40)
+    truth = render(g, horizontal(), "svg").truth
+    assert truth["boxes"][0]["layers"][0]["op"] == "input"
+    assert {tuple(e) for e in truth["edges"]} == _flow_edges(g, truth)
+    with pytest.raises(ValueError):
+        window(g, 500, 3)
+    res = CliRunner().invoke(main, ["render", str(ZOO[0]), "-o", "x.png", "--layers", "nope"])
+    assert res.exit_code == 2
+
+
+def test_input_without_shape():
+    truth = render(_graph(SMALL[0]), replace(vertical(), input_shape=False), "svg").truth
+    assert truth["boxes"][0]["text"] == "input"
+
+
+def _match(truth, diagram) -> dict[int, int]:
+    """Parsed node id -> truth box id, by bbox overlap."""
+    out = {}
+    for n in diagram.nodes:
+        for b in truth["boxes"]:
+            x0, y0, x1, y1 = b["bbox"]
+            cx, cy = (n.bbox[0] + n.bbox[2]) / 2, (n.bbox[1] + n.bbox[3]) / 2
+            if x0 <= cx <= x1 and y0 <= cy <= y1:
+                out[n.id] = b["id"]
+    return out
+
+
+@pytest.mark.parametrize("stem", ["lenet5", "resnet18", "googlenet"])
+def test_vector_reader_reads_the_pdf_back(stem):
+    """The vector figure reader recovers the drawn boxes, texts and edges of a PDF render."""
+    from papercc.compiler.vector_diagram import extract_vector_diagram
+
+    r = render(_graph(next(p for p in ZOO if p.stem == stem)), vertical(), "pdf")
+    with pymupdf.open("pdf", r.data) as doc:
+        diagram = extract_vector_diagram(doc[0])
+    match = _match(r.truth, diagram)
+    texts = {b["id"]: b["text"] for b in r.truth["boxes"]}
+    assert sorted(match.values()) == sorted(texts)
+    assert all(" ".join(n.text.split()) == texts[match[n.id]] for n in diagram.nodes)
+    found = {(match[e.src], match[e.dst]) for e in diagram.edges}
+    assert found == {tuple(e) for e in r.truth["edges"]}
