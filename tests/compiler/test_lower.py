@@ -744,3 +744,10 @@ def test_cli_pdf_page_without_vector_drawings_is_read_as_raster(tmp_path, run):
     assert "(page 6, raster)" in res.output and "Traceback" not in res.output
     assert res.exit_code in (0, 1)  # a scanned 1998 figure: read, whether or not it checks
     assert any(p.suffix == ".png" for p in (tmp_path / "dbg").iterdir())
+
+
+def test_layer_labels_from_box_names():
+    d = diagram(["input", "3x3 conv, 8", "conv2: 3x3 conv, 8", "fc7"], [(0, 1), (1, 2), (2, 3)])
+    lo = lower_diagram(d, name="m")
+    assert [c.label for c in calls(lo.module.models[0])] == [None, "conv2", None, "fc7"]
+    assert [n.name for n in graph_of(lo).nodes] == ["conv1", "conv2", "flatten1", "fc7"]
