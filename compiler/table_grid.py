@@ -6,14 +6,17 @@ without vertical rules are not found at all.  Here:
 
 * lines are words sharing a baseline; repeat markers ("×2", "5×") are pulled
   out first because they sit between lines, beside the block they repeat;
-* a line splits into *segments* at wide gaps and at vertical rules;
-* column separators are vertical rules plus x-ranges that (almost) no segment
-  of a multi-segment line covers (spanning rows are single segments, so they
-  do not hide a column gap);
-* a segment that crosses a separator is a spanning cell: it claims every
-  column up to its neighbours or up to a rule that is drawn on its line;
-* cells are grouped into *blocks* by horizontal rules (or, without rules, by
-  larger vertical gaps) so multi-line cells and stacks stay together.
+* a line splits into *segments* at gaps wider than 0.6 em (1 em in monospaced
+  fonts) and at vertical rules drawn on that line;
+* column separators are vertical rules plus x-ranges that no segment of a
+  multi-segment line covers; spanning rows are single segments, and a segment
+  much wider than those above and below it is ignored, so neither hides a gap;
+* a segment that crosses a separator (by more than a small overhang) is a
+  spanning cell: it claims every column up to its neighbours or up to a rule
+  drawn on its line; a rule drawn on most lines but missing on this one also
+  lets a cell extend across it (ResNet's "7×7, 64, stride 2");
+* cells are grouped into *blocks* by horizontal rules (when rules separate the
+  body rows) or else by clearly wider vertical gaps than the usual spacing.
 """
 
 from __future__ import annotations

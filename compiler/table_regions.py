@@ -4,7 +4,10 @@ Why: a table is found from two kinds of evidence.  Ruled tables are connected
 groups of rules (pieces stacked one above another with no caption in between
 are one table: booktabs rules, a boxed header over a boxed body).  Tables
 without any rule are grown from a "Table N" caption over the adjacent lines
-that look tabular (several word groups separated by wide gaps).
+that look tabular (several word groups separated by wide gaps), within the
+caption's page column when the page has two.  Captions ("Table 1:", "Fig. 3.")
+go to the nearest region, nearest pairs first; a Figure caption counts as a
+little farther, since the region is a table candidate.
 """
 
 from __future__ import annotations
