@@ -28,6 +28,7 @@ __all__ = [
     "grid_for_bbox",
     "is_architecture_table",
     "table_candidates",
+    "table_words",
 ]
 
 
@@ -39,6 +40,11 @@ def _page_inputs(page: fitz.Page, source: dict | None):
     geo = page_geometry(page)
     words = join_underscores(words, [(r.x0, r.x1, r.y0) for r in geo.short])
     return words, glyphs, geo
+
+
+def table_words(page: fitz.Page) -> list:
+    """The page's words as the table reader sees them (cleaned, with baselines)."""
+    return _page_inputs(page, None)[0]
 
 
 def table_candidates(page: fitz.Page, source: dict | None = None) -> list[Grid]:

@@ -16,6 +16,7 @@ from papercc.compiler.arch_tables import (  # noqa: E402
     grid_for_bbox,
     is_architecture_table,
     table_candidates,
+    table_words,
 )
 from papercc.compiler.table_text import clean, marker_count, stride_of  # noqa: E402
 
@@ -226,9 +227,7 @@ def test_mobilenet_table1_rows():
 
 def _without_rules(page):
     """A copy of `page` holding only its words (Helvetica, squeezed to the same widths)."""
-    from papercc.compiler.arch_tables import _page_inputs
-
-    words, _, _ = _page_inputs(page, None)
+    words = table_words(page)
     doc = fitz.open()
     out = doc.new_page(width=page.rect.width, height=page.rect.height)
     for w in words:
