@@ -193,6 +193,13 @@ TRAPS = {
         'return resize(x, 7, mode="bilinear", align_corners=true)',
     ),
     "upsample_trilinear": ("x: f32[N, 2, 3, 4, 5]", 'return upsample(x, scale=2, mode="bilinear")'),
+    # sizes known only at run time
+    "symbolic_spatial": (
+        "x: f32[N, 3, H, W]",
+        "y = maxpool2d(relu(conv2d(x, 4, kernel=3, stride=2, padding=1)), kernel=2)\n"
+        "return conv_transpose2d(y, 2, kernel=2, stride=2, padding=1), flatten(globalavgpool(y))",
+    ),
+    "symbolic_sequence": ("x: f32[N, 8, T]", "return softmax(conv1d(x, 4, kernel=3, padding=1))"),
     # activations
     "activations": (
         "x: f32[N, 6]",
@@ -235,29 +242,38 @@ def _module(text: str):
     return g, import_generated(tf_backend.generate(g), "papercc_test_tf_module")
 
 
-def test_tf_function_two_batch_sizes_and_saved_model(tmp_path) -> None:
-    text = model(
+SIGNATURE_MODELS = {
+    "conv": (
         IMG,
         "y = maxpool2d(relu(conv2d(x, 4, kernel=3, padding=1)), kernel=2)\n"
         "return dense(flatten(y), 5)",
-    )
-    g, module = _module(text)
+    ),
+    "sequence": (
+        "x: f32[N, T, 8]",
+        "y = gru(lstm(x, 8, bidirectional=true), 8)\nreturn attention(y, y, y, 2)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURE_MODELS))
+def test_tf_function_two_batch_sizes_and_saved_model(name: str, tmp_path) -> None:
+    g, module = _module(model(*SIGNATURE_MODELS[name]))
     net = module.build_model()
     weights = init_weights(g, 3)
     with weights_file(weights) as path:
         module.load_weights(net, path)
-    ref = torch_backend.run(g, weights, [np.ones((3, 4, 10, 11), np.float32)])[0]
+    shape = [d if isinstance(d, int) else 4 for d in g.inputs[0].type.shape]
+    x = np.random.default_rng(0).standard_normal((3, *shape[1:])).astype(np.float32)
+    ref = torch_backend.run(g, weights, [x])[0]
     for batch in (1, 3):
-        out = net(tf.ones((batch, 4, 10, 11)))
-        assert out.shape == (batch, 5)
+        out = net(tf.constant(x[:batch]))
+        assert out.shape[0] == batch
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-5)
     # one trace serves every batch size: the signature's batch dim is None
     assert net.__call__.experimental_get_tracing_count() == 1
     tf.saved_model.save(net, str(tmp_path / "saved"))
     loaded = tf.saved_model.load(str(tmp_path / "saved"))
-    np.testing.assert_allclose(
-        loaded(tf.ones((2, 4, 10, 11))).numpy(), ref[:2], rtol=1e-4, atol=1e-5
-    )
+    np.testing.assert_allclose(loaded(tf.constant(x[:2])).numpy(), ref[:2], rtol=1e-4, atol=1e-5)
 
 
 def test_weights_are_variables_in_tf_layouts() -> None:
