@@ -429,7 +429,7 @@ class _PartLowerer:
     def _source(self, info: _Info, name: str, rank: int, as_block: bool) -> str:
         """A node nothing feeds: a model input (typed), then its layers if it has any."""
         shape = None
-        if info.kind == "input" and info.layers:
+        if info.layers and info.layers[0].op == "input":  # "Input (299x299x3)", maybe more
             s = info.layers[0].get("shape")
             shape = tuple(s) if isinstance(s, tuple) else None
         if self.input_shape is not None and not self.params:

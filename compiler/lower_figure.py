@@ -28,6 +28,7 @@ __all__ = [
     "figures_from_image",
     "figures_from_pdf",
     "lower_figures",
+    "open_pdf",
 ]
 
 RENDER_DPI = 216  # 3x of PDF points: small box text stays readable for OCR
@@ -82,6 +83,11 @@ def figures_from_image(path: str | Path) -> list[FigureInput]:
 
 
 # ---------------------------------------------------------------- PDFs
+
+
+def open_pdf(path: str | Path):
+    """Open a PDF for reading figures; InputError (a clear message) if it cannot be."""
+    return _open_pdf(path)
 
 
 def _open_pdf(path: str | Path):
