@@ -121,7 +121,9 @@ class _Builder:
             return None
         value = node.inputs[0]
         prev = value.producer
-        if prev is None or self.consumers.get(id(value), 0) != 1 or id(prev) in self.alias:
+        if prev is None or len(prev.outputs) != 1 or self.consumers.get(id(value), 0) != 1:
+            return None
+        if id(prev) in self.alias:
             return None
         box = self.box_of_node.get(id(prev))
         if box is None or self.layers[box][-1] is not prev or len(self.layers[box]) >= _MAX_MERGED:

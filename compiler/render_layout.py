@@ -272,16 +272,37 @@ def _route(chains, items, layer, rows, top, thick, style, spanning) -> list[list
         if len(chain) == 2 or not _side_entry(chain, items, layer, rows):
             incoming.setdefault(chain[-1], []).append((items[chain[-2]].u, n))
     port: dict[int, float] = {}
+    side: dict[int, tuple[int, float]] = {}  # edge -> (side -1 | 1, offset along the flow)
     for d, lst in incoming.items():
         it = items[d]
         lst.sort()
+        tight = it.cross * 0.6 / max(1, len(lst) - 1) < 2.5 * style.head_size + 2
+        if len(lst) > 1 and tight and it.key not in spanning:
+            # too narrow for ports side by side (a "+" circle): one edge in from the top,
+            # the others from the sides
+            keep = min(lst, key=lambda e: abs(e[0] - it.u))
+            rest = [e for e in lst if e is not keep]
+            for sign in (-1, 1):
+                group = [n for u, n in rest if (u < it.u if sign < 0 else u >= it.u)]
+                for i, n in enumerate(group):
+                    off = (i - (len(group) - 1) / 2) * it.flow * 0.5 / max(1, len(group) - 1)
+                    side[n] = (sign, off)
+            lst[:] = [keep]
         span = it.cross * (0.6 if len(lst) > 1 else 0.0)
         if it.key >= 0 and len(lst) > 1 and it.cross > 0:
-            for i, (_, n) in enumerate(lst):
-                port[n] = it.u - span / 2 + span * i / (len(lst) - 1)
+            spread = [it.u - span / 2 + span * i / (len(lst) - 1) for i in range(len(lst))]
+            for (_, n), u in zip(
+                lst, _ports([u for u, _ in lst], it, style) or spread, strict=True
+            ):
+                port[n] = u
         else:
             for _, n in lst:
                 port[n] = it.u
+    entered: set[tuple[int, int]] = {  # (box, side) where some edge comes in from the side
+        (chain[-1], 1 if items[chain[-2]].u > items[chain[-1]].u else -1)
+        for chain in chains
+        if _side_entry(chain, items, layer, rows)
+    } | {(chains[n][-1], sign) for n, (sign, _) in side.items()}
     out: list[list[Point]] = []
     for n, chain in enumerate(chains):
         s, d = items[chain[0]], items[chain[-1]]
@@ -295,6 +316,7 @@ def _route(chains, items, layer, rows, top, thick, style, spanning) -> list[list
             first is not None
             and not _blocked(rows[ks], s, first.u)
             and abs(first.u - s.u) > s.cross / 2
+            and (chain[0], 1 if first.u > s.u else -1) not in entered
         ):
             edge = s.u + (s.cross / 2 if first.u > s.u else -s.cross / 2)
             pts += [(edge, c_s), (first.u, c_s)]  # leave from the side, into the lane
@@ -312,6 +334,16 @@ def _route(chains, items, layer, rows, top, thick, style, spanning) -> list[list
         if dummies and _side_entry(chain, items, layer, rows):
             edge = d.u + (d.cross / 2 if last[0] > d.u else -d.cross / 2)
             pts += [(last[0], c_d), (edge, c_d)]
+        elif n in side:
+            sign, off = side[n]
+            u_side = d.u + sign * d.cross / 2
+            v_in = c_d + off
+            if (last[0] - d.u) * sign > d.cross / 2 + 1 and not _blocked(rows[kd], d, last[0]):
+                pts += [(last[0], v_in), (u_side, v_in)]
+            else:
+                g = mid_gap(kd - 1)
+                u_out = d.u + sign * (d.cross / 2 + max(style.branch_gap / 2, 3 * style.head_size))
+                pts += [(last[0], g), (u_out, g), (u_out, v_in), (u_side, v_in)]
         else:
             u_in = port.get(n, d.u)
             if abs(last[0] - d.u) < d.cross / 2 - 2 and (
@@ -324,6 +356,20 @@ def _route(chains, items, layer, rows, top, thick, style, spanning) -> list[list
             pts.append((u_in, c_d - d.flow / 2))
         out.append(_simplify(pts))
     return out
+
+
+def _ports(us: list[float], it: _Item, style: Style) -> list[float] | None:
+    """Entry points under sources that sit over the box (straight lines), nudged apart;
+    None when they do not fit (then the caller spreads them evenly)."""
+    lo, hi = it.u - it.cross * 0.4, it.u + it.cross * 0.4
+    gap = 2.5 * style.head_size + 2
+    out: list[float] = []
+    for u in us:  # sorted
+        p = min(max(u, lo), hi)
+        if out and p < out[-1] + gap:
+            p = out[-1] + gap
+        out.append(p)
+    return out if out[-1] <= hi + 1e-6 else None
 
 
 def _side_entry(chain, items, layer, rows) -> bool:
