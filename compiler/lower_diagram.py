@@ -48,6 +48,7 @@ from .lower_layers import (
     value_expr,
 )
 from .lower_rules import (
+    bare_conv,
     caption_block_names,
     caption_input_size,
     decide_merge,
@@ -300,6 +301,11 @@ class _PartLowerer:
             return _Info(n, None, None, "tensor")  # a feature map drawn as an empty box
         label, rest = split_label(text)
         phrase = parse_phrase(rest, default_padding=self.padding)
+        if bare_conv(phrase):  # "3x3, 64": a box with a kernel size and no op word
+            phrase = parse_phrase(rest, default_padding=self.padding, default_op="conv{r}d")
+            self.findings.append(
+                Finding("warning", f"'{text}': no op word; a conv assumed (size, channels)", n.id)
+            )
         ops = phrase.ops
         if succs == 0 and preds > 0 and n.shape in ("text", "other") and label and len(ops) == 1:
             return _Info(n, phrase, label, "outname", phrase.layers)  # "softmax0"

@@ -15,9 +15,10 @@ from papercc.ir.types import TensorType
 from papercc.ir.values import HOLE
 
 from .diagram import Diagram, DiagramEdge
-from .phrases import Layer, parse_phrase
+from .phrases import Layer, Phrase, parse_phrase
 
 __all__ = [
+    "bare_conv",
     "caption_block_names",
     "caption_input_size",
     "decide_merge",
@@ -160,9 +161,24 @@ def _touching(a, b, gap: float = 2.0) -> bool:
     return False
 
 
+_KERNEL = re.compile(r"\d+\s*[x×]\s*\d+")
+
+
+def bare_conv(phrase: Phrase) -> bool:
+    """A box read without any op word that still states a kernel size ("3x3, 64"): box
+    diagrams write convs this way (ResNet's bottleneck figure). A bare number is not one."""
+    return (
+        not phrase.recognised
+        and all(layer.op == "unknown" for layer in phrase.layers)
+        and bool(_KERNEL.search(phrase.normalised or phrase.text))
+        and not any(ch.isalpha() and ch not in "xX" for ch in (phrase.normalised or phrase.text))
+    )
+
+
 def worth_comment(note: str) -> bool:
-    """Phrase notes worth a comment (the padding default is said once per model)."""
-    return "default_padding" not in note
+    """Phrase notes worth a comment (the padding default is said once per model; the
+    conv read from a bare size is said by the lowering)."""
+    return "default_padding" not in note and "default_op" not in note
 
 
 def decide_merge(op: str | None, types: list[TensorType | None]):
@@ -211,7 +227,8 @@ def decide_merge(op: str | None, types: list[TensorType | None]):
     )
     projections = {}
     for i in range(len(types)):
-        if i == t or (spatial[i] == spatial[t] and chans[i] == chans[t]):
+        same_c = chans[i] == chans[t] or None in (chans[i], chans[t])  # `?` agrees
+        if i == t or (spatial[i] == spatial[t] and same_c):
             continue
         stride = tuple(
             a // b if b and a % b == 0 else 1 for a, b in zip(spatial[i], spatial[t], strict=True)

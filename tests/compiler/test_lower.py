@@ -751,3 +751,22 @@ def test_layer_labels_from_box_names():
     lo = lower_diagram(d, name="m")
     assert [c.label for c in calls(lo.module.models[0])] == [None, "conv2", None, "fc7"]
     assert [n.name for n in graph_of(lo).nodes] == ["conv1", "conv2", "flatten1", "fc7"]
+
+
+def test_bare_size_and_channels_is_a_conv_with_a_warning():
+    d = diagram(
+        ["x", "1x1, 64", "3x3, 64", "1x1, 256", "+"], [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)]
+    )
+    lo = lower_diagram(d, name="bottleneck", input_shape=(256, 56, 56))
+    assert bare(lo.module) == (
+        "model bottleneck(x: f32[N, 256, 56, 56]) {\n"
+        '  x1 = conv2d(x, 64, kernel=1, padding="same")\n'
+        '  x1 = conv2d(x1, 64, kernel=3, padding="same")\n'
+        '  x1 = conv2d(x1, 256, kernel=1, padding="same")\n'
+        "  x4 = add(x, x1)\n"
+        "  return x4\n"
+        "}\n"
+    )
+    assert sum("no op word" in f.message for f in lo.findings) == 3
+    lo = lower_diagram(diagram(["input", "64", "fc 2"], [(0, 1), (1, 2)]), name="n")
+    assert calls(lo.module.models[0])[0].callee == "identity"  # a bare number is not a conv
