@@ -89,6 +89,11 @@ def compile(  # noqa: A001 - the command's name
 
     Box text becomes layers, arrows the data flow; what the figure does not say is left
     as a `?` hole and listed. Without -o the DLIR goes to stdout and the report to stderr.
+    A PDF without --page: the vector figures of every page (no OCR); with --page, regions
+    without vector drawings are rendered and read as images too.
+
+    Exit: 0 compiled (holes allowed), 1 no diagram found or the model does not check,
+    2 unreadable input or options that do not fit it.
     """
     path = Path(input_path)
     report = (lambda s: click.echo(s, err=True)) if output is None else click.echo
