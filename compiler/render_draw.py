@@ -32,6 +32,7 @@ FORMATS = ("png", "jpeg", "svg", "pdf")
 _MAX_PIXELS = 12_000_000  # raster output larger than this is drawn at a smaller scale
 _LINE = 1.25  # line height / font size
 _BASE14 = {"sans": "helv", "serif": "tiro", "mono": "cour", "default": "helv"}
+_BASE14_BOLD = {"sans": "hebo", "serif": "tibo", "mono": "cobo", "default": "hebo"}
 _SVG_FAMILY = {
     "sans": "DejaVu Sans, Helvetica, Arial, sans-serif",
     "serif": "DejaVu Serif, Times New Roman, serif",
@@ -69,18 +70,16 @@ def printable(text: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _pil_font(font: str, size: float):
-    from papercc.compiler.render_style import FONT_FILES
+def _pil_font(path: str | None, size: float):
     from PIL import ImageFont
 
-    path = None if font == "default" else FONT_FILES.get(font)
     if path is None:
         return ImageFont.load_default(size=max(1, size))
     return ImageFont.truetype(path, max(1, size))
 
 
 def _pil_measure(style: Style):
-    font = _pil_font(style.font, 100)
+    font = _pil_font(style.font_file(), 100)
     return lambda text: font.getlength(text) * style.font_size / 100
 
 
@@ -95,11 +94,11 @@ def _pdf_font(style: Style, texts: list[str]) -> tuple[str, str | None]:
     """Base-14 font of the style, or the DejaVu file if a label needs other glyphs."""
     from papercc.compiler.render_style import FONT_FILES
 
-    base = _BASE14[style.font]
+    base = (_BASE14_BOLD if style.bold else _BASE14)[style.font]
     font = _fitz_font(base, None)
     if all(font.has_glyph(ord(ch)) for t in texts for ch in t):
         return base, None
-    path = FONT_FILES.get(style.font if style.font != "default" else "sans") or FONT_FILES["sans"]
+    path = style.font_file() or FONT_FILES["sans"]
     return ("dejavu", path) if path else (base, None)
 
 
@@ -178,6 +177,63 @@ def _scene(graph: Graph, style: Style, measure_for, names: bool):
     return boxes, drawn, lay
 
 
+@dataclass(frozen=True)
+class _Group:
+    name: str
+    bbox: tuple[float, float, float, float]
+    boxes: tuple[int, ...]
+
+
+def _groups(drawn: list[_Drawn], lay: Layout, style: Style) -> list[_Group]:
+    """Dashed frames around boxes whose layer names share the first `style.groups` parts
+    ("layer1.0", "inception3a"), where a frame would hold no other box."""
+    if style.groups == 0:
+        return []
+    members: dict[str, list[_Drawn]] = {}
+    for d in drawn:
+        parts = d.box.layers[0].split(".") if d.box.layers else []
+        if len(parts) > style.groups:
+            members.setdefault(".".join(parts[: style.groups]), []).append(d)
+    m = min(style.layer_gap * 0.3, style.branch_gap * 0.4, style.margin)
+    out: list[_Group] = []
+    for name, ds in members.items():
+        if len(ds) < 2 or len(ds) == len(drawn):
+            continue
+        x0 = max(0.0, min(d.bbox[0] for d in ds) - m)
+        y0 = max(0.0, min(d.bbox[1] for d in ds) - m)
+        x1 = min(lay.width, max(d.bbox[2] for d in ds) + m)
+        y1 = min(lay.height, max(d.bbox[3] for d in ds) + m)
+        box = (x0, y0, x1, y1)
+        ids = {d.box.id for d in ds}
+        if any(d.box.id not in ids and _meets(d.bbox, box) for d in drawn):
+            continue
+        if any(_meets(g.bbox, box) for g in out):
+            continue
+        out.append(_Group(name, box, tuple(sorted(ids))))
+    return out
+
+
+def _meets(a, b) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _dashed(pts: list[tuple[float, float]], on: float, off: float):
+    """Dash segments along a closed polyline, restarting at each corner (PIL draws no
+    dashed lines)."""
+    segs = []
+    loop = [*pts, pts[0]]
+    for (x0, y0), (x1, y1) in zip(loop, loop[1:], strict=False):
+        length = math.hypot(x1 - x0, y1 - y0) or 1.0
+        t = 0.0
+        while t < length:
+            a, b = t / length, min(t + on, length) / length
+            segs.append(
+                ((x0 + (x1 - x0) * a, y0 + (y1 - y0) * a), (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b))
+            )
+            t += on + off
+    return segs
+
+
 # ---------------------------------------------------------------- arrowheads
 
 
@@ -201,7 +257,7 @@ def _head(pts: list[tuple[float, float]], style: Style):
 # ---------------------------------------------------------------- backends
 
 
-def _draw_raster(drawn, lay: Layout, style: Style, fmt: str) -> tuple[bytes, float]:
+def _draw_raster(drawn, groups, lay: Layout, style: Style, fmt: str) -> tuple[bytes, float]:
     from PIL import Image, ImageDraw, ImageFilter
 
     scale = style.scale
@@ -214,10 +270,16 @@ def _draw_raster(drawn, lay: Layout, style: Style, fmt: str) -> tuple[bytes, flo
     d = ImageDraw.Draw(img)
     ink, lw = style.ink, max(1, round(style.line_width * k))
     bw = max(1, round(style.border * k)) if style.border > 0 else 0
-    font = _pil_font(style.font, style.font_size * k)
+    font = _pil_font(style.font_file(), style.font_size * k)
 
     def sc(p):
         return (p[0] * k, p[1] * k)
+
+    grey = tuple((c + 255) // 2 for c in ink)
+    for g in groups:
+        x0, y0, x1, y1 = g.bbox
+        for a, b in _dashed([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], 4.0, 3.0):
+            d.line([sc(a), sc(b)], fill=grey, width=lw)
 
     for _, _, pts in lay.edges:
         line, head = _head(list(pts), style)
@@ -281,7 +343,7 @@ def _rgb(c) -> str:
     return "#{:02x}{:02x}{:02x}".format(*tuple(c))
 
 
-def _draw_svg(drawn, lay: Layout, style: Style) -> bytes:
+def _draw_svg(drawn, groups, lay: Layout, style: Style) -> bytes:
     ink = _rgb(style.ink)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -291,6 +353,13 @@ def _draw_svg(drawn, lay: Layout, style: Style) -> bytes:
         f'<g fill="none" stroke="{ink}" stroke-width="{style.line_width}" '
         'stroke-linejoin="round">',
     ]
+    for g in groups:
+        x0, y0, x1, y1 = g.bbox
+        out.append(
+            f'<rect class="group" x="{x0:.2f}" y="{y0:.2f}" width="{x1 - x0:.2f}" '
+            f'height="{y1 - y0:.2f}" stroke="{_rgb(tuple((c + 255) // 2 for c in style.ink))}" '
+            'stroke-dasharray="4 3"/>'
+        )
     for s, t, pts in lay.edges:
         line, head = _head(list(pts), style)
         coords = " ".join(f"{x:.2f},{y:.2f}" for x, y in line)
@@ -306,7 +375,8 @@ def _draw_svg(drawn, lay: Layout, style: Style) -> bytes:
     family = quoteattr(_SVG_FAMILY[style.font])
     out.append(
         f'<g font-family={family} font-size="{style.font_size}" fill="{_rgb(style.text_colour)}" '
-        'text-anchor="middle">'
+        + ('font-weight="bold" ' if style.bold else "")
+        + 'text-anchor="middle">'
     )
     stroke = (
         f'stroke="{ink}" stroke-width="{style.border}"' if style.border > 0 else 'stroke="none"'
@@ -334,7 +404,7 @@ def _draw_svg(drawn, lay: Layout, style: Style) -> bytes:
     return "\n".join(out).encode("utf-8")
 
 
-def _draw_pdf(drawn, lay: Layout, style: Style, font: tuple[str, str | None]) -> bytes:
+def _draw_pdf(drawn, groups, lay: Layout, style: Style, font: tuple[str, str | None]) -> bytes:
     import pymupdf
 
     doc = pymupdf.open()
@@ -342,6 +412,10 @@ def _draw_pdf(drawn, lay: Layout, style: Style, font: tuple[str, str | None]) ->
     ink = tuple(c / 255 for c in style.ink)
     white = (1.0, 1.0, 1.0)
     shape = page.new_shape()
+    for g in groups:
+        shape.draw_rect(pymupdf.Rect(*g.bbox))
+        grey = tuple((c / 255 + 1) / 2 for c in style.ink)
+        shape.finish(color=grey, width=style.line_width, dashes="[4 3] 0")
     for _, _, pts in lay.edges:
         line, head = _head(list(pts), style)
         shape.draw_polyline(line)
@@ -431,19 +505,20 @@ def render(graph: Graph, style: Style, fmt: str = "png", show_names: bool = Fals
             return _pil_measure(style)
 
     boxes, drawn, lay = _scene(graph, style, measure_for, show_names)
+    groups = _groups(drawn, lay, style)
     factor = 1.0
     if fmt in ("png", "jpeg"):
-        data, factor = _draw_raster(drawn, lay, style, fmt)
+        data, factor = _draw_raster(drawn, groups, lay, style, fmt)
     elif fmt == "svg":
-        data = _draw_svg(drawn, lay, style)
+        data = _draw_svg(drawn, groups, lay, style)
     else:
-        data = _draw_pdf(drawn, lay, style, pdf_font[0])
+        data = _draw_pdf(drawn, groups, lay, style, pdf_font[0])
     size = _image_size(data) if fmt in ("png", "jpeg") else None
-    truth = _truth(graph, boxes, drawn, lay, style, fmt, factor, size)
+    truth = _truth(graph, boxes, drawn, groups, lay, style, fmt, factor, size)
     return Rendered(data, truth)
 
 
-def _truth(graph, boxes, drawn, lay, style, fmt, factor, size) -> dict:
+def _truth(graph, boxes, drawn, groups, lay, style, fmt, factor, size) -> dict:
     def scaled(bbox):
         return tuple(round(v * factor, 2) for v in bbox)
 
@@ -493,6 +568,9 @@ def _truth(graph, boxes, drawn, lay, style, fmt, factor, size) -> dict:
         "direction": style.direction,
         "boxes": box_info,
         "edges": [list(e) for e in boxes.edges],
+        "groups": [
+            {"name": g.name, "bbox": list(scaled(g.bbox)), "boxes": list(g.boxes)} for g in groups
+        ],
         "style": _jsonable(asdict(style)),
         "diagram": diagram,
     }

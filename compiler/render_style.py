@@ -30,11 +30,15 @@ RGB = tuple[int, int, int]
 
 
 def _font_files() -> dict[str, str | None]:
-    """DejaVu TrueType files where installed; None means PIL's built-in font."""
+    """DejaVu TrueType files where installed ("sans", "sans-bold", ...); None means PIL's
+    built-in font."""
     out: dict[str, str | None] = {}
     for key, name in (("sans", "DejaVuSans"), ("serif", "DejaVuSerif"), ("mono", "DejaVuSansMono")):
-        found = sorted(glob.glob(f"/usr/share/fonts/**/{name}.ttf", recursive=True))
-        out[key] = found[0] if found else None
+        for suffix, file_suffix in (("", ""), ("-bold", "-Bold")):
+            found = sorted(
+                glob.glob(f"/usr/share/fonts/**/{name}{file_suffix}.ttf", recursive=True)
+            )
+            out[key + suffix] = found[0] if found else None
     return out
 
 
@@ -59,6 +63,8 @@ CHOICES: dict[str, tuple] = {
     "shape": ("rect", "rounded"),
     "fill": ("white", "pastel", "by_op", "grey"),
     "font": ("sans", "serif", "mono", "default"),
+    "bold": (False, False, True),
+    "groups": (0, 0, 1, 2),
     "head": ("filled", "open", "vee", "none"),
     "phrasing": PHRASINGS,
     "joiner": (", ", " + "),
@@ -86,6 +92,7 @@ class Style:
     border: float = 1.0  # box border width; 0 draws no border (filled boxes only)
     font: str = "sans"  # "sans" | "serif" | "mono" | "default" (PIL's built-in)
     font_size: float = 10.0
+    bold: bool = False
     head: str = "filled"  # arrowhead: "filled" triangle | "open" triangle | "vee" | "none"
     head_size: float = 6.0
     line_width: float = 1.0
@@ -102,6 +109,7 @@ class Style:
     omit: tuple[str, ...] = ()  # ops not drawn (edges pass through): "flatten", "dropout"
     add_circle: bool = True  # add drawn as "+" in a circle, else as a labelled box
     plus: str = "text"  # the circle's "+": "text" (a glyph) | "strokes" (two lines)
+    groups: int = 0  # dashed frames around layers sharing the first 1 or 2 name parts
     show_input: bool = True  # a box for each model input
     input_shape: bool = True  # "Input 224x224x3" rather than "Input"
     skip_side: str = "right"  # where skip connections run: "right" | "left" of the flow
@@ -144,7 +152,10 @@ class Style:
         return self.direction in ("down", "up")
 
     def font_file(self) -> str | None:
-        return None if self.font == "default" else FONT_FILES.get(self.font)
+        """The TrueType file of the style's font (None: PIL's built-in font)."""
+        if self.font == "default":
+            return None
+        return FONT_FILES.get(self.font + "-bold" * self.bold) or FONT_FILES.get(self.font)
 
 
 def vertical() -> Style:
@@ -208,5 +219,5 @@ def distinct_styles() -> int:
     """How many discrete styles `random_style` can draw (continuous sizes not counted)."""
     total = len(PASTELS) * 5 * 6 * 4 * 4 * 2  # palette, border, font size, line, ink, text
     for values in CHOICES.values():
-        total *= len(values)
+        total *= len(set(values))
     return total

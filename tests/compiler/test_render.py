@@ -472,3 +472,27 @@ def test_vector_reader_reads_the_pdf_back(stem):
     assert all(" ".join(n.text.split()) == texts[match[n.id]] for n in diagram.nodes)
     found = {(match[e.src], match[e.dst]) for e in diagram.edges}
     assert found == {tuple(e) for e in r.truth["edges"]}
+
+
+def test_group_frames_hold_only_their_boxes():
+    for stem, depth in (("resnet18", 2), ("googlenet", 1), ("mobilenet_v2", 1)):
+        g = _graph(next(p for p in ZOO if p.stem == stem))
+        for style in (replace(vertical(), groups=depth), replace(horizontal(), groups=depth)):
+            truth = render(g, style, "svg").truth
+            assert truth["groups"], stem
+            for group in truth["groups"]:
+                x0, y0, x1, y1 = group["bbox"]
+                for box in truth["boxes"]:
+                    bx0, by0, bx1, by1 = box["bbox"]
+                    inside = x0 <= bx0 and bx1 <= x1 and y0 <= by0 and by1 <= y1
+                    meets = bx0 <= x1 and x0 <= bx1 and by0 <= y1 and y0 <= by1
+                    assert inside if box["id"] in group["boxes"] else not meets
+
+
+def test_bold_fonts_render_everywhere():
+    g = _graph(SMALL[0])
+    for font in ("sans", "serif", "mono", "default"):
+        style = replace(vertical(), font=font, bold=True)
+        _check_svg(render(g, style, "svg"))
+        _check_pdf(render(g, style, "pdf"))
+        _check_png(render(g, style, "png"))
