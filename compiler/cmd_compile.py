@@ -96,6 +96,8 @@ def compile(  # noqa: A001 - the command's name
     2 unreadable input or options that do not fit it.
     """
     path = Path(input_path)
+    if output is not None and Path(output).resolve() == path.resolve():
+        _fail("the output would overwrite the input; choose another -o", EXIT_USAGE)
     report = (lambda s: click.echo(s, err=True)) if output is None else click.echo
     try:
         figures = _read(path, page, figure, debug_dir is not None)

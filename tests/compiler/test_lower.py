@@ -515,6 +515,13 @@ def test_cli_bad_inputs_fail_cleanly(tmp_path, run, name, data, code, words):
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temp file left either
 
 
+def test_cli_never_overwrites_its_input(tmp_path, run):
+    png = tmp_path / "f.png"
+    png.write_bytes(_png(40, 40))
+    res = run(png, "-o", png)
+    assert res.exit_code == 2 and png.read_bytes() == _png(40, 40)
+
+
 def test_cli_missing_file_and_bad_page(tmp_path, run):
     res = run(tmp_path / "nope.png", "-o", tmp_path / "o.dlir")
     assert res.exit_code == 2 and "cannot read" in res.output
