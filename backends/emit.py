@@ -44,10 +44,27 @@ def holes(graph: Graph, target: str) -> list[Diagnostic]:
     ]
 
 
+def unknown_weights(graph: Graph, target: str) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            node.span,
+            "error",
+            "hole",
+            f"layer {node.name} ({node.op}) has weights of unknown shape "
+            f"({', '.join(f'{w.name}{list(w.shape)}' for w in node.weights if w.numel is None)}); "
+            f"{target} code needs the input's sizes",
+        )
+        for node in graph.nodes
+        if any(w.numel is None for w in node.weights)
+    ]
+
+
 def emit_graph(graph: Graph, table: Mapping[str, EmitFn], ctx: object, target: str) -> None:
     """Call the table's function for each node, in order. Raises DiagnosticError first if
     any op is missing or any attribute is still a hole."""
-    problems = holes(graph, target) + unsupported(graph, table, target)
+    problems = (
+        holes(graph, target) + unknown_weights(graph, target) + unsupported(graph, table, target)
+    )
     if problems:
         raise DiagnosticError(problems)
     for node in graph.nodes:

@@ -23,8 +23,8 @@ from .phrases import parse_phrase
 
 FEATURES = (
     "bias",
-    "layer_text_share",  # share of boxes whose text reads as a layer or block
-    "layer_boxes_log",  # log(1 + boxes that read as layers)
+    "layer_text_share",  # share of arrow-linked boxes whose text reads as a layer or block
+    "layer_boxes_log",  # log(1 + arrow-linked boxes that read as layers)
     "edges_per_box",  # arrows per box (flow structure)
     "has_edges",
     "confidence",  # the figure reader's own confidence
@@ -67,7 +67,9 @@ class FigureVerdict:
 
 
 def features(diagram: Diagram, caption: str = "") -> dict[str, float]:
-    boxes = [n for n in diagram.nodes if n.shape != "junction"]
+    # boxes joined to the flow by an arrow: a legend or a lone label is not a layer
+    linked = {e.src for e in diagram.edges} | {e.dst for e in diagram.edges}
+    boxes = [n for n in diagram.nodes if n.shape != "junction" and n.id in linked]
     layer_boxes = unknown = 0
     for n in boxes:
         text = n.text.strip()

@@ -53,12 +53,15 @@ def resolve_padding(padding, rank: int, sizes, kernel, stride, dilation) -> tupl
     if padding == "same":
         begins, ends = [], []
         for L, k, s, d in zip(sizes, kernel, stride, dilation, strict=True):
-            if not known(L, k, s, d):
+            if known(k, s, d) and s == 1:
+                total = d * (k - 1)  # stride 1: the padding does not depend on the size
+            elif not known(L, k, s, d):
                 begins.append(None)
                 ends.append(None)
                 continue
-            out = -(-L // s)
-            total = max((out - 1) * s + d * (k - 1) + 1 - L, 0)
+            else:
+                out = -(-L // s)
+                total = max((out - 1) * s + d * (k - 1) + 1 - L, 0)
             begins.append(total // 2)
             ends.append(total - total // 2)
         return tuple(begins), tuple(ends)
