@@ -294,9 +294,13 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
     cols = tuple((edges[i], edges[i + 1]) for i in range(len(edges) - 1))
     line_ext = tuple((min(w.y0 for w in ln), max(w.y1 for w in ln)) for ln in lines)
 
+    # A rule is part of the grid if it is drawn on at least half of the lines holding
+    # several cells (header-only rules are not); where such a rule is missing, a cell
+    # spans across it.
+    multi_ext = [ext for ext, segs in zip(line_ext, seg_words, strict=True) if len(segs) > 1]
     reliable = [
         spans is not None
-        and sum(_present((x, spans), *ext) for ext in line_ext) >= 0.5 * len(line_ext)
+        and sum(_present((x, spans), *ext) for ext in multi_ext) >= 0.5 * max(1, len(multi_ext))
         for x, spans in seps
     ]
     typical = _typical_widths(seg_words, cols)
