@@ -36,6 +36,7 @@ class Box:
     shape: str  # "rect" | "rounded" | "circle"
     kind: str  # op of the box's first layer (colours), "input" for inputs
     input_name: str | None = None
+    out_shape: tuple = ()  # type of what leaves the box (for shape notes on edges)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def diagram_boxes(graph: Graph, style: Style) -> Boxes:
                     "rounded" if style.shape == "rounded" else "rect",
                     "input",
                     value.name,
+                    tuple(value.type.shape),
                 )
             )
             continue
@@ -193,5 +195,6 @@ def diagram_boxes(graph: Graph, style: Style) -> Boxes:
         if circle:
             label = Label("+", label.layers, label.readable)
         shape = "circle" if circle else style.shape
-        boxes.append(Box(i, tuple(n.name for n in nodes), ops, label, shape, head))
+        out = tuple(nodes[-1].outputs[0].type.shape) if nodes[-1].outputs else ()
+        boxes.append(Box(i, tuple(n.name for n in nodes), ops, label, shape, head, None, out))
     return Boxes(tuple(boxes), tuple(b.edges()))

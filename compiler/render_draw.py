@@ -31,6 +31,7 @@ __all__ = ["FORMATS", "Rendered", "render", "truth_json"]
 FORMATS = ("png", "jpeg", "svg", "pdf")
 _MAX_PIXELS = 12_000_000  # raster output larger than this is drawn at a smaller scale
 _LINE = 1.25  # line height / font size
+_NOTE = 0.8  # size of edge notes / font size
 _BASE14 = {"sans": "helv", "serif": "tiro", "mono": "cour", "default": "helv"}
 _BASE14_BOLD = {"sans": "hebo", "serif": "tibo", "mono": "cobo", "default": "hebo"}
 _SVG_FAMILY = {
@@ -234,6 +235,62 @@ def _dashed(pts: list[tuple[float, float]], on: float, off: float):
     return segs
 
 
+@dataclass(frozen=True)
+class _Note:
+    """Text beside an edge (a tensor size); not a box."""
+
+    text: str
+    bbox: tuple[float, float, float, float]
+    edge: tuple[int, int]
+
+
+def shape_text(shape: tuple) -> str | None:
+    """ "56×56×64" (HxWxC, as papers write sizes) or "1000"; None when not all known."""
+    dims = shape[1:]
+    if not dims or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        return None
+    if len(dims) >= 2:
+        dims = (*dims[1:], dims[0])
+    return "×".join(str(d) for d in dims)
+
+
+def _notes(drawn: list[_Drawn], lay: Layout, style: Style, measure) -> list[_Note]:
+    """A size note beside the longest flow-wise segment of each box's first out-edge,
+    where it touches no box and no other note."""
+    if not style.edge_shapes:
+        return []
+    fs = style.font_size * _NOTE
+    by_id = {d.box.id: d for d in drawn}
+    taken = [d.bbox for d in drawn]
+    out: list[_Note] = []
+    seen: set[int] = set()
+    for s, d, pts in lay.edges:
+        text = shape_text(by_id[s].box.out_shape)
+        if s in seen or text is None:
+            continue
+        w, h = measure(text) * _NOTE, fs * 1.2
+        best = None
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+            along = abs(y1 - y0) if style.flow_vertical else abs(x1 - x0)
+            if along > h + 4 and (best is None or along > best[0]):
+                best = (along, (x0 + x1) / 2, (y0 + y1) / 2)
+        if best is None:
+            continue
+        _, mx, my = best
+        if style.flow_vertical:
+            box = (mx + 3, my - h / 2, mx + 3 + w, my + h / 2)
+        else:
+            box = (mx - w / 2, my - h - 2, mx + w / 2, my - 2)
+        if box[0] < 0 or box[1] < 0 or box[2] > lay.width or box[3] > lay.height:
+            continue
+        if any(_meets(box, t) for t in taken):
+            continue
+        taken.append(box)
+        out.append(_Note(text, box, (s, d)))
+        seen.add(s)
+    return out
+
+
 # ---------------------------------------------------------------- arrowheads
 
 
@@ -257,7 +314,7 @@ def _head(pts: list[tuple[float, float]], style: Style):
 # ---------------------------------------------------------------- backends
 
 
-def _draw_raster(drawn, groups, lay: Layout, style: Style, fmt: str) -> tuple[bytes, float]:
+def _draw_raster(drawn, groups, notes, lay: Layout, style: Style, fmt: str) -> tuple[bytes, float]:
     from PIL import Image, ImageDraw, ImageFilter
 
     scale = style.scale
@@ -313,6 +370,12 @@ def _draw_raster(drawn, groups, lay: Layout, style: Style, fmt: str) -> tuple[by
         for i, text in enumerate(item.lines):
             y = cy + (i - (n - 1) / 2) * step
             d.text((cx, y), text, fill=style.text_colour, font=font, anchor="mm")
+    if notes:
+        small = _pil_font(style.font_file(), style.font_size * _NOTE * k)
+        for note in notes:
+            x0, y0, x1, y1 = (v * k for v in note.bbox)
+            d.text(((x0 + x1) / 2, (y0 + y1) / 2), note.text, fill=style.text_colour, font=small,
+                   anchor="mm")  # fmt: skip
     if ss > 1:
         img = img.reduce(ss)  # box filter: the anti-aliasing of the supersampled drawing
     if style.blur > 0:
@@ -343,7 +406,7 @@ def _rgb(c) -> str:
     return "#{:02x}{:02x}{:02x}".format(*tuple(c))
 
 
-def _draw_svg(drawn, groups, lay: Layout, style: Style) -> bytes:
+def _draw_svg(drawn, groups, notes, lay: Layout, style: Style) -> bytes:
     ink = _rgb(style.ink)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -400,11 +463,20 @@ def _draw_svg(drawn, groups, lay: Layout, style: Style) -> bytes:
         for i, text in enumerate(item.lines):
             y = cy + (i - (n - 1) / 2) * style.font_size * _LINE + style.font_size * 0.35
             out.append(f'<text x="{cx:.2f}" y="{y:.2f}">{escape(text)}</text>')
+    for note in notes:
+        x0, y0, x1, y1 = note.bbox
+        y = (y0 + y1) / 2 + style.font_size * _NOTE * 0.35
+        out.append(
+            f'<text class="note" x="{(x0 + x1) / 2:.2f}" y="{y:.2f}" '
+            f'font-size="{style.font_size * _NOTE:.2f}">{escape(note.text)}</text>'
+        )
     out.append("</g>\n</svg>\n")
     return "\n".join(out).encode("utf-8")
 
 
-def _draw_pdf(drawn, groups, lay: Layout, style: Style, font: tuple[str, str | None]) -> bytes:
+def _draw_pdf(
+    drawn, groups, notes, lay: Layout, style: Style, font: tuple[str, str | None]
+) -> bytes:
     import pymupdf
 
     doc = pymupdf.open()
@@ -460,6 +532,11 @@ def _draw_pdf(drawn, groups, lay: Layout, style: Style, font: tuple[str, str | N
             y = cy + (i - (n - 1) / 2) * fs * _LINE + fs * 0.35
             x = cx - pdf_font.text_length(text, fontsize=fs) / 2
             writer.append((x, y), text, font=pdf_font, fontsize=fs)
+    for note in notes:
+        x0, y0, x1, y1 = note.bbox
+        nfs = fs * _NOTE
+        x = (x0 + x1) / 2 - pdf_font.text_length(note.text, fontsize=nfs) / 2
+        writer.append((x, (y0 + y1) / 2 + nfs * 0.35), note.text, font=pdf_font, fontsize=nfs)
     writer.write_text(page, color=tuple(c / 255 for c in style.text_colour))
     if fontfile:
         doc.subset_fonts()
@@ -506,19 +583,20 @@ def render(graph: Graph, style: Style, fmt: str = "png", show_names: bool = Fals
 
     boxes, drawn, lay = _scene(graph, style, measure_for, show_names)
     groups = _groups(drawn, lay, style)
+    notes = _notes(drawn, lay, style, measure_for([]))
     factor = 1.0
     if fmt in ("png", "jpeg"):
-        data, factor = _draw_raster(drawn, groups, lay, style, fmt)
+        data, factor = _draw_raster(drawn, groups, notes, lay, style, fmt)
     elif fmt == "svg":
-        data = _draw_svg(drawn, groups, lay, style)
+        data = _draw_svg(drawn, groups, notes, lay, style)
     else:
-        data = _draw_pdf(drawn, groups, lay, style, pdf_font[0])
+        data = _draw_pdf(drawn, groups, notes, lay, style, pdf_font[0])
     size = _image_size(data) if fmt in ("png", "jpeg") else None
-    truth = _truth(graph, boxes, drawn, groups, lay, style, fmt, factor, size)
+    truth = _truth(graph, boxes, drawn, groups, notes, lay, style, fmt, factor, size)
     return Rendered(data, truth)
 
 
-def _truth(graph, boxes, drawn, groups, lay, style, fmt, factor, size) -> dict:
+def _truth(graph, boxes, drawn, groups, notes, lay, style, fmt, factor, size) -> dict:
     def scaled(bbox):
         return tuple(round(v * factor, 2) for v in bbox)
 
@@ -568,6 +646,9 @@ def _truth(graph, boxes, drawn, groups, lay, style, fmt, factor, size) -> dict:
         "direction": style.direction,
         "boxes": box_info,
         "edges": [list(e) for e in boxes.edges],
+        "notes": [
+            {"text": n.text, "bbox": list(scaled(n.bbox)), "edge": list(n.edge)} for n in notes
+        ],
         "groups": [
             {"name": g.name, "bbox": list(scaled(g.bbox)), "boxes": list(g.boxes)} for g in groups
         ],

@@ -65,6 +65,7 @@ CHOICES: dict[str, tuple] = {
     "font": ("sans", "serif", "mono", "default"),
     "bold": (False, False, True),
     "groups": (0, 0, 1, 2),
+    "edge_shapes": (False, False, True),
     "head": ("filled", "open", "vee", "none"),
     "phrasing": PHRASINGS,
     "joiner": (", ", " + "),
@@ -110,6 +111,7 @@ class Style:
     add_circle: bool = True  # add drawn as "+" in a circle, else as a labelled box
     plus: str = "text"  # the circle's "+": "text" (a glyph) | "strokes" (two lines)
     groups: int = 0  # dashed frames around layers sharing the first 1 or 2 name parts
+    edge_shapes: bool = False  # tensor sizes ("56×56×64") written beside the edges
     show_input: bool = True  # a box for each model input
     input_shape: bool = True  # "Input 224x224x3" rather than "Input"
     skip_side: str = "right"  # where skip connections run: "right" | "left" of the flow

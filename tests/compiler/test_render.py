@@ -204,7 +204,9 @@ def _check_png(r, fmt="png"):
 
 def _check_svg(r):
     root = ET.fromstring(r.data)
-    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    texts = [
+        t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") != "note"
+    ]
     assert texts == [line for b in r.truth["boxes"] for line in b["lines"]]
 
 
@@ -496,3 +498,15 @@ def test_bold_fonts_render_everywhere():
         _check_svg(render(g, style, "svg"))
         _check_pdf(render(g, style, "pdf"))
         _check_png(render(g, style, "png"))
+
+
+def test_size_notes_sit_beside_edges_clear_of_boxes():
+    g = _graph(next(p for p in ZOO if p.stem == "vgg16"))
+    for fmt in ("svg", "pdf", "png"):
+        truth = render(g, replace(vertical(), edge_shapes=True), fmt).truth
+        assert len(truth["notes"]) >= len(truth["boxes"]) - 2
+        assert truth["notes"][0]["text"] == "224×224×3"
+        for note in truth["notes"]:
+            assert not any(_overlaps(note["bbox"], b["bbox"]) for b in truth["boxes"])
+    with pymupdf.open("pdf", render(g, replace(vertical(), edge_shapes=True), "pdf").data) as doc:
+        assert "112×112×128" in doc[0].get_text()
