@@ -95,7 +95,6 @@ class OnnxContext:
         self.value_infos: list[onnx.ValueInfoProto] = []
         self.names: set[str] = set()
         self.var: dict[int, str] = {}
-        self.layer: Node | None = None
         self.inputs = [value_info(self.fresh(v.name), v.type) for v in graph.inputs]
         for v, vi in zip(graph.inputs, self.inputs, strict=True):
             self.var[id(v)] = vi.name
@@ -120,7 +119,8 @@ class OnnxContext:
 
     def weight(self, node: Node, name: str, array: np.ndarray | None = None) -> str:
         """An initializer for a layer weight, named `<layer>.<weight>` as in the weights file;
-        `array` replaces the stored tensor when the layout must change (RNN gate order)."""
+        `array` replaces the stored tensor when ONNX wants another layout (RNN gate order,
+        a PReLU slope shaped to broadcast over channels)."""
         key = f"{node.name}.{name}"
         if array is None:
             array = self.weights[key]

@@ -27,29 +27,24 @@ def rnn(ctx: OnnxContext, node: Node) -> None:
     a = node.attrs
     op, hidden = node.op, a["hidden"]
     dirs = ["", "_reverse"] if a["bidirectional"] else [""]
-    w = ctx.weights
     x = ctx.op(node, "Transpose", [ctx.x(node)], "time_first", perm=[1, 0, 2])
     layers = a["layers"]
+
+    def stacked(kind: str, layer: int) -> np.ndarray:
+        """[dirs, G*H, ...] in ONNX gate order, forward then reverse."""
+        return np.stack(
+            [_reorder(ctx.weights[f"{node.name}.{kind}_l{layer}{d}"], op) for d in dirs]
+        )
+
     for layer in range(layers):
-        sfx = [f"_l{layer}{d}" for d in dirs]
-        key = f"{node.name}.%s"
         inputs = [
             x,
-            ctx.weight(
-                node, f"W_l{layer}", np.stack([_reorder(w[key % f"weight_ih{s}"], op) for s in sfx])
-            ),
-            ctx.weight(
-                node, f"R_l{layer}", np.stack([_reorder(w[key % f"weight_hh{s}"], op) for s in sfx])
-            ),
+            ctx.weight(node, f"W_l{layer}", stacked("weight_ih", layer)),
+            ctx.weight(node, f"R_l{layer}", stacked("weight_hh", layer)),
         ]
         if a["bias"]:
-            biases = [
-                np.concatenate(
-                    [_reorder(w[key % f"bias_ih{s}"], op), _reorder(w[key % f"bias_hh{s}"], op)]
-                )
-                for s in sfx
-            ]
-            inputs.append(ctx.weight(node, f"B_l{layer}", np.stack(biases)))
+            biases = np.concatenate([stacked("bias_ih", layer), stacked("bias_hh", layer)], axis=1)
+            inputs.append(ctx.weight(node, f"B_l{layer}", biases))
         attrs = {
             "hidden_size": hidden,
             "direction": "bidirectional" if a["bidirectional"] else "forward",

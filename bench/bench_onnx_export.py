@@ -3,6 +3,7 @@
 Zoo ResNet-50, one set of weights (seed 0). Three exporters, each timed from a built
 model/graph to serialized bytes, best of --repeat runs:
   papercc      backends.onnx_export.export_bytes (graph IR -> ModelProto with onnx.helper)
+  papercc-pb   the same through export_model + SerializeToString (weights copied 3 times)
   torchscript  torch.onnx.export(..., dynamo=False)
   dynamo       torch.onnx.export(...) default exporter (needs onnxscript)
 All three models then run in onnxruntime on the same input; their outputs are compared
@@ -118,6 +119,12 @@ def main() -> None:
     times["papercc"], blobs["papercc"] = best_of(
         lambda: onnx_export.export_bytes(graph, weights, args.model), args.repeat
     )
+    # the same model through protobuf (export_model, then SerializeToString): the copies
+    # that export_bytes' splicing avoids
+    times["papercc-pb"], blobs["papercc-pb"] = best_of(
+        lambda: onnx_export.export_model(graph, weights, args.model).SerializeToString(),
+        args.repeat,
+    )
     times["torchscript"], blobs["torchscript"] = best_of(
         lambda: export_torchscript(model, xt), args.repeat
     )
@@ -152,7 +159,9 @@ def main() -> None:
         )
     for name in outs:
         if name != "papercc":
-            print(f"papercc vs {name}: max rel diff {rel_diff(outs[name], outs['papercc']):.2e}")
+            print(
+                f"papercc vs {name:<11}: max rel diff {rel_diff(outs[name], outs['papercc']):.2e}"
+            )
 
     def met(name: str, target: float) -> str:
         if name not in times:
