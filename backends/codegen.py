@@ -43,15 +43,21 @@ class Names:
         self.memo: dict[str, str] = {}
 
     def __call__(self, raw: str) -> str:
+        """The identifier for `raw`: the same one each time it is asked for."""
         if raw in self.memo:
             return self.memo[raw]
+        name = self.fresh(raw)
+        self.memo[raw] = name
+        return name
+
+    def fresh(self, raw: str) -> str:
+        """A new identifier made from `raw`, never handed out before."""
         name = py_ident(raw)
         base, i = name, 1
         while name in self.taken:
             i += 1
             name = f"{base}_{i}"
         self.taken.add(name)
-        self.memo[raw] = name
         return name
 
 

@@ -28,7 +28,7 @@ class TorchContext:
         self.var: dict[int, str] = {}
         self.helpers: set[str] = set()
         for v in graph.inputs:
-            self.var[id(v)] = self.vars(v.name)
+            self.var[id(v)] = self.vars.fresh(v.name)
 
     def v(self, value: Value) -> str:
         return self.var[id(value)]
@@ -49,7 +49,7 @@ class TorchContext:
             self.forward.append(comment(f"{node.name}: {where}"))
         names = []
         for v in node.outputs:
-            self.var[id(v)] = name = self.vars(v.name)
+            self.var[id(v)] = name = self.vars.fresh(v.name)
             names.append(name)
         target = names[0] if len(names) == 1 else ", ".join(names)
         self.forward.append(f"{target} = {expr}")
@@ -250,6 +250,11 @@ def _simple(template: str):
     return emit
 
 
+def _shape(node: Node) -> tuple:
+    shape = node.attrs["shape"]
+    return shape if isinstance(shape, tuple) else (shape,)
+
+
 def identity(ctx: TorchContext, node: Node) -> None:
     ctx.var[id(node.outputs[0])] = ctx.x(node)
 
@@ -267,7 +272,9 @@ def concat(ctx: TorchContext, node: Node) -> None:
 def split(ctx: TorchContext, node: Node) -> None:
     axis = node.attrs["axis"]
     sizes = tuple(v.type.shape[axis] for v in node.outputs)
-    if all(isinstance(s, int) for s in sizes):
+    if len(sizes) == 1:
+        ctx.out(node, ctx.x(node))
+    elif all(isinstance(s, int) for s in sizes):
         ctx.out(node, f"torch.split({ctx.x(node)}, {lit(list(sizes))}, dim={axis})")
     else:
         ctx.out(node, f"torch.chunk({ctx.x(node)}, {len(sizes)}, dim={axis})")
@@ -356,7 +363,9 @@ TABLE = {
     **{f"adaptive_{k}pool{r}d": adaptive_pool for k in ("avg", "max") for r in (1, 2, 3)},
     "dense": dense,
     "flatten": _simple("torch.flatten({x}, {a[axis]})"),
-    "reshape": _simple("torch.reshape({x}, ({x}.shape[0], *{a[shape]}))"),
+    "reshape": lambda ctx, node: ctx.out(
+        node, f"torch.reshape({ctx.x(node)}, ({ctx.x(node)}.shape[0], *{lit(_shape(node))}))"
+    ),
     "transpose": _simple("{x}.permute(*{a[perm]})"),
     "dropout": _simple("F.dropout({x}, p={a[rate]}, training=self.training)"),
     "identity": identity,

@@ -64,7 +64,9 @@ def save_weights(path: str | Path, tensors: dict[str, np.ndarray], metadata: dic
     from papercc.compiler.fileio import write_atomic
     from safetensors.numpy import save
 
-    data = save(tensors, metadata={k: str(v) for k, v in (metadata or {}).items()})
+    # an empty metadata dict makes a header safetensors' own loader rejects: pass None
+    meta = {k: str(v) for k, v in (metadata or {}).items()} or None
+    data = save(tensors, metadata=meta)
     write_atomic(path, data)
 
 
