@@ -16,7 +16,7 @@ import math
 import numpy as np
 from papercc.backends import caffe_net as cn
 from papercc.backends.caffe_net import CaffeContext, const, unsupported, weight
-from papercc.backends.caffe_proto import messages, to_text
+from papercc.backends.caffe_proto import messages, packed_floats, to_text
 from papercc.backends.codegen import comment
 from papercc.backends.emit import emit_graph, explicit_pads, tuple_attr
 from papercc.ir.graph import Graph, Node
@@ -858,7 +858,7 @@ def _caffemodel(ctx: CaffeContext, weights: dict) -> bytes:
             array = fn(weights)
             blob = out.blobs.add()
             blob.shape.dim.extend(array.shape)
-            blob.data.extend(np.asarray(array, np.float32).ravel().tolist())
+            blob.MergeFromString(packed_floats(5, array))
     return model.SerializeToString()
 
 

@@ -168,10 +168,6 @@ class CaffeContext:
         """The node's (single) output is an existing blob."""
         self.top[id(node.outputs[0])] = top
 
-    def finish(self, node: Node, top: str, kind: str = "Split") -> None:
-        """Give the result of a decomposition the node's own layer and value names."""
-        self.final(node, kind, [top])
-
 
 def weight(key: str) -> BlobFn:
     return lambda w: np.asarray(w[key], dtype=np.float32)

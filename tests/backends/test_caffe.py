@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import text_format
 from papercc.backends import caffe as caffe_backend
 from papercc.backends import pytorch as torch_backend
-from papercc.backends.caffe_proto import messages
+from papercc.backends.caffe_proto import messages, packed_floats
 from papercc.backends.runtime import example_inputs
 from papercc.backends.verify import REL_TOLERANCE, compare
 from papercc.backends.weights import init_weights
@@ -327,6 +327,17 @@ def test_caffemodel_is_a_netparameter_with_blobs() -> None:
     np.testing.assert_array_equal(
         np.array(layers["bn"].blobs[1].data, np.float32), weights["bn.bias"]
     )
+
+
+@pytest.mark.parametrize("n", [0, 1, 31, 32, 5000])
+def test_packed_floats_match_protobufs_own_encoding(n: int) -> None:
+    blob_class = messages()["BlobProto"]
+    values = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    ours, theirs = blob_class(), blob_class()
+    ours.MergeFromString(packed_floats(5, values))
+    theirs.data.extend(values.tolist())
+    assert ours.SerializeToString() == theirs.SerializeToString()
+    np.testing.assert_array_equal(np.array(ours.data, np.float32), values)
 
 
 HOSTILE = [
