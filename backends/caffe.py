@@ -175,6 +175,9 @@ def conv_transpose(ctx: CaffeContext, node: Node) -> None:
     begins, ends = _transpose_pads(node, rank)
     out_sizes = ctx.out_shape(node)[2:]
     key = node.name
+    if rank == 3:
+        _conv_transpose3d(ctx, node, cin, cout, groups, begins, out_sizes)
+        return
 
     def body(x, lift, final):
         taps = lift(tuple_attr(node, "kernel"), 1)
@@ -224,6 +227,48 @@ def conv_transpose(ctx: CaffeContext, node: Node) -> None:
         return top
 
     _with_lift(ctx, node, body)
+
+
+def _conv_transpose3d(ctx, node, cin, cout, groups, begins, out_sizes) -> None:
+    """OpenCV runs no 3-D Deconvolution, so the same map as a plain convolution: zeros
+    inserted between inputs (a 0/1 matrix per axis), padded by dilation * (kernel - 1) minus
+    the transposed padding (cropped where that is negative), then a stride-1 Convolution
+    with the kernel flipped and its in/out channels swapped per group."""
+    kernel, stride = tuple_attr(node, "kernel"), tuple_attr(node, "stride")
+    dilation = tuple_attr(node, "dilation")
+    x = ctx.x(node)
+    for i, s in enumerate(stride):
+        size = ctx.shapes[x][2 + i]
+        if s > 1:
+            spread = np.zeros(((size - 1) * s + 1, size))
+            spread[np.arange(size) * s, np.arange(size)] = 1.0
+            x = cn.axis_matmul(ctx, node, f"spread{i}", x, 2 + i, spread)
+    pb, pe = [], []
+    for i, (k, d, b, o) in enumerate(zip(kernel, dilation, begins, out_sizes, strict=True)):
+        size = ctx.shapes[x][2 + i]
+        pb.append(d * (k - 1) - b)
+        pe.append(o + d * (k - 1) - size - pb[-1])
+    for i, (b, e) in enumerate(zip(pb, pe, strict=True)):
+        size = ctx.shapes[x][2 + i]
+        x = cn.take(ctx, node, f"crop{i}", x, 2 + i, max(-b, 0), size - max(-e, 0))
+    x = cn.pad(ctx, node, x, tuple(max(b, 0) for b in pb), tuple(max(e, 0) for e in pe))
+    key, a = node.name, node.attrs
+
+    def flipped(wd):
+        w = np.asarray(wd[f"{key}.weight"], np.float32)
+        w = w.reshape(groups, cin // groups, cout // groups, *kernel).swapaxes(1, 2)
+        return np.ascontiguousarray(w[..., ::-1, ::-1, ::-1].reshape(cout, cin // groups, *kernel))
+
+    blobs = [flipped] + ([weight(f"{key}.bias")] if a["bias"] else [])
+    p = ctx.final(node, "Convolution", [x], blobs).convolution_param
+    p.num_output = cout
+    if not a["bias"]:
+        p.bias_term = False
+    p.kernel_size.extend(kernel)
+    if any(d != 1 for d in dilation):
+        p.dilation.extend(dilation)
+    if groups != 1:
+        p.group = groups
 
 
 def _dilate(w, shape, dilation) -> np.ndarray:
@@ -780,6 +825,7 @@ TABLE = {
     "depthwise_conv2d": conv,
     "conv_transpose1d": conv_transpose,
     "conv_transpose2d": conv_transpose,
+    "conv_transpose3d": conv_transpose,
     **{f"{k}pool{r}d": pool for k in ("max", "avg") for r in (1, 2, 3)},
     "globalavgpool": global_pool,
     "globalmaxpool": global_pool,

@@ -210,6 +210,19 @@ TRAPS = {
         "x: f32[N, 16]",
         "y = mul(elu(x), elu(x))\nreturn batchnorm(batchnorm(mul(y, y), eps=0.388), eps=0.0)",
     ),
+    "conv_transpose_3d": (
+        "x: f32[N, 2, 3, 4, 5]",
+        "return conv_transpose3d(x, 2, kernel=2, stride=2)",
+    ),
+    "conv_transpose_3d_grouped_padded": (
+        "x: f32[N, 4, 3, 4, 5]",
+        "return conv_transpose3d(x, 6, kernel=(3, 2, 3), stride=(2, 1, 3), padding=(1, 0, 2), "
+        "output_padding=(1, 0, 2), groups=2, dilation=(1, 2, 1))",
+    ),
+    "conv_transpose_3d_asymmetric": (
+        "x: f32[N, 2, 3, 4, 5]",
+        "return conv_transpose3d(x, 3, kernel=3, stride=2, padding=(0, 1, 2, 1, 0, 3), bias=false)",
+    ),
     "conv_transpose_1d": (
         "x: f32[N, 3, 7]",
         "return conv_transpose1d(x, 2, kernel=4, stride=3, padding=1)",
