@@ -77,6 +77,17 @@ def _write_debug(directory: str, path: Path, figures: list[FigureInput]) -> None
 @click.option("--page", type=click.IntRange(min=1), help="PDF page (1-based) to read.")
 @click.option("--figure", type=click.IntRange(min=0), help="Only the figure with this number.")
 @click.option("--name", help="Name of the model (default: figure<N>).")
+@click.option("--pages", help="Whole paper: pages to read, e.g. 3-5,8 (default: all).")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="Whole paper: write an "
+    "HTML (or .md) report with page crops beside the extracted layers.",
+)
+@click.option("--jobs", "-j", default=2, show_default=True, help="Whole paper: pages in parallel.")
+@click.option("--ocr", is_flag=True, help="Whole paper: also read raster figures (slower).")
+@click.option("--figures-only", is_flag=True, help="A PDF: only its figures (no tables, no merge).")
 def compile(  # noqa: A001 - the command's name
     input_path: str,
     output: str | None,
@@ -84,8 +95,16 @@ def compile(  # noqa: A001 - the command's name
     page: int | None,
     figure: int | None,
     name: str | None,
+    pages: str | None,
+    report_path: str | None,
+    jobs: int,
+    ocr: bool,
+    figures_only: bool,
 ) -> None:
-    """Compile a figure (PNG/JPEG) or the figures of a PDF page into DLIR.
+    """Compile a paper (PDF), a page of it, or a figure (PNG/JPEG) into DLIR.
+
+    A PDF without --page/--figure is compiled whole: architecture tables and model figures
+    of every page (or --pages), classified, lowered and merged; exit 4 if no model is found.
 
     Box text becomes layers, arrows the data flow; what the figure does not say is left
     as a `?` hole and listed. Without -o the DLIR goes to stdout and the report to stderr.
@@ -98,6 +117,15 @@ def compile(  # noqa: A001 - the command's name
     path = Path(input_path)
     if output is not None and Path(output).resolve() == path.resolve():
         _fail("the output would overwrite the input; choose another -o", EXIT_USAGE)
+    whole_paper = (
+        path.suffix.lower() == ".pdf" and page is None and figure is None and not figures_only
+    )
+    if whole_paper and debug_dir is None:
+        from .paper_cli import run_paper_compile
+
+        sys.exit(run_paper_compile(path, output, pages, report_path, jobs, ocr))
+    if pages or report_path or ocr:
+        _fail("--pages, --report and --ocr apply to a whole-paper compile", EXIT_USAGE)
     report = (lambda s: click.echo(s, err=True)) if output is None else click.echo
     try:
         figures = _read(path, page, figure, debug_dir is not None)

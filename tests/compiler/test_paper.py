@@ -53,6 +53,8 @@ def test_resnet_paper_models_and_rejected_plots() -> None:
     assert verdicts[1] is False and verdicts[4] is False and verdicts[6] is False
     assert verdicts[7] is False
     assert verdicts[3] is True  # the VGG-19 / plain / residual columns
+    merged = {m.name: m.merged_with for m in result.models if m.merged_with}
+    assert list(merged) == [by_header["34-layer"]]  # the residual column; not VGG-19
 
 
 def test_googlenet_figure_merges_into_table() -> None:
@@ -81,3 +83,40 @@ def test_page_ranges() -> None:
     for bad in ("0", "5-3", "x", "11", "2-12", ","):
         with pytest.raises(ValueError):
             parse_pages(bad, 10)
+
+
+def test_compile_command_end_to_end(tmp_path: Path) -> None:
+    """The README's main job: a paper to DLIR to PyTorch code and ONNX."""
+    from click.testing import CliRunner
+
+    from papercc.compiler.cli import main
+
+    out, report = tmp_path / "vgg.dlir", tmp_path / "report.html"
+    runner = CliRunner()
+    r = runner.invoke(
+        main,
+        [
+            "compile",
+            str(PAPERS / "vgg_1409.1556.pdf"),
+            "-o",
+            str(out),
+            "--report",
+            str(report),
+            "--pages",
+            "3-4",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "model D" in r.output and "138,357,544" in r.output
+    html = report.read_text()
+    assert "data:image/png;base64" in html and "conv3-64" not in html.split("<h2>")[0]
+    r = runner.invoke(
+        main, ["gen", str(out), "--model", "D", "--target", "pytorch", "-o", str(tmp_path / "d.py")]
+    )
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["export", str(out), "--model", "D", "-o", str(tmp_path / "d.onnx")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["compile", str(PAPERS / "vgg_1409.1556.pdf"), "--pages", "99"])
+    assert r.exit_code == 2 and "outside" in r.output
+    r = runner.invoke(main, ["compile", str(PAPERS / "vgg_1409.1556.pdf"), "--pages", "1"])
+    assert r.exit_code == 4 and "no model found" in r.output
