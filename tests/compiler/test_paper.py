@@ -88,7 +88,6 @@ def test_page_ranges() -> None:
 def test_compile_command_end_to_end(tmp_path: Path) -> None:
     """The README's main job: a paper to DLIR to PyTorch code and ONNX."""
     from click.testing import CliRunner
-
     from papercc.compiler.cli import main
 
     out, report = tmp_path / "vgg.dlir", tmp_path / "report.html"
