@@ -17,6 +17,7 @@ import numpy as np
 from papercc.backends import caffe_net as cn
 from papercc.backends.caffe_net import CaffeContext, const, unsupported, weight
 from papercc.backends.caffe_proto import messages, packed_floats, to_text
+from papercc.backends.caffe_rnn import rnn
 from papercc.backends.codegen import comment
 from papercc.backends.emit import emit_graph, explicit_pads, tuple_attr
 from papercc.ir.graph import Graph, Node
@@ -861,6 +862,8 @@ TABLE = {
     "hardswish": hardswish,
     "hardsigmoid": hardsigmoid,
     "softmax": _simple("Softmax", _softmax_setup),
+    "lstm": rnn,
+    "gru": rnn,
     "log_softmax": log_softmax,
 }
 

@@ -86,7 +86,7 @@ MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
     ],
     "CropParameter": [("axis", 1, "int32", False), ("offset", 2, "uint32", True)],
     "DropoutParameter": [("dropout_ratio", 1, "float", False)],
-    "EltwiseParameter": [("operation", 1, "EltwiseOp", False)],
+    "EltwiseParameter": [("operation", 1, "EltwiseOp", False), ("coeff", 2, "float", True)],
     "ELUParameter": [("alpha", 1, "float", False)],
     "FlattenParameter": [("axis", 1, "int32", False), ("end_axis", 2, "int32", False)],
     "InnerProductParameter": [

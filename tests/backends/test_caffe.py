@@ -248,6 +248,22 @@ TRAPS = {
         "y = add(hardswish(y), hardsigmoid(y), silu(y), selu(y), relu6(y))\n"
         "return mul(sigmoid(y), tanh(y))",
     ),
+    # recurrent layers, unrolled (PyTorch gate order, two biases, directions, stacking)
+    "lstm_gates": ("x: f32[N, 6, 5]", "return lstm(x, 4)"),
+    "lstm_stacked_bidirectional_last": (
+        "x: f32[N, 6, 5]",
+        "return lstm(x, 4, layers=2, bidirectional=true, sequences=false)",
+    ),
+    "lstm_one_step_no_bias": ("x: f32[N, 1, 5]", "return lstm(x, 2, bias=false)"),
+    "gru_gates": ("x: f32[N, 6, 5]", "return gru(x, 3, bidirectional=true)"),
+    "gru_no_bias_last": (
+        "x: f32[N, 6, 5]",
+        "return gru(x, 3, layers=2, bias=false, sequences=false)",
+    ),
+    "conv1d_then_lstm": (
+        "x: f32[N, 4, 9]",
+        "return lstm(transpose(conv1d(x, 6, kernel=3), (0, 2, 1)), 3)",
+    ),
     "relu6_image": (IMG, "return relu6(conv2d(x, 3, kernel=1))"),
     "log_softmax_height": (IMG, "return log_softmax(conv2d(x, 6, kernel=1), axis=2)"),
     "log_softmax_features": ("x: f32[N, 6]", "return log_softmax(x)"),
@@ -384,12 +400,23 @@ def test_hostile_names_keep_the_prototxt_valid(tmp_path, name: str) -> None:
 
 
 def test_unsupported_ops_are_diagnostics() -> None:
-    g = graph(model("x: f32[N, 5, 8]", "return lstm(gelu(x), 3)"))
+    g = graph(model("x: f32[N, 5, 8]", "return attention(gelu(x), x, x, 2)"))
     with pytest.raises(DiagnosticError) as err:
         caffe_backend.generate(g)
     codes = {d.code for d in err.value.diagnostics}
     assert codes == {"unsupported-op"}
-    assert {"gelu", "lstm"} <= {d.message.split("'")[1] for d in err.value.diagnostics}
+    assert {"gelu", "attention"} <= {d.message.split("'")[1] for d in err.value.diagnostics}
+
+
+def test_unknown_sequence_length_is_a_diagnostic() -> None:
+    g = graph(model("x: f32[N, T, 5]", "return lstm(x, 3)"))
+    with pytest.raises(DiagnosticError, match="concrete size"):
+        caffe_backend.generate(g)
+    x = np.ones((2, 4, 5), np.float32)  # known when run: unrolled over the 4 given steps
+    weights = init_weights(g, 0)
+    np.testing.assert_allclose(
+        caffe_backend.run(g, weights, [x])[0], torch_backend.run(g, weights, [x])[0], atol=1e-5
+    )
 
 
 def test_batch_size_follows_the_input() -> None:
