@@ -30,10 +30,24 @@ $(STAMPS)/venv: requirements.txt pyproject.toml $(STAMPS)/system
 
 setup: $(STAMPS)/venv
 
+PAPER ?= ../shared/papers/vgg_1409.1556.pdf
+
 demo: setup
 	$(BIN)/papercc check zoo/resnet50.dlir
 	$(BIN)/papercc summary zoo/resnet50.dlir
 	$(BIN)/papercc fmt --check zoo/resnet50.dlir && echo "zoo/resnet50.dlir is in canonical form"
+	@mkdir -p out
+	$(BIN)/python examples/make_example_paper.py out/example_paper.pdf
+	$(BIN)/papercc compile out/example_paper.pdf -o out/example.dlir --report out/example_report.html
+	$(BIN)/papercc gen out/example.dlir --model B --target pytorch -o out/example_b.py
+	$(BIN)/papercc export out/example.dlir --model B -o out/example_b.onnx
+	@if [ -f "$(PAPER)" ]; then \
+	  $(BIN)/papercc compile "$(PAPER)" -o out/paper.dlir --report out/paper_report.html && \
+	  $(BIN)/papercc summary out/paper.dlir --model D && \
+	  $(BIN)/papercc gen out/paper.dlir --model D --target pytorch -o out/paper_d.py && \
+	  $(BIN)/papercc export out/paper.dlir --model D -o out/paper_d.onnx && \
+	  echo "compiled $(PAPER): out/paper.dlir, out/paper_d.py, out/paper_d.onnx, out/paper_report.html"; \
+	else echo "($(PAPER) not found: compiled the generated example paper only)"; fi
 
 test: setup lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
