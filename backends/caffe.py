@@ -809,6 +809,43 @@ def silu(ctx: CaffeContext, node: Node) -> None:
     ctx.final(node, "Eltwise", [ctx.x(node), gate]).eltwise_param.operation = 0
 
 
+# Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + t (a2 + ...)) exp(-z^2), t = 1 / (1 + p z),
+# z >= 0, absolute error below 1.5e-7.
+_ERF_P = 0.3275911
+_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+
+
+def gelu(ctx: CaffeContext, node: Node) -> None:
+    """Caffe has no erf. Exact GELU as relu(x) - |x|/2 * (1 - erf(|x| / sqrt 2)), with erf
+    from A&S 7.1.26 (error < 1.5e-7) out of AbsVal, Power, Exp and Eltwise; the "tanh" form
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) is written as is."""
+    x = ctx.x(node)
+    if node.attrs["approximate"] == "tanh":
+        cube = cn.eltwise(ctx, node, "cube", [x, x, x], "PROD")
+        msg, inner = ctx.tmp(node, "inner", "Eltwise", [x, cube], ctx.shapes[x])
+        k = math.sqrt(2.0 / math.pi)
+        msg.eltwise_param.operation = 1
+        msg.eltwise_param.coeff.extend([k, k * 0.044715])
+        th = ctx.tmp(node, "tanh", "TanH", [inner], ctx.shapes[x])[1]
+        half = cn.power(ctx, node, "half", th, 0.5, 0.5)
+        ctx.final(node, "Eltwise", [x, half]).eltwise_param.operation = 0
+        return
+    mag = ctx.tmp(node, "abs", "AbsVal", [x], ctx.shapes[x])[1]
+    t = cn.power(ctx, node, "t", mag, _ERF_P / math.sqrt(2.0), 1.0, -1.0)
+    poly = cn.power(ctx, node, "p4", t, _ERF_A[4], _ERF_A[3])
+    for i in (2, 1, 0):  # Horner: ((a5 t + a4) t + a3) t + a2) t + a1, then times t
+        poly = cn.eltwise(ctx, node, f"m{i}", [poly, t], "PROD")
+        poly = cn.power(ctx, node, f"p{i}", poly, 1.0, _ERF_A[i])
+    poly = cn.eltwise(ctx, node, "poly", [poly, t], "PROD")
+    sq = cn.power(ctx, node, "sq", x, exponent=2.0)
+    msg, gauss = ctx.tmp(node, "exp", "Exp", [sq], ctx.shapes[x])
+    msg.exp_param.scale = -0.5
+    tail = cn.eltwise(ctx, node, "tail", [mag, poly, gauss], "PROD")
+    pos = ctx.tmp(node, "relu", "ReLU", [x], ctx.shapes[x])[1]
+    msg = ctx.final(node, "Eltwise", [pos, tail])
+    msg.eltwise_param.coeff.extend([1.0, -0.5])
+
+
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 
@@ -859,6 +896,7 @@ TABLE = {
     "sigmoid": _simple("Sigmoid"),
     "tanh": _simple("TanH"),
     "silu": silu,
+    "gelu": gelu,
     "hardswish": hardswish,
     "hardsigmoid": hardsigmoid,
     "softmax": _simple("Softmax", _softmax_setup),

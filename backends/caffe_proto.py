@@ -49,6 +49,7 @@ MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
         ("convolution_param", 106, "ConvolutionParameter", False),
         ("dropout_param", 108, "DropoutParameter", False),
         ("eltwise_param", 110, "EltwiseParameter", False),
+        ("exp_param", 111, "ExpParameter", False),
         ("inner_product_param", 117, "InnerProductParameter", False),
         ("lrn_param", 118, "LRNParameter", False),
         ("mvn_param", 120, "MVNParameter", False),
@@ -88,6 +89,11 @@ MESSAGES: dict[str, list[tuple[str, int, str, bool]]] = {
     "DropoutParameter": [("dropout_ratio", 1, "float", False)],
     "EltwiseParameter": [("operation", 1, "EltwiseOp", False), ("coeff", 2, "float", True)],
     "ELUParameter": [("alpha", 1, "float", False)],
+    "ExpParameter": [
+        ("base", 1, "float", False),
+        ("scale", 2, "float", False),
+        ("shift", 3, "float", False),
+    ],
     "FlattenParameter": [("axis", 1, "int32", False), ("end_axis", 2, "int32", False)],
     "InnerProductParameter": [
         ("num_output", 1, "uint32", False),

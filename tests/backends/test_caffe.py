@@ -264,6 +264,8 @@ TRAPS = {
         "x: f32[N, 4, 9]",
         "return lstm(transpose(conv1d(x, 6, kernel=3), (0, 2, 1)), 3)",
     ),
+    "gelu_erf": ("x: f32[N, 3, 40]", "return gelu(mul(dense(x, 40), x))"),
+    "gelu_tanh": ("x: f32[N, 7]", 'return gelu(dense(x, 9), approximate="tanh")'),
     "relu6_image": (IMG, "return relu6(conv2d(x, 3, kernel=1))"),
     "log_softmax_height": (IMG, "return log_softmax(conv2d(x, 6, kernel=1), axis=2)"),
     "log_softmax_features": ("x: f32[N, 6]", "return log_softmax(x)"),
@@ -400,12 +402,12 @@ def test_hostile_names_keep_the_prototxt_valid(tmp_path, name: str) -> None:
 
 
 def test_unsupported_ops_are_diagnostics() -> None:
-    g = graph(model("x: f32[N, 5, 8]", "return attention(gelu(x), x, x, 2)"))
+    g = graph(model("t: i64[N, 5]", "e = embedding(t, 9, 4)\nreturn attention(e, e, e, 2)"))
     with pytest.raises(DiagnosticError) as err:
         caffe_backend.generate(g)
     codes = {d.code for d in err.value.diagnostics}
     assert codes == {"unsupported-op"}
-    assert {"gelu", "attention"} <= {d.message.split("'")[1] for d in err.value.diagnostics}
+    assert {"embedding", "attention"} <= {d.message.split("'")[1] for d in err.value.diagnostics}
 
 
 def test_unknown_sequence_length_is_a_diagnostic() -> None:
