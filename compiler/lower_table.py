@@ -523,7 +523,7 @@ class _ConfigLowerer:
             self.x = saved_x
             return
         block_name = f"{self.name}_{label}"
-        body = tuple(inner) + (Return((self.cur_x(),)),)
+        body = tuple(inner) + (Return((Name("x"),)),)  # the block's own value, not the caller's
         d = Definition("block", block_name, (Param("x"),), None, body)
         self.blocks.append(d)
         call = Call(block_name, (self.cur_x(),), src=self.src_of(entry, index))

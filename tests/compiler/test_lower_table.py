@@ -137,3 +137,16 @@ def test_model_names_are_identifiers() -> None:
     assert model_name("D", taken) == "D_2"
     assert model_name("conv2d", taken) == "conv2d_net"
     assert model_name("'); drop", taken) == "drop"
+
+
+def test_first_row_a_repeated_stack() -> None:
+    """A table that starts with a repeated stack no known block explains: a local block,
+    repeated, that refers to its own input."""
+    stack = Entry("2× [conv 3x3, 8; conv 1x1, 8]", repeat=2, stack=("conv 3x3, 8", "conv 1x1, 8"))
+    table = ArchTable(
+        1, (0, 0, 1, 1), "Table 2: x", "rows", (Config("n", (stack, Entry("fc 10"))),)
+    )
+    text = papercc.format(lower_table(table, TextContext(input_hw=(8, 8), input_channels=3)).module)
+    checked = check_module(papercc.parse(text))
+    assert checked.ok, [d.header() for d in checked.diagnostics]
+    assert [n.op for n in checked.graphs["n"].nodes] == ["conv2d"] * 4 + ["flatten", "dense"]
