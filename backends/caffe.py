@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 from papercc.backends import caffe_net as cn
+from papercc.backends.caffe_attention import attention
 from papercc.backends.caffe_net import CaffeContext, const, unsupported, weight
 from papercc.backends.caffe_proto import messages, packed_floats, to_text
 from papercc.backends.caffe_rnn import rnn
@@ -901,6 +902,7 @@ TABLE = {
     "hardsigmoid": hardsigmoid,
     "softmax": _simple("Softmax", _softmax_setup),
     "lstm": rnn,
+    "attention": attention,
     "gru": rnn,
     "log_softmax": log_softmax,
 }
