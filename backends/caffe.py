@@ -761,6 +761,34 @@ def log_softmax(ctx: CaffeContext, node: Node) -> None:
     ctx.final(node, "Log", [top])
 
 
+def embedding(ctx: CaffeContext, node: Node) -> None:
+    """OpenCV runs no Caffe Embed layer, so: one-hot as relu(1 - |id - j|) for every id j
+    (exact for integer ids, which Caffe blobs carry as floats), then an InnerProduct with
+    the table transposed. Ids at or past `num` give a zero vector instead of an error."""
+    shape = ctx.in_shape(node)
+    num, axis = node.attrs["num"], len(shape)
+    col = cn.reshape(ctx, node, "col", ctx.x(node), (*shape, 1))
+    msg, diff = ctx.tmp(
+        node,
+        "minus_ids",
+        "InnerProduct",
+        [col],
+        (*shape, num),
+        [const(np.ones((num, 1))), const(-np.arange(num))],
+    )
+    msg.inner_product_param.num_output = num
+    msg.inner_product_param.axis = axis
+    dist = ctx.tmp(node, "dist", "AbsVal", [diff], (*shape, num))[1]
+    near = cn.power(ctx, node, "near", dist, -1.0, 1.0)
+    hot = ctx.tmp(node, "one_hot", "ReLU", [near], (*shape, num))[1]
+    table = node.name + ".weight"
+    msg = ctx.final(node, "InnerProduct", [hot], [lambda wd: np.asarray(wd[table], np.float32).T])
+    p = msg.inner_product_param
+    p.num_output = node.attrs["dim"]
+    p.bias_term = False
+    p.axis = axis
+
+
 def prelu(ctx: CaffeContext, node: Node) -> None:
     """Caffe's PReLU (one slope per channel); OpenCV applies it right only to 4-D blobs,
     so other ranks go through [N, C, 1, rest]."""
@@ -902,6 +930,7 @@ TABLE = {
     "hardsigmoid": hardsigmoid,
     "softmax": _simple("Softmax", _softmax_setup),
     "lstm": rnn,
+    "embedding": embedding,
     "attention": attention,
     "gru": rnn,
     "log_softmax": log_softmax,
@@ -932,7 +961,18 @@ def _header(graph: Graph, source: str) -> str:
 
 def generate(graph: Graph, source: str = "<dlir>") -> str:
     """The .prototxt text of one model (batch dim 1 in the Input layers)."""
-    return _header(graph, source) + to_text(build(graph).net)
+    return prototxt(graph, source)
+
+
+def prototxt(graph: Graph, source: str = "<dlir>", input_shapes=None) -> str:
+    """The .prototxt for given input shapes: needed when a non-batch input dim is a
+    symbol (a sequence length T), since Caffe blobs and the unrolled RNNs are fixed-size."""
+    return _header(graph, source) + to_text(build(graph, input_shapes).net)
+
+
+def caffemodel_for(graph: Graph, weights: dict, input_shapes=None) -> bytes:
+    """The .caffemodel matching `prototxt(graph, ..., input_shapes)`."""
+    return _caffemodel(build(graph, input_shapes), weights)
 
 
 def _caffemodel(ctx: CaffeContext, weights: dict) -> bytes:

@@ -16,6 +16,7 @@ import numpy as np
 from papercc.backends.caffe_proto import messages
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
+from papercc.ir.types import TensorType
 
 BlobFn = Callable[[dict], np.ndarray]
 _BAD = re.compile(r"[^0-9A-Za-z_/]")
@@ -113,13 +114,26 @@ class CaffeContext:
         return self.v(node.inputs[0])
 
     def shape_of(self, value: Value, node: Node) -> tuple[int, ...]:
+        """A node output's concrete shape: DLIR's, symbols bound; where DLIR could not
+        know a size (e.g. T + 1 from a symbolic T), the op's own shape rule re-run on the
+        concrete input shapes."""
         out = []
         for d in value.type.shape or ():
             d = self.symbols.get(d, d) if isinstance(d, str) else d
             if not isinstance(d, int):
-                raise unsupported(node, f"the size of {value.name} is not known ({value.type})")
+                return self._reinfer(value, node)
             out.append(d)
         return tuple(out)
+
+    def _reinfer(self, value: Value, node: Node) -> tuple[int, ...]:
+        inputs = [TensorType(v.type.dtype, self.shapes[self.v(v)]) for v in node.inputs]
+        try:
+            shape = node.opdef.infer(inputs, node.attrs)[value.index].shape
+        except Exception:  # noqa: BLE001 - any failure means the size stays unknown
+            shape = None
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            raise unsupported(node, f"the size of {value.name} is not known ({value.type})")
+        return tuple(shape)
 
     def in_shape(self, node: Node, i: int = 0) -> tuple[int, ...]:
         return self.shapes[self.v(node.inputs[i])]
