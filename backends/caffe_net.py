@@ -314,3 +314,60 @@ def axis_matmul(ctx: CaffeContext, node: Node, suffix: str, bottom: str, axis: i
     if axis != last:
         top = permute(ctx, node, f"{suffix}_back", top, order)
     return top
+
+
+# ------------------------------------------------------------------ emit helpers
+
+
+def spatial_rank(node: Node) -> int:
+    return len(node.inputs[0].type.shape) - 2
+
+
+def lift_shape(shape):
+    """[N, C, L] -> [N, C, 1, L]: Caffe's 2-D layers run 1-D signals as one-row images."""
+    return (*shape[:2], 1, shape[2])
+
+
+def with_lift(ctx: CaffeContext, node: Node, body) -> None:
+    """Run a 2-D emit body on a 1-D node: reshape in, body (spatial params get a leading
+    1 / 0), reshape out to the node's own output."""
+    if spatial_rank(node) == 2:
+        body(ctx.x(node), lambda t, fill: tuple(t), True)
+        return
+    x = reshape(ctx, node, "to2d", ctx.x(node), lift_shape(ctx.in_shape(node)))
+    top = body(x, lambda t, fill: (fill, *t), False)
+    reshape_final(ctx, node, top)
+
+
+def reshape_final(ctx: CaffeContext, node: Node, bottom: str) -> None:
+    msg = ctx.final(node, "Reshape", [bottom])
+    msg.reshape_param.shape.dim.extend([0, *ctx.out_shape(node)[1:]])
+
+
+def make(ctx: CaffeContext, node: Node, final: bool, suffix: str, kind, bottoms, shape, blobs=None):
+    if final:
+        msg = ctx.final(node, kind, list(bottoms), blobs)
+        return msg, ctx.v(node.outputs[0])
+    return ctx.tmp(node, suffix, kind, bottoms, shape, blobs)
+
+
+def window_out(size, k, s, pb, pe, d=1, ceil=False):
+    span = size + pb + pe - d * (k - 1) - 1
+    return (-(-span // s) if ceil else span // s) + 1
+
+
+def set_hw(p, prefix_h: str, prefix_w: str, values) -> None:
+    setattr(p, prefix_h, int(values[0]))
+    setattr(p, prefix_w, int(values[1]))
+
+
+def channel_affine(ctx, node, final, bottom, scale_fn, bias_fn):
+    """x * scale[c] + bias[c] with Caffe's Scale layer (scale 1 when scale_fn is None)."""
+    c = ctx.shapes[bottom][1]
+    scale_fn = scale_fn or const(np.ones(c))
+    blobs = [scale_fn] + ([bias_fn] if bias_fn else [])
+    msg, top = make(ctx, node, final, "scale", "Scale", [bottom], ctx.shapes[bottom], blobs)
+    msg.scale_param.axis = 1
+    if bias_fn:
+        msg.scale_param.bias_term = True
+    return top
