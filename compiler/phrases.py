@@ -16,10 +16,23 @@ Three steps, each driven by data rather than one-off patterns:
 2. `grammar/phrase.lark` (LALR, basic lexer, conflict-free): types the pieces -
    sizes, strides ("/2", "s2"), keys ("stride", "keep"), numbers, words,
    separators, bracket groups.  Every normalised string is a sentence.
-3. Here: runs of words are matched (longest first, spaces optional, one OCR
-   edit tolerated in long words) against `_SYNONYM_TABLE` to find ops; every
-   other piece goes to the op it is written next to (after it, else before it,
-   else the nearest op that takes it), as `_READING` and the op registry say.
+3. Here: a leading "name:" label is dropped (`_drop_label`); runs of words are
+   matched (longest first, spaces optional, one OCR edit tolerated in long
+   words that are no known name) against `_SYNONYM_TABLE` to find ops - a key
+   word ending a name is part of it ("zero pad 1"), a rank suffix glued to a
+   name sets the rank ("MaxPool3D"); every other piece goes to the op it is
+   written next to (after it, else before it, else the nearest op that takes
+   it), as `_READING` and the op registry say.
+
+Reading rules worth knowing: a lone number sets the op's `number` attribute
+("conv 3" -> out 3); two bare numbers fill the op's `pair` in the registry's
+order ("Embedding 10000, 512" -> num, dim), for convs only when the first is a
+small odd kernel size 1..11 and no kernel is stated ("Conv 3, 64" -> kernel 3,
+out 64; "Conv 64, 128" clashes).  A 3-part conv size at rank 2 is a filter
+shape k x k x C, like the 4-part k x k x Cin x Cout: C is noted (input channels
+when the output count is written too); a cube such as "3x3x3" notes that only
+rank=3 makes it a 3D kernel.  "Linear" in brackets after an op with weights
+("1x1 Conv (896 Linear)") means no activation (a note), not a dense layer.
 
 Special kinds besides registry ops: "input"/"output" (attr shape, channels
 first, channel count `phrase_hole` when unstated), "block" (a named block such
@@ -82,7 +95,10 @@ class Phrase:
     """The layers one box or cell describes, in data-flow order.
 
     `repeat` is a stated repetition of the whole phrase ("5x Conv dw / s1",
-    "[...] x2"); `notes` are phrase-level remarks (e.g. words not understood).
+    "[...] x2"); `notes` are phrase-level remarks (e.g. words not understood);
+    `label` is a leading "name:" (normalised, or None): "conv1" of "conv1: 7x7
+    conv, 64", "s2" of LeNet's "S2: 2x2 avg pool" - not read as a layer, unless
+    it is the only op word ("fc7: 4096" is a dense labelled fc7).
     """
 
     layers: tuple[Layer, ...]
@@ -91,6 +107,7 @@ class Phrase:
     repeat: int = 1
     notes: tuple[str, ...] = ()
     normalised: str = field(default="", compare=False)
+    label: str | None = None
 
     @property
     def ops(self) -> tuple[str, ...]:
@@ -254,6 +271,30 @@ _UNIT_WORDS = dict.fromkeys(
     "filters filter channels maps units neurons nodes outputs hidden".split(), "_number"
 ) | {"layer": "layers", "layers": "layers"}
 _STRONG_SEPS = frozenset({"+", ";", "->", "=>", "|", "&"})
+# Words naming a value of a string attribute, from the registry's choices
+# ("bilinear" -> mode of upsample/resize); padding words are _PAD_WORDS.
+_CHOICE_WORDS = {
+    choice: attr.name
+    for op in OPS.values()
+    for attr in op.attrs
+    if attr.choices and attr.name != "padding"
+    for choice in attr.choices
+    if choice != "none"  # says nothing on its own
+}
+# Op words that, inside the brackets written after an op with weights, qualify
+# that op instead of naming a layer (Inception-ResNet "1x1 Conv (896 Linear)":
+# no activation).  A "Linear 512" box of its own is still a dense.
+_QUALIFIERS = {"linear": "linear: no activation"}
+
+
+# When a pair of bare numbers may fill meta.pair: "Conv 3, 64" reads 3 as the
+# kernel only when it looks like one - a small odd size (1, 3, ..., 11); else
+# both numbers go to meta.number as before (and clash).
+def _kernel_like(value: object) -> bool:
+    return isinstance(value, int) and 0 < value <= 11 and value % 2 == 1
+
+
+_PAIR_FITS = {"kernel": _kernel_like}
 
 # KEY text (grammar terminal KEY) -> attribute name, before op-specific mapping
 _KEYS = {
@@ -277,9 +318,13 @@ class _Meta:
 
     attrs: attributes a key may set; required: attributes without a default (a
     hole when unstated) - both from the op registry for registry ops; number:
-    what a bare number sets;
+    what a bare number sets; pair: what two bare numbers set, in the registry's
+    order ("Embedding 10000, 512": num, dim; "Conv 3, 64": kernel, out - the
+    first only when it fits, see _PAIR_FITS); size: what a size "AxB" sets;
     spatial: takes kernel and stride sizes; padded: default_padding applies;
-    times: what "2x" sets; sink: takes sizes and strides only to drop them.
+    times: what "2x" sets; sink: takes sizes and strides only to drop them;
+    qualified: a bracketed "(896 Linear)" after it qualifies it (no activation)
+    rather than naming a layer of its own.
     """
 
     attrs: tuple[str, ...] = ()
@@ -289,14 +334,17 @@ class _Meta:
     padded: bool = False
     times: str | None = None
     sink: bool = False
+    pair: tuple[str, ...] = ()
+    size: str = "kernel"
+    qualified: bool = False
 
 
 # Per op family (rank suffix dropped): how it reads numbers and sizes.  Families
 # not listed read nothing.  Special kinds (not in the registry) list their attrs.
 _READING = """
-conv              number=out       spatial padded
-conv_transpose    number=out       spatial padded
-depthwise_conv2d  number=channels  spatial padded
+conv              number=out       spatial padded  pair=kernel,out  qualified
+conv_transpose    number=out       spatial padded  pair=kernel,out  qualified
+depthwise_conv2d  number=channels  spatial padded  qualified
 maxpool           number=kernel    spatial padded
 avgpool           number=kernel    spatial padded
 pool              number=kernel    spatial padded  attrs=kernel,stride,padding  required=kernel
@@ -304,7 +352,7 @@ globalavgpool     sink
 globalmaxpool     sink
 adaptive_avgpool  number=output    spatial
 adaptive_maxpool  number=output    spatial
-dense             number=units     sink
+dense             number=units     sink  qualified
 dropout           number=rate
 batchnorm         number=channels
 groupnorm         number=groups
@@ -314,14 +362,14 @@ elu               number=alpha
 softmax           number=classes
 log_softmax       number=classes
 upsample          number=scale     times=scale
-zeropad           number=padding   spatial
-embedding         number=dim
+zeropad           number=padding   spatial  size=padding
+embedding         number=dim       pair=num,dim
 lstm              number=hidden
 gru               number=hidden
 attention         number=heads
 input             number=shape     spatial  attrs=shape  required=shape
 output            number=shape     spatial  attrs=shape
-block             number=channels  spatial  attrs=kernel,stride,expand,variant,index
+block             number=channels  spatial  attrs=kernel,stride,expand,variant,index  qualified
 """
 
 
@@ -336,7 +384,7 @@ def _read_meta(table: str) -> dict[str, _Meta]:
         fields: dict[str, object] = {}
         for opt in options:
             key, _, value = opt.partition("=")
-            if key in ("attrs", "required"):
+            if key in ("attrs", "required", "pair"):
                 fields[key] = tuple(value.split(","))
             else:
                 fields[key] = value or True
@@ -376,6 +424,8 @@ _NUMLIKE = re.compile(
 )
 _SPACED_TIMES = re.compile(r"(\d)\s*x\s*(?=[0-9oil|]+(?:\.\d+)?(?![a-z]))")
 _GOOGLENET = re.compile(r"(\d+(?:x\d+)*)\s*\+\s*(\d+)\s*(?:\(\s*([sv])\s*\))?")
+# "c0nv", "p00l": 0/1 between letters are OCR'd o/l - but not a rank suffix ("conv1d")
+_DIGITS_IN_WORD = re.compile(r"(?<=[a-wyz])[01]+(?=[a-wyz])(?!d(?![a-z0-9]))")
 _HYPHEN_WORDS = re.compile(r"(?<=[a-z])-(?=[a-z])|(?<=\d)-(?=[a-z])")
 
 
@@ -419,7 +469,7 @@ def normalise(text: str) -> str:
     s = _NUMLIKE.sub(_fix_numlike, s)
     s = _SPACED_TIMES.sub(r"\1x", s)
     s = _GOOGLENET.sub(lambda m: f"{m[1]}+{m[2]}" + (f"({m[3]})" if m[3] else ""), s)
-    s = re.sub(r"(?<=[a-wyz])[01]+(?=[a-wyz])", lambda m: m[0].translate(_DIGIT_LETTERS), s)
+    s = _DIGITS_IN_WORD.sub(lambda m: m[0].translate(_DIGIT_LETTERS), s)
     s = re.sub(r"(\d)\s*-\s*d\b", r"\1d", s)  # "64-d" -> "64d"
     s = _HYPHEN_WORDS.sub(" ", s)
     s = re.sub(r"\bs\s*-\s*(?=\d)", "s", s)  # "7x7x64-s-2" -> "s2"
@@ -436,6 +486,7 @@ class _Item:
     kind: str
     value: object
     raw: str = ""
+    grouped: bool = False  # written inside brackets
 
 
 def _num(text: str) -> int | float:
@@ -540,6 +591,8 @@ class _Draft:
     rank: int | None = None
     size: tuple | None = None
     clash: bool = False
+    numbers: list = field(default_factory=list)  # bare numbers held for meta.pair
+    numbers_read: int = 0  # bare numbers read at once (so not part of a pair)
 
     @property
     def meta(self) -> _Meta:
@@ -571,6 +624,8 @@ _ATTACHABLE = {
     "variant",
     "repeat",
     "glued",
+    "ranksuffix",
+    "qualifier",
 }
 
 
@@ -603,8 +658,10 @@ def _accepts(draft: _Draft, item: _Item) -> bool:
         return meta.number in meta.attrs and meta.number in meta.required
     if kind == "repeat":
         return meta.times is not None
-    if kind == "glued":
+    if kind in ("glued", "ranksuffix"):
         return True
+    if kind == "qualifier":
+        return meta.qualified
     return False
 
 
@@ -663,6 +720,21 @@ def _apply(draft: _Draft, item: _Item, rest: list[_Item]) -> None:
         draft.put(meta.times, value, raw)
     elif kind == "glued":
         _apply_glued(draft, item, rest)
+    elif kind == "ranksuffix":
+        if meta.spatial and "{r}" in draft.spec.op:
+            draft.rank = value
+        elif _explicit_rank(draft.spec.op) not in (None, value):
+            draft.notes.append(f"{raw!r}: rank {value} clashes with {draft.spec.op}")
+            draft.clash = True
+        else:
+            draft.notes.append(f"{raw!r}: rank suffix {value}d ignored")
+    elif kind == "qualifier":
+        draft.notes.append(value)
+    elif kind == "num" and _holds(draft, item):
+        draft.numbers.append(item)  # may start a pair: read in _settle_numbers
+    elif kind == "num":
+        draft.numbers_read += 1
+        _apply_number(draft, item)
     elif kind in ("num", "dashnum", "numd"):
         _apply_number(draft, item)
     elif kind == "kv":
@@ -694,9 +766,51 @@ def _apply_glued(draft: _Draft, item: _Item, rest: list[_Item]) -> None:
         draft.notes.append(f"{raw!r}: trailing number read as a layer index")
 
 
-def _apply_number(draft: _Draft, item: _Item) -> None:
+def _holds(draft: _Draft, item: _Item) -> bool:
+    """Is a bare number held back as (possibly) the first or second of meta.pair?
+    Only while the pair's first attribute is unstated; numbers that cannot start
+    a pair are read at once, in text order, like everywhere else."""
+    pair = draft.meta.pair
+    if not pair or draft.numbers_read or any(n in draft.attrs for n in _stated_as(pair[0])):
+        return False
+    return bool(draft.numbers) or _PAIR_FITS.get(pair[0], _any_value)(item.value)
+
+
+def _stated_as(name: str) -> tuple[str, ...]:
+    """Draft attributes that state `name` (a kernel may come from a size)."""
+    return ("_size", "_kernel_int", "kernel") if name == "kernel" else (name,)
+
+
+def _any_value(value: object) -> bool:
+    return True
+
+
+def _settle_numbers(draft: _Draft) -> None:
+    """Bare numbers held back for meta.pair: exactly two, the first attribute not
+    stated otherwise and the first number fitting it (_PAIR_FITS) -> the pair, in the
+    registry's order ("Embedding 10000, 512": num, dim; "Conv 3, 64": kernel 3, out
+    64); one, with the second attribute stated by a unit word ("Conv 3, 64 filters")
+    -> the first.  Otherwise each number is read alone (meta.number), as elsewhere."""
+    numbers, draft.numbers = draft.numbers, []
+    first, second = draft.meta.pair or (None, None)
+    if numbers and not any(name in draft.attrs for name in _stated_as(first)):
+        if len(numbers) == 2:
+            a, b = numbers
+            _apply_number(draft, a, first)
+            _apply_number(draft, b, second)
+            draft.notes.append(f"{a.raw}, {b.raw}: read as {first} {a.value}, {second} {b.value}")
+            return
+        if len(numbers) == 1 and second in draft.attrs and not draft.numbers_read:
+            _apply_number(draft, numbers[0], first)
+            draft.notes.append(f"{numbers[0].raw}: {second} stated, read as {first}")
+            return
+    for item in numbers:
+        _apply_number(draft, item)
+
+
+def _apply_number(draft: _Draft, item: _Item, target: str | None = None) -> None:
     meta, value, raw = draft.meta, item.value, item.raw
-    target = meta.number
+    target = target or meta.number
     if draft.spec.op == "block":
         if item.kind == "numd" or (
             isinstance(value, int) and value < 10 and "variant" not in draft.attrs
@@ -764,10 +878,10 @@ def _pair_keys(items: list[_Item]) -> list[_Item]:
     """KEY [sep =/:] value -> one kv item; groups flattened (their content pairs too)."""
     flat: list[_Item] = []
 
-    def add(items: list[_Item]) -> None:
+    def add(items: list[_Item], grouped: bool = False) -> None:
         for item in items:
             if item.kind != "group":
-                flat.append(item)
+                flat.append(_Item(item.kind, item.value, item.raw, True) if grouped else item)
                 continue
             tup = _tuple_of(item.value)
             prev = next((f for f in reversed(flat) if f.kind != "sep" or f.value not in "=:"), None)
@@ -777,9 +891,9 @@ def _pair_keys(items: list[_Item]) -> list[_Item]:
             elif tup is not None and all(isinstance(v, int) for v in tup):
                 flat.append(_Item("size", tup, raw))  # Keras style "(3, 3)"
             else:
-                add(item.value)
+                add(item.value, True)
 
-    add(items)
+    add(_names_over_keys(items))
     for i in range(len(flat) - 1):
         first, second = flat[i], flat[i + 1]
         if first.kind == "num" and second.kind == "word" and second.value in _UNIT_WORDS:
@@ -803,6 +917,29 @@ def _pair_keys(items: list[_Item]) -> list[_Item]:
         else:
             out.append(_Item("kv", (item.value, value), f"{item.raw} {flat[j].raw}"))
             i = j + 1
+    return out
+
+
+def _names_over_keys(items: list[_Item]) -> list[_Item]:
+    """A key word that ends an op name is part of the name: "zero pad 1" is a
+    zeropad of 1, not an unknown "zero" and padding=1 (longest name wins)."""
+    if not any(item.kind == "key" for item in items):
+        return items
+    out: list[_Item] = []
+    for item in items:
+        if item.kind == "group":
+            item = _Item("group", _names_over_keys(item.value), item.raw)
+        elif item.kind == "key":
+            key = "".join(item.raw.split())
+            words: list[str] = []
+            for prev in reversed(out[-(_MAX_SYNONYM_WORDS - 1) :]):
+                if prev.kind != "word":
+                    break
+                words.insert(0, prev.value)
+                if "".join(words) + key in _SYNONYMS:
+                    item = _Item("word", key, item.raw)
+                    break
+        out.append(item)
     return out
 
 
@@ -831,33 +968,49 @@ def _value_fits(key: str, value: object) -> bool:
     return not isinstance(value, tuple)
 
 
-def _drop_label(items: list[_Item], notes: list[str]) -> list[_Item]:
-    """A leading "C1:" names the layer (LeNet); "conv1:" names an op too, so stays."""
-    if len(items) > 2 and items[1].kind == "sep" and items[1].value == ":":
-        first = items[0]
-        letters = first.value[0] if first.kind == "wordnum" else ""
-        if letters and first.raw not in _SYNONYMS and letters not in _SYNONYMS:
-            notes.append(f"{first.raw!r} read as a layer label")
-            return items[2:]
-    return items
+def _drop_label(items: list[_Item], notes: list[str]) -> tuple[str | None, list[_Item]]:
+    """A leading "name:" - letters and a number ("C3:", "conv1:", "fc7:", LeNet's
+    "S2:", which the lexer types as a stride) - names the layer: dropped, and
+    returned as the label.  When the name is an op word ("conv1", "fc7") and the
+    rest names no op ("conv1: 96 11x11 filters", "fc7: 4096"), it is the op too and
+    stays (still returned as the label)."""
+    if not (len(items) > 2 and items[1].kind == "sep" and items[1].value == ":"):
+        return None, items
+    first = items[0]
+    if first.kind == "wordnum":
+        letters = first.value[0]
+    elif first.kind in ("stride", "kernel") and first.raw[:1] in ("s", "k"):
+        letters = first.raw[0]  # "s2:", "k3:" - names, not a stride or kernel
+    else:
+        return None, items
+    rest = items[2:]
+    if (first.raw in _SYNONYMS or letters in _SYNONYMS) and not any(
+        isinstance(e, _Draft) for e in _match_words(_pair_keys(rest), [])
+    ):
+        return first.raw, items  # the label, and the op too
+    notes.append(f"{first.raw!r} read as a layer label")
+    return first.raw, rest
 
 
-_OCR_WORD_SWAPS = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"))
+# long words an OCR-damaged word may be repaired to: vocabulary words and names
+# written without spaces ("AvgPooI" -> "avgpool")
+_OCR_TARGETS = frozenset(w for w in (*_VOCABULARY, *_SYNONYMS) if len(w) >= 5)
+_OCR_WORD_SWAPS = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"), ("ld", "1d"))
 
 
 @lru_cache(maxsize=1024)
 def _ocr_word(word: str) -> str | None:
     """The one vocabulary word an OCR-damaged word (length >= 5) is one edit from."""
-    if len(word) < 3 or word in _VOCABULARY:
-        return None
+    if len(word) < 3 or word in _VOCABULARY or word in _SYNONYMS:
+        return None  # a known name written without spaces ("avgpool") is no OCR damage
     variants = {word, *(word.replace(a, b) for a, b in _OCR_WORD_SWAPS)}
     found = {v for v in variants if v in _VOCABULARY}
     if found or len(word) < 5:
         return found.pop() if len(found) == 1 else None
     found |= {
         w
-        for w in _VOCABULARY
-        if len(w) >= 5 and any(abs(len(w) - len(v)) <= 1 and _one_edit(v, w) for v in variants)
+        for w in _OCR_TARGETS
+        if any(abs(len(w) - len(v)) <= 1 and _one_edit(v, w) for v in variants)
     }
     return found.pop() if len(found) == 1 else None
 
@@ -915,6 +1068,8 @@ def _match_words(items: list[_Item], notes: list[str]) -> list[object]:
                 word = words[i]
                 if word in _PAD_WORDS:
                     out.append(_Item("pad", _PAD_WORDS[word], word))
+                elif word in _CHOICE_WORDS:
+                    out.append(_Item("kv", (_CHOICE_WORDS[word], word), word))
                 elif word in _CHANNEL_WORDS:
                     out.append(_Item("channels", _CHANNEL_WORDS[word], word))
                 elif len(word) == 1 and word not in _NOT_SYMBOLS:  # "(n)": a symbolic count
@@ -933,6 +1088,11 @@ def _match_words(items: list[_Item], notes: list[str]) -> list[object]:
             if fixed is not None:
                 notes.append(f"read {word!r} as {fixed!r} (OCR)")
                 word = fixed
+            if item.grouped and word in _QUALIFIERS:
+                flush()
+                if _qualifies(out):
+                    out.append(_Item("qualifier", _QUALIFIERS[word], item.raw))
+                    continue
             run.append((word, item.raw))
             continue
         if item.kind == "wordnum":
@@ -943,6 +1103,9 @@ def _match_words(items: list[_Item], notes: list[str]) -> list[object]:
                 continue
             run.append((letters, letters))
             flush()
+            if tail == "d" and len(dims) == 1 and dims[0] in (1, 2, 3):  # "MaxPool3D"
+                out.append(_Item("ranksuffix", dims[0], item.raw))
+                continue
             out.append(_Item("glued", dims, item.raw))
             if tail:
                 run.append((tail, tail))
@@ -951,6 +1114,16 @@ def _match_words(items: list[_Item], notes: list[str]) -> list[object]:
         out.append(item)
     flush()
     return out
+
+
+def _qualifies(out: list[object]) -> bool:
+    """Inside brackets, is there an op before them (same part) that takes a qualifier?"""
+    for e in reversed(out):
+        if isinstance(e, _Draft):
+            return e.meta.qualified
+        if e.kind == "sep" and e.value in _STRONG_SEPS or not e.grouped:
+            return False
+    return False
 
 
 def _assign(elements: list[object], notes: list[str]):
@@ -976,7 +1149,7 @@ def _assign(elements: list[object], notes: list[str]):
                 _apply(owner, e, [r for r in rest if isinstance(r, _Item)])
             elif e.kind == "repeat":
                 repeat *= e.value
-            elif e.kind == "glued":
+            elif e.kind in ("glued", "ranksuffix"):
                 pass
             else:
                 notes.append(f"{e.raw!r} belongs to no op")
@@ -984,6 +1157,8 @@ def _assign(elements: list[object], notes: list[str]):
                     orphans.append(e)
                 if e.kind not in ("stride", "pad"):
                     confident = False
+    for draft in drafts:
+        _settle_numbers(draft)
     return drafts, repeat, confident and not orphans, orphans
 
 
@@ -1007,7 +1182,7 @@ def _owner(chunk: list[object], pos: int) -> _Draft | None:
             i += step
         return None
 
-    if item.kind == "glued":
+    if item.kind in ("glued", "ranksuffix"):
         prev = chunk[pos - 1] if pos else None
         return prev if isinstance(prev, _Draft) else None
     for cand in (adjacent(-1), adjacent(1)):
@@ -1081,12 +1256,13 @@ def _finish(
         size = tuple(int(d) if float(d).is_integer() else d for d in size)
         if fam == "adaptive_avgpool" or fam == "adaptive_maxpool":
             attrs["output"] = size
+        elif meta.size != "kernel" and len(size) in (1, r, 2 * r):  # ZeroPad 1x2: padding
+            attrs[meta.size] = _spatial(size if len(size) > 1 else size[0], r)
         elif len(size) == r or (len(size) < r and len(size) == 1):
             attrs["kernel"] = _spatial(size if len(size) == r else size[0], r)
         elif len(size) == r + 1 and fam in ("conv", "conv_transpose", "depthwise_conv2d", "block"):
             attrs["kernel"] = size[:r]
-            which = " (input or output not stated)" if fam in ("conv", "conv_transpose") else ""
-            notes.append(f"{'x'.join(map(str, size))}: {size[r]} channels{which}")
+            notes.append(_third_size_note(size, r, fam, "out" in attrs))
         elif len(size) == r + 2 and fam in ("conv", "conv_transpose"):
             attrs["kernel"] = size[:r]
             _put_checked(attrs, "out", size[r + 1], notes, draft)
@@ -1125,6 +1301,25 @@ def _finish(
     if fam == "input" and HOLE in attrs.get("shape", ()):
         holes = tuple(sorted({*holes, "shape"}))
     return Layer(op, tuple(sorted(attrs.items())), holes, tuple(notes))
+
+
+def _third_size_note(size: tuple, r: int, fam: str, out_stated: bool) -> str:
+    """Why a rank+1-part size gave an r-part kernel: the last part is a channel count.
+
+    Read like a filter shape "kh x kw x Cin x Cout": with the output count written
+    separately ("3x3x3 conv, 64") the extra part is the input channels; alone
+    ("3x3x64 conv") it may be either.  A cube ("3x3x3") may also mean a 3D kernel,
+    which only the caller's rank decides; the note says so."""
+    text = "x".join(map(str, size))
+    if fam not in ("conv", "conv_transpose"):
+        note = f"{text}: {size[r]} channels"
+    elif out_stated:
+        note = f"filter shape {text}: {size[r]} input channels"
+    else:
+        note = f"{text}: {size[r]} channels (input or output not stated)"
+    if len(set(size)) == 1:
+        note += f"; read as a rank-{r} kernel, pass rank={r + 1} for a {r + 1}D kernel"
+    return note
 
 
 def _put_checked(attrs: dict, name: str, value: object, notes: list[str], draft: _Draft) -> None:
@@ -1176,7 +1371,8 @@ def parse_phrase(
         return Phrase(
             (_unknown(text),), text, False, notes=(f"unreadable: {exc}",), normalised=norm
         )
-    items = _pair_keys(_drop_label(items, notes))
+    label, items = _drop_label(items, notes)
+    items = _pair_keys(items)
     elements = _match_words(items, notes)
     confident = True
     unknown_words = [
@@ -1190,7 +1386,9 @@ def parse_phrase(
     if not any(isinstance(e, _Draft) for e in elements):
         elements = _no_op_word(elements, default_op, notes)
         if elements is None:
-            return Phrase((_unknown(text),), text, False, notes=tuple(notes), normalised=norm)
+            return Phrase(
+                (_unknown(text),), text, False, notes=tuple(notes), normalised=norm, label=label
+            )
     drafts, repeat, ok, orphans = _assign(elements, notes)
     confident = confident and ok
     layers: list[Layer] = []
@@ -1210,8 +1408,8 @@ def parse_phrase(
             else:
                 layers.append(_unknown(e.raw))
     if not layers:
-        return Phrase((_unknown(text),), text, False, repeat, tuple(notes), norm)
-    return Phrase(tuple(layers), text, confident, repeat, tuple(notes), norm)
+        return Phrase((_unknown(text),), text, False, repeat, tuple(notes), norm, label)
+    return Phrase(tuple(layers), text, confident, repeat, tuple(notes), norm, label)
 
 
 def _check_options(padding: object, pool: object, op: object, rank: object) -> None:

@@ -220,6 +220,55 @@ GOLDEN += [
     ("Layer Norm & Add", [("layernorm", {}), ("add", {})]),
 ]
 
+# misreadings reported by the teams that use the reader
+GOLDEN += [
+    # 1. a name written without spaces is no OCR damage ("avgpool" is not "gavgpool")
+    ("AvgPool 2x2/2", [("avgpool2d", {"kernel": (2, 2), "stride": (2, 2)})]),
+    ("MaxPool 2x2/2", [("maxpool2d", {"kernel": (2, 2), "stride": (2, 2)})]),
+    ("AvgPool 3x3/1", [("avgpool2d", {"kernel": (3, 3), "stride": (1, 1)})]),
+    ("AvgPool", [("avgpool2d", {})]),
+    ("AveragePooling 2x2", [("avgpool2d", {"kernel": (2, 2)})]),
+    ("GAvgPool", [("globalavgpool", {})]),
+    # 2. rank suffixes and "kernel, out" pairs
+    ("Conv1d 3, 64", [("conv1d", {"kernel": (3,), "out": 64})]),
+    ("Conv1D 3, 64", [("conv1d", {"kernel": (3,), "out": 64})]),
+    ("Conv 3, 64", [("conv2d", {"kernel": (3, 3), "out": 64})]),
+    ("conv 3, 64, /2", [("conv2d", {"kernel": (3, 3), "out": 64, "stride": (2, 2)})]),
+    ("Conv 3, 64 filters", [("conv2d", {"kernel": (3, 3), "out": 64})]),
+    ("Conv 64", [("conv2d", {"out": 64})]),
+    ("MaxPool3D 2x2x2", [("maxpool3d", {"kernel": (2, 2, 2)})]),
+    ("MaxPooling1D 2", [("maxpool1d", {"kernel": (2,)})]),
+    ("BatchNorm2d", [("batchnorm", {})]),
+    # 3. a leading "name:" is a label, not a layer
+    ("conv1: 7x7 conv, 64, /2", [("conv2d", {"kernel": (7, 7), "out": 64, "stride": (2, 2)})]),
+    ("C3: 5x5 conv, 16", [("conv2d", {"kernel": (5, 5), "out": 16})]),
+    ("fc7: FC 4096", [("dense", {"units": 4096})]),
+    ("fc7: 4096", [("dense", {"units": 4096})]),
+    ("S2: 2x2 avg pool, /2", [("avgpool2d", {"kernel": (2, 2), "stride": (2, 2)})]),
+    ("S4: subsampling 2x2", [("pool", {"kernel": (2, 2)})]),
+    # 4. a 3-part conv size at rank 2 is a filter shape k x k x Cin (noted)
+    ("3x3x3 conv, 64", [("conv2d", {"kernel": (3, 3), "out": 64})]),
+    # 5. zero padding
+    ("Zero-pad 1", [("zeropad2d", {"padding": (1, 1)})]),
+    ("Zero padding (1)", [("zeropad2d", {"padding": (1, 1)})]),
+    ("ZeroPad 1x2", [("zeropad2d", {"padding": (1, 2)})]),
+    ("ZeroPadding2D((1, 1))", [("zeropad2d", {"padding": (1, 1)})]),
+    (
+        "zero pad 1 + conv 3x3, 64",
+        [("zeropad2d", {"padding": (1, 1)}), ("conv2d", {"kernel": (3, 3), "out": 64})],
+    ),
+    # 6. two numbers of an embedding in the registry's order
+    ("Embedding 10000, 512", [("embedding", {"num": 10000, "dim": 512})]),
+    ("Embedding 512", [("embedding", {"dim": 512})]),
+    # 7. interpolation mode words (the registry's choices)
+    ("Upsample x2, bilinear", [("upsample", {"scale": 2, "mode": "bilinear"})]),
+    ("upsample 2, nearest", [("upsample", {"scale": 2, "mode": "nearest"})]),
+    ("bilinear upsampling", [("upsample", {"mode": "bilinear"})]),
+    # 8. "Linear" inside a conv's brackets: no activation
+    ("1x1 Conv (896 Linear)", [("conv2d", {"kernel": (1, 1), "out": 896})]),
+    ("1x1 Conv\n(1154 Linear)", [("conv2d", {"kernel": (1, 1), "out": 1154})]),
+]
+
 # OCR confusions: text -> the same layers as the clean text
 OCR = [
     ("Conv 6O", [("conv2d", {"out": 60})]),
@@ -246,6 +295,8 @@ OCR = [
     ("conv 3x3, |28", [("conv2d", {"kernel": (3, 3), "out": 128})]),
     ("Conv 3x3, I28", [("conv2d", {"kernel": (3, 3), "out": 128})]),
     ("Ｃｏｎｖ ３×３, ６４", [("conv2d", {"kernel": (3, 3), "out": 64})]),
+    ("Convld 3, 64", [("conv1d", {"kernel": (3,), "out": 64})]),
+    ("AvgPooI 2x2/2", [("avgpool2d", {"kernel": (2, 2), "stride": (2, 2)})]),
 ]
 
 
@@ -374,6 +425,66 @@ def test_layer_labels_are_not_ops():
     phrase = parse_phrase("C1: feature maps 6@28x28", default_op="conv2d")
     assert phrase.layers[0].get("out") == 6
     assert parse_phrase("conv5_3").layers[0].get("out") is None
+
+
+def test_leading_name_is_returned_as_the_label():
+    phrase = parse_phrase("conv1: 7x7 conv, 64, /2")
+    assert phrase.label == "conv1" and len(phrase.layers) == 1
+    lenet = parse_phrase("S2: 2x2 avg pool, /2")
+    assert lenet.label == "s2" and lenet.layers[0].get("stride") == (2, 2)
+    assert parse_phrase("S2: 2x2 avg pool").layers[0].get("stride") is None  # not "s2"
+    assert parse_phrase("C3: 5x5 conv, 16").label == "c3"
+    # the name is the only op word: it stays the op (and is the label too)
+    fc = parse_phrase("fc7: 4096")
+    assert fc.ops == ("dense",) and fc.label == "fc7"
+    assert parse_phrase("conv 3x3 s2").label is None
+    assert parse_phrase("Output: 1000").label is None
+
+
+def test_kernel_out_pair_rule():
+    """Two bare numbers after a conv: the first is the kernel when it is a small odd
+    size (1..11) and no kernel is stated; otherwise both are channel counts (clash)."""
+    layer = parse_phrase("Conv 3, 64").layers[0]
+    assert layer.get("kernel") == (3, 3) and layer.get("out") == 64
+    assert any("kernel 3, out 64" in note for note in layer.notes)
+    assert parse_phrase("Conv 3, 64", rank=1).layers[0].attrs == (("kernel", (3,)), ("out", 64))
+    assert parse_phrase("Conv 3, 64", rank=3).layers[0].get("kernel") == (3, 3, 3)
+    assert not parse_phrase("Conv 4, 64").recognised  # 4 is no kernel size: out 4 clashes
+    assert not parse_phrase("Conv 64, 128").recognised
+    assert not parse_phrase("Conv 3x3, 3, 64").recognised  # kernel stated: 3 is out
+    assert not parse_phrase("Conv 3, 64, 128").recognised
+    assert parse_phrase("conv 3").layers[0].get("out") == 3  # one number: out, as before
+    cell = parse_phrase("3, 64", default_op="conv{r}d").layers[0]
+    assert cell.get("kernel") == (3, 3) and cell.get("out") == 64
+
+
+def test_three_part_conv_size_keeps_every_dimension_in_a_note():
+    layer = parse_phrase("3x3x3 conv, 64").layers[0]
+    assert layer.get("kernel") == (3, 3) and layer.get("out") == 64
+    assert any("3 input channels" in n and "rank=3" in n for n in layer.notes), layer.notes
+    cube = parse_phrase("3x3x3 conv, 64", rank=3).layers[0]
+    assert cube.op == "conv3d" and cube.get("kernel") == (3, 3, 3) and not cube.notes
+    assert parse_phrase("conv3d 3x3x3, 64").layers[0].get("kernel") == (3, 3, 3)
+    # same reading as a 4-part filter shape kh x kw x Cin x Cout
+    four = parse_phrase("3 × 3 × 3 × 64").layers[0]
+    assert four.get("kernel") == (3, 3) and four.get("out") == 64
+    assert any("3 input channels" in n for n in four.notes)
+
+
+def test_linear_in_a_convs_brackets_means_no_activation():
+    phrase = parse_phrase("1x1 Conv (896 Linear)")
+    assert phrase.ops == ("conv2d",)
+    assert "linear: no activation" in phrase.layers[0].notes
+    assert parse_phrase("Linear 512").ops == ("dense",)
+    assert parse_phrase("(256 Linear)").ops == ("dense",)
+    assert parse_phrase("1x1 Conv, Linear 512").ops == ("conv2d", "dense")
+    assert parse_phrase("1x1 Conv + (Linear 512)").ops == ("conv2d", "dense")
+
+
+def test_rank_suffix_on_other_ops_is_noted():
+    layer = parse_phrase("BatchNorm2d").layers[0]
+    assert layer.op == "batchnorm" and any("rank suffix" in n for n in layer.notes)
+    assert parse_phrase("MaxPooling2D 2x2", rank=1).layers[0].op == "maxpool2d"
 
 
 UNKNOWN = ["hello world", "", "   ", "Classifier", "x2", "???", "3×3, 64", "1024 × 1000", "⌘⌘"]
@@ -564,6 +675,40 @@ def test_conv_phrases_parse_back(word, kh, kw, out, stride, form, times, prefix)
     layer = phrase.layers[0]
     assert layer.get("kernel") == (kh, kw) and layer.get("out") == out, (text, layer)
     assert layer.get("stride") == (None if stride is None else (stride, stride)), (text, layer)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["conv1", "C3", "c5", "S2", "s4", "F6", "fc7", "layer2", "Conv5_3", "k3"]),
+    st.sampled_from(_CONV_WORDS),
+    st.integers(1, 11),
+    st.integers(1, 4096),
+    st.one_of(st.none(), st.integers(1, 4)),
+    st.integers(0, 4),
+)
+def test_labelled_phrases_read_like_unlabelled(label, word, k, out, stride, form):
+    text = f"{k}x{k} {word}, {out}"
+    if stride is not None:
+        text += _stride_text(stride, form)
+    plain = parse_phrase(text)
+    labelled = parse_phrase(f"{label}: {text}")
+    assert labelled.layers == plain.layers, (label, text, labelled)
+    assert labelled.recognised == plain.recognised
+    assert labelled.label == label.lower()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(_CONV_WORDS),
+    st.sampled_from([1, 3, 5, 7, 9, 11]),
+    st.integers(1, 4096),
+    st.sampled_from([1, 2, 3]),
+    st.sampled_from([", ", " , ", " "]),
+)
+def test_kernel_then_channels_parse_back(word, k, out, rank, sep):
+    layer = parse_phrase(f"{word} {k}{sep}{out}", rank=rank).layers[0]
+    assert layer.op == f"conv{rank}d"
+    assert layer.get("kernel") == (k,) * rank and layer.get("out") == out, layer
 
 
 @settings(max_examples=100, deadline=None)
