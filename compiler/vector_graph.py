@@ -450,11 +450,17 @@ def _flow(pieces: list[Piece], edges: list[_Edge]) -> Pt:
         return (
             (1.0 if sx > 0 else -1.0, 0.0) if abs(sx) >= abs(sy) else (0.0, 1.0 if sy > 0 else -1.0)
         )
+    # each line votes for its main axis: a few long fan-out elbows across a wide figure
+    # must not outweigh the many short links of its chains; total length breaks a tie
+    vx = sum(1 for e in edges if abs(e.vec[0]) > abs(e.vec[1]))
+    vy = sum(1 for e in edges if abs(e.vec[1]) > abs(e.vec[0]))
+    if vx != vy:
+        return (1.0, 0.0) if vx > vy else (0.0, 1.0)  # reading order: left->right, top->bottom
     ax = sum(abs(e.vec[0]) for e in edges)
     ay = sum(abs(e.vec[1]) for e in edges)
     if ax == 0 and ay == 0:
         return (0.0, 0.0)
-    return (1.0, 0.0) if ax > ay else (0.0, 1.0)  # reading order: left->right, top->bottom
+    return (1.0, 0.0) if ax > ay else (0.0, 1.0)
 
 
 def direction_of(edges, centres: dict[int, Pt], fallback: str) -> str:
@@ -512,8 +518,12 @@ def _orient(edges: list[_Edge], flow: Pt, n: int) -> None:
                 e.dir, e.conf = (1 if c > 0 else -1), CONF_FLOW
     propagate()
     for e in edges:
-        if e.dir == 0:  # across the flow: left->right, top->bottom
-            e.dir = 1 if (e.vec[0] + e.vec[1]) >= 0 else -1
+        if e.dir == 0:  # mostly across the flow: any step along it decides, else reading order
+            c = e.vec[0] * fx + e.vec[1] * fy
+            if abs(c) > 1.0:
+                e.dir = 1 if c > 0 else -1
+            else:
+                e.dir = 1 if (e.vec[0] + e.vec[1]) >= 0 else -1
             e.conf = CONF_GUESS
 
 

@@ -761,3 +761,46 @@ def test_random_clutter_never_crashes(seed):
     assert all(e.src in ids and e.dst in ids and e.src != e.dst for e in d.edges)
     assert 0.0 <= d.source["confidence"] <= 1.0
     find_figure_regions(page)
+
+
+def test_headless_elbow_down_and_across_follows_the_flow():
+    """A headless connector that mostly runs across a downward flow (an elbow from a stem
+    to a branch at the lower left) still leads down, not by reading order."""
+    doc, page = new_page()
+    box(page, 200, 20, 260, 40, "Stem")
+    box(page, 20, 70, 80, 90, "Left")
+    box(page, 200, 70, 260, 90, "Below")
+    page.draw_polyline([(230, 40), (230, 55), (50, 55), (50, 70)], color=(0, 0, 0), width=0.8)
+    page.draw_line((230, 40), (230, 70), color=(0, 0, 0), width=0.8)
+    chain = ["Below"] + [f"L{k}" for k in range(5)]
+    for k, name in enumerate(chain[1:]):
+        box(page, 200, 120 + 50 * k, 260, 140 + 50 * k, name)
+        page.draw_line((230, 90 + 50 * k), (230, 120 + 50 * k), color=(0, 0, 0), width=0.8)
+    d = extract_vector_diagram(page)
+    want = {("Stem", "Left"): 1, ("Stem", "Below"): 1}
+    want.update({(a, b): 1 for a, b in zip(chain, chain[1:], strict=False)})
+    assert edges_by_text(d) == Counter(want)
+    assert d.direction == "down"
+
+
+def test_headless_wide_fan_out_keeps_the_downward_flow():
+    """Long elbows of a wide fan-out outweigh (in length) the short vertical links of a
+    headless figure; the flow still follows the many vertical links, not reading order."""
+    doc, page = new_page(w=600)
+    box(page, 260, 20, 340, 36, "Stem")
+    xs = [40, 200, 400, 560]
+    for k, x in enumerate(xs):
+        box(page, x - 30, 56, x + 30, 72, f"B{k}")
+        page.draw_polyline([(300, 36), (300, 46), (x, 46), (x, 56)], color=(0, 0, 0), width=0.8)
+        page.draw_line((x, 72), (x, 90), color=(0, 0, 0), width=0.8)
+    box(page, 10, 90, 590, 106, "Concat")
+    box(page, 260, 126, 340, 142, "Conv")
+    box(page, 260, 162, 340, 178, "FC")
+    page.draw_line((300, 106), (300, 126), color=(0, 0, 0), width=0.8)
+    page.draw_line((300, 142), (300, 162), color=(0, 0, 0), width=0.8)
+    d = extract_vector_diagram(page)
+    want = {("Stem", f"B{k}"): 1 for k in range(4)}
+    want.update({(f"B{k}", "Concat"): 1 for k in range(4)})
+    want.update({("Concat", "Conv"): 1, ("Conv", "FC"): 1})
+    assert edges_by_text(d) == Counter(want)
+    assert d.direction == "down"
