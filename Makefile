@@ -1,5 +1,5 @@
 # papercc: `make demo` sets up everything and runs the main job on a bundled example;
-# `make test` sets up everything and runs the whole test suite. Both are safe to run twice.
+# `make test` sets up everything and runs lint and the test suite (`make test-slow`: the slow suites). Both are safe to run twice.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMPS := .stamps
 export KERAS_BACKEND ?= torch
 
-.PHONY: setup demo test test-fast lint format spec bench clean
+.PHONY: setup demo test test-slow test-all lint format spec bench clean
 
 $(STAMPS)/system:
 	@mkdir -p $(STAMPS)
@@ -50,10 +50,12 @@ demo: setup
 	else echo "($(PAPER) not found: compiled the generated example paper only)"; fi
 
 test: setup lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
-
-test-fast: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+test-slow: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m slow
+
+test-all: test test-slow
 
 lint: setup
 	$(BIN)/ruff check .
