@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from papercc.compiler.cli import (
@@ -44,11 +45,27 @@ def _target_names() -> list[str]:
 )
 @click.option("--model", help="The model to generate, for a module with several.")
 @click.option("--list-ops", is_flag=True, help="Show which ops each target supports, and exit.")
+@click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(dir_okay=False),
+    help="caffe: also write OUTPUT's .caffemodel with these safetensors weights.",
+)
 def gen(
-    file: str | None, target: str | None, output: str | None, model: str | None, list_ops: bool
+    file: str | None,
+    target: str | None,
+    output: str | None,
+    model: str | None,
+    list_ops: bool,
+    weights_path: str | None,
 ) -> None:
-    """Generate PyTorch, Keras, TensorFlow or Caffe source for a model in FILE."""
-    from papercc.backends.targets import TARGETS, target_module
+    """Generate PyTorch, Keras, TensorFlow or Caffe source for a model in FILE.
+
+    Python targets load weights themselves (`load_weights(model, path)` in the generated
+    file). Caffe keeps weights in a binary .caffemodel: pass --weights with -o net.prototxt
+    to write net.caffemodel beside it.
+    """
+    from papercc.backends.targets import target_module
 
     if list_ops:
         _print_coverage()
@@ -61,13 +78,22 @@ def gen(
     except ImportError as exc:
         click.echo(f"papercc: error: target {target} is not available: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    if weights_path and (target != "caffe" or not output):
+        raise click.UsageError("--weights goes with --target caffe and -o NET.prototxt")
     text = module.generate(graph, file)
     if output:
         write_atomic(output, text)
         click.echo(f"wrote {output} ({target}, model {graph.name})", err=True)
     else:
         click.echo(text if isinstance(text, str) else text.decode(), nl=False)
-    assert target in TARGETS
+    if weights_path:
+        from papercc.backends.weights import check_weights, load_weights
+
+        weights = load_weights(weights_path)
+        check_weights(graph, weights, weights_path)
+        binary = str(Path(output).with_suffix(".caffemodel"))
+        write_atomic(binary, module.caffemodel_bytes(graph, weights))
+        click.echo(f"wrote {binary} (weights of {weights_path})", err=True)
 
 
 def _print_coverage() -> None:
