@@ -26,14 +26,22 @@ class TargetResult:
     error: str | None = None
 
 
+def _max_diff(ref: np.ndarray, got: np.ndarray) -> float:
+    """Largest |ref - got|; NaN where both are NaN agrees, NaN on one side only is inf."""
+    both = np.isnan(ref) & np.isnan(got)
+    one = np.isnan(ref) ^ np.isnan(got)
+    if one.any():
+        return float("inf")
+    diff = np.abs(np.where(both, 0.0, ref - got))
+    return float(np.max(diff))
+
+
 def compare(ref: list[np.ndarray], got: list[np.ndarray]) -> tuple[float, float, bool]:
     """(max absolute difference, the same relative to the largest reference value, shapes equal)."""
     if len(ref) != len(got) or any(r.shape != g.shape for r, g in zip(ref, got, strict=False)):
         return float("inf"), float("inf"), False
-    max_abs = max(
-        (float(np.max(np.abs(r - g))) if r.size else 0.0) for r, g in zip(ref, got, strict=True)
-    )
-    scale = max((float(np.max(np.abs(r))) if r.size else 0.0) for r in ref)
+    max_abs = max((_max_diff(r, g) if r.size else 0.0) for r, g in zip(ref, got, strict=True))
+    scale = max((float(np.nanmax(np.abs(r), initial=0.0)) if r.size else 0.0) for r in ref)
     return max_abs, max_abs / max(scale, 1e-12), True
 
 
