@@ -70,9 +70,12 @@ def features(diagram: Diagram, caption: str = "") -> dict[str, float]:
     # boxes joined to the flow by an arrow: a legend or a lone label is not a layer
     linked = {e.src for e in diagram.edges} | {e.dst for e in diagram.edges}
     boxes = [n for n in diagram.nodes if n.shape != "junction" and n.id in linked]
+    # a figure with a colour legend (U-Net) names its layers on the arrows, not in boxes
+    legend = [str(label[2]) for label in diagram.source.get("edge_labels") or () if len(label) > 2]
+    texts = [n.text for n in boxes] + legend
     layer_boxes = unknown = 0
-    for n in boxes:
-        text = n.text.strip()
+    for text in texts:
+        text = text.strip()
         if not text:
             continue
         p = parse_phrase(text)
@@ -81,7 +84,7 @@ def features(diagram: Diagram, caption: str = "") -> dict[str, float]:
             layer_boxes += 1
         elif not p.recognised:
             unknown += 1
-    n_boxes = max(len(boxes), 1)
+    n_boxes = max(len(texts), 1)
     head = caption[:200]
     return {
         "bias": 1.0,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_OK, EXIT_USAGE, console
+from .cli import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, console
 from .fileio import write_atomic
 from .lower_figure import InputError
 from .paper import compile_paper, page_count, parse_pages
@@ -81,6 +81,19 @@ def run_paper_compile(
         click.echo(f"papercc: no model found in {path}", err=True)
         return EXIT_NO_MODEL
     text = papercc.format(result.module)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if errors:
+        shown = output or "<stdout>"
+        click.echo(
+            f"warning: {len(errors)} error(s) in the extracted models; they are kept in "
+            f"{shown} for you to fix (papercc check --allow-holes {shown}):",
+            err=True,
+        )
+        for d in errors[:8]:
+            click.echo(f"  line {d.span.line}: {d.message}", err=True)
+        broken = {m.name for m in result.models if m.name not in _checked(result)}
+        if len(broken) == len(result.models):
+            click.echo("papercc: no model compiled without errors", err=True)
     if output:
         write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)
@@ -96,4 +109,21 @@ def run_paper_compile(
         )
         write_atomic(report, body)
         click.echo(f"wrote report {report}", err=True)
+    if errors and len({m.name for m in result.models} - _checked(result)) == len(result.models):
+        return EXIT_DIAGNOSTICS
     return EXIT_OK
+
+
+def _checked(result) -> set[str]:
+    """Models that elaborated without errors."""
+    from papercc.ir.check import check_module
+
+    checked = check_module(result.module, holes="warning")
+    bad_lines = [d.span.line for d in checked.diagnostics if d.severity == "error"]
+    ok = set()
+    for d in result.module.models:
+        if d.name in checked.graphs and not any(
+            d.span.line <= line <= d.span.end_line for line in bad_lines
+        ):
+            ok.add(d.name)
+    return ok
