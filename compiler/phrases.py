@@ -1383,6 +1383,7 @@ def parse_phrase(
     if unknown_words:
         confident = False
         notes.append("not understood: " + " ".join(e.raw for e in unknown_words))
+    elements = _leading_plus(elements, notes)
     if not any(isinstance(e, _Draft) for e in elements):
         elements = _no_op_word(elements, default_op, notes)
         if elements is None:
@@ -1422,6 +1423,21 @@ def _check_options(padding: object, pool: object, op: object, rank: object) -> N
         raise ValueError(f"rank must be 1, 2 or 3, not {rank!r}")
     if op is not None and (not isinstance(op, str) or op.replace("{r}", "2") not in OPS):
         raise ValueError(f"default_op must be a registry op such as 'conv2d', not {op!r}")
+
+
+def _leading_plus(elements: list[object], notes: list[str]) -> list[object]:
+    """A "+" before any op is the add itself, not a joiner: "+, relu" (an add box with the
+    activation merged into its label) is add then relu. Only a "+" that ops follow."""
+    first = next(
+        (i for i, e in enumerate(elements) if not (isinstance(e, _Item) and e.kind == "sep")), None
+    )
+    if first is None or not any(isinstance(e, _Draft) for e in elements[first:]):
+        return elements
+    lead = elements[:first]
+    if not any(isinstance(e, _Item) and e.value == "+" for e in lead):
+        return elements
+    notes.append("a leading '+' is an add")
+    return [_Draft(_Spec("add"), "+"), _Item("sep", "+", "+"), *elements[first:]]
 
 
 def _no_op_word(elements: list[object], default_op: str | None, notes: list[str]):

@@ -270,6 +270,14 @@ GOLDEN += [
 ]
 
 # OCR confusions: text -> the same layers as the clean text
+# an add box with its activation merged into the label (renderers and papers draw these)
+GOLDEN += [
+    ("+, relu", [("add", {}), ("relu", {})]),
+    ("+ + relu", [("add", {}), ("relu", {})]),
+    ("⊕ ReLU", [("add", {}), ("relu", {})]),
+    ("+ BN + ReLU", [("add", {}), ("batchnorm", {}), ("relu", {})]),
+]
+
 OCR = [
     ("Conv 6O", [("conv2d", {"out": 60})]),
     ("FC 1O24", [("dense", {"units": 1024})]),
