@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from papercc.backends import caffe_net as cn
 from papercc.backends.caffe_act import ACTIVATION_TABLE
 from papercc.backends.caffe_attention import attention

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from papercc.backends import caffe_net as cn
 from papercc.backends.caffe_net import CaffeContext, const
 from papercc.ir.graph import Node

@@ -5,6 +5,7 @@ transposed convolution OpenCV lacks rewritten as a plain one."""
 from __future__ import annotations
 
 import numpy as np
+
 from papercc.backends import caffe_net as cn
 from papercc.backends.caffe_net import CaffeContext, weight
 from papercc.backends.emit import explicit_pads, tuple_attr

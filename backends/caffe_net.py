@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 import numpy as np
+
 from papercc.backends.caffe_proto import messages
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value

@@ -5,6 +5,7 @@ count_include_pad=false, 3-D windows, adaptive windows)."""
 from __future__ import annotations
 
 import numpy as np
+
 from papercc.backends import caffe_net as cn
 from papercc.backends.caffe_net import CaffeContext, unsupported
 from papercc.backends.emit import explicit_pads, tuple_attr

@@ -11,6 +11,7 @@ between layers only through training-time `param` names). Needs a known sequence
 from __future__ import annotations
 
 import numpy as np
+
 from papercc.backends import caffe_net as cn
 from papercc.backends.caffe_net import CaffeContext
 from papercc.ir.graph import Node

@@ -800,6 +800,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
 def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> list:
     """Generate, import and run the Keras code on numpy inputs (inference mode)."""
     import keras
+
     from papercc.backends.runtime import import_generated, weights_file
 
     module = import_generated(generate(graph, source), f"papercc_gen_keras_{py_ident(graph.name)}")

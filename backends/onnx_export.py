@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 from onnx import helper
+
 from papercc.backends.emit import emit_graph
 from papercc.backends.onnx_graph import OnnxContext, fill_tensor, value_info
 from papercc.backends.onnx_ops import TABLE as _FEED_FORWARD

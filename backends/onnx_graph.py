@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
+
 from papercc.ir.graph import Graph, Node, Value
 from papercc.ir.types import TensorType
 

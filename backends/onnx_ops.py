@@ -10,6 +10,7 @@ PyTorch's formula (ONNX would put the extra channel after, PyTorch puts it befor
 from __future__ import annotations
 
 import numpy as np
+
 from papercc.backends.emit import explicit_pads, spatial_rank, tuple_attr
 from papercc.backends.onnx_graph import OnnxContext
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from papercc.backends.onnx_graph import OnnxContext
 from papercc.ir.graph import Node
 

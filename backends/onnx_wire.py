@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
+
 from papercc.backends.onnx_graph import fill_tensor, little_endian
 
 _MODEL_GRAPH = 7  # ModelProto.graph

@@ -467,6 +467,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
 def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> list:
     """Generate, import and run the PyTorch code on numpy inputs (eval mode)."""
     import torch
+
     from papercc.backends.runtime import import_generated, weights_file
 
     module = import_generated(generate(graph, source), f"papercc_gen_torch_{py_ident(graph.name)}")

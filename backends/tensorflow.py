@@ -128,6 +128,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
 def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> list:
     """Generate, import and run the TensorFlow code on numpy inputs."""
     import tensorflow as tf
+
     from papercc.backends.runtime import import_generated, weights_file
 
     module = import_generated(generate(graph, source), f"papercc_gen_tf_{py_ident(graph.name)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from papercc.backends.codegen import py_literal as lit
 from papercc.backends.emit import explicit_pads, spatial_rank, tuple_attr
 from papercc.backends.tensorflow_context import CF, CL, TfContext, axis_in, spatial_axes

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
 from papercc.backends.runtime import example_inputs
 from papercc.backends.targets import target_module
 from papercc.backends.weights import init_weights

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph
 from papercc.ir.span import Span
@@ -61,8 +62,9 @@ def init_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def save_weights(path: str | Path, tensors: dict[str, np.ndarray], metadata: dict | None = None):
-    from papercc.compiler.fileio import write_atomic
     from safetensors.numpy import save
+
+    from papercc.compiler.fileio import write_atomic
 
     # an empty metadata dict makes a header safetensors' own loader rejects: pass None
     meta = {k: str(v) for k, v in (metadata or {}).items()} or None

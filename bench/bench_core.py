@@ -12,9 +12,8 @@ import cProfile
 import pstats
 import time
 
-from papercc.ir.check import check_module
-
 import papercc
+from papercc.ir.check import check_module
 
 OPS_CYCLE = ("conv", "relu", "bn", "add")
 

@@ -38,13 +38,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from synth_models import synth_model  # noqa: E402
+
+import papercc  # noqa: E402
 from papercc.compiler.diagram import Diagram  # noqa: E402
 from papercc.compiler.phrases import parse_phrase  # noqa: E402
 from papercc.compiler.render_draw import render  # noqa: E402
 from papercc.compiler.render_style import random_style  # noqa: E402
-from synth_models import synth_model  # noqa: E402
-
-import papercc  # noqa: E402
 
 FORMATS = ("pdf", "png", "jpeg", "svg")
 READERS = {"pdf": "vector", "png": "raster", "jpeg": "raster"}
@@ -274,6 +274,7 @@ def read_figure(data: bytes, fmt: str) -> tuple[Diagram, float]:
     """Decode and parse one rendered file with the reader of its format; reader seconds."""
     if fmt == "pdf":
         import pymupdf
+
         from papercc.compiler.vector_diagram import extract_vector_diagram
 
         t0 = time.perf_counter()
@@ -281,9 +282,10 @@ def read_figure(data: bytes, fmt: str) -> tuple[Diagram, float]:
             diagram = extract_vector_diagram(doc[0])
         return diagram, time.perf_counter() - t0
     if fmt in ("png", "jpeg"):
+        from PIL import Image
+
         from papercc.compiler.raster_diagram import extract_raster_diagram
         from papercc.compiler.raster_image import pil_to_bgr
-        from PIL import Image
 
         t0 = time.perf_counter()
         with Image.open(io.BytesIO(data)) as im:

@@ -102,11 +102,11 @@ def main() -> None:
 
     import onnx
     import torch
+
+    import papercc
     from papercc.backends import onnx_export
     from papercc.backends.runtime import example_inputs
     from papercc.backends.weights import init_weights
-
-    import papercc
 
     torch.set_num_threads(1)
     (graph,) = papercc.check(papercc.load(args.model)).graphs.values()

@@ -17,9 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from papercc.ir.check import check_module  # noqa: E402
-
 import papercc  # noqa: E402
+from papercc.ir.check import check_module  # noqa: E402
 
 
 def corpus(rng: random.Random, n_generated: int = 200) -> list[str]:

@@ -28,11 +28,10 @@ import pymupdf
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "compiler" / "models" / "figure_classifier.json"
 
+import papercc  # noqa: E402
 from papercc.compiler.diagram import Diagram  # noqa: E402
 from papercc.compiler.figure_classifier import FEATURES, features  # noqa: E402
 from papercc.compiler.vector_diagram import extract_vector_diagram  # noqa: E402
-
-import papercc  # noqa: E402
 
 NEUTRAL = ["Figure {n}.", "Figure {n}: Overview.", "Fig. {n}. Illustration.", "Figure {n}"]
 ARCH = [

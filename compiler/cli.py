@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import click
+
+import papercc
 from papercc.ir.check import CheckResult, check_module
 from papercc.ir.diagnostics import CODES, Diagnostic, DiagnosticError, render
 from papercc.ir.span import Span
 from papercc.ir.syntax import Module
-
-import papercc
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from papercc.compiler.cli import (
     EXIT_DIAGNOSTICS,
     EXIT_USAGE,
@@ -97,9 +98,10 @@ def gen(
 
 
 def _print_coverage() -> None:
+    from rich.table import Table
+
     from papercc.backends.targets import coverage
     from papercc.ir.registry import OPS
-    from rich.table import Table
 
     cov = coverage()
     table = Table(title="op coverage by target")
@@ -163,10 +165,11 @@ def weights_init(file: str, output: str, seed: int, model: str | None) -> None:
 @click.option("--seed", default=0, show_default=True)
 def verify(file: str, targets: str | None, model: str | None, seed: int) -> None:
     """Run a model in every target's real runtime with one weights file; compare to PyTorch."""
+    from rich.table import Table
+
     from papercc.backends.targets import TARGETS, available
     from papercc.backends.verify import REL_TOLERANCE
     from papercc.backends.verify import verify as run_verify
-    from rich.table import Table
 
     graph = _one_graph(file, model)
     chosen = (

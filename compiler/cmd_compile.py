@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import click
-from papercc.ir.check import check_module
-from papercc.ir.diagnostics import render
 
 import papercc
+from papercc.ir.check import check_module
+from papercc.ir.diagnostics import render
 
 from .cli import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, main, use_color
 from .lower_figure import (

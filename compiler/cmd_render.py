@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from papercc.compiler.cli import EXIT_USAGE, load_checked, main, pick_graphs
 
 _SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".svg": "svg", ".pdf": "pdf"}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from papercc.ir.check import check_module
 from papercc.ir.syntax import Assign, Definition, Module
 

@@ -59,6 +59,7 @@ from importlib import resources
 
 from lark import Lark, Transformer, v_args
 from lark.exceptions import LarkError
+
 from papercc.ir.registry import OPS
 from papercc.ir.values import HOLE as phrase_hole  # the one place the sentinel comes from
 

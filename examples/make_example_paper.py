@@ -55,7 +55,9 @@ def main(out: str) -> None:
     page.insert_textbox(pymupdf.Rect(72, 80, 540, 190), PROSE, fontsize=9.5)
     # Table 1: one configuration per column, ruled top and bottom
     y = 230
-    page.insert_text((72, y - 18), "Table 1: Configurations of the network (in columns).", fontsize=9)
+    page.insert_text(
+        (72, y - 18), "Table 1: Configurations of the network (in columns).", fontsize=9
+    )
     page.draw_line((150, y - 8), (420, y - 8))
     page.insert_text((200, y + 4), "A", fontsize=9)
     page.insert_text((330, y + 4), "B", fontsize=9)

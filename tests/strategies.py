@@ -8,6 +8,7 @@ checker are tested against the same registry the generator reads.
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
 from papercc.ir.registry import OPS, REQUIRED, Attr, OpDef, ShapeError, _SameAs
 from papercc.ir.syntax import (
     Assign,

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from google.protobuf import text_format
+
+import papercc
 from papercc.backends import caffe as caffe_backend
 from papercc.backends import pytorch as torch_backend
 from papercc.backends.caffe_proto import messages, packed_floats
@@ -16,8 +18,6 @@ from papercc.backends.runtime import example_inputs
 from papercc.backends.verify import REL_TOLERANCE, compare
 from papercc.backends.weights import init_weights
 from papercc.ir.diagnostics import DiagnosticError
-
-import papercc
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("torch")

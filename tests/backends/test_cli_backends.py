@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
+
+import papercc
 from papercc.backends import pytorch
 from papercc.backends.weights import load_weights
 from papercc.compiler.cli import main
-
-import papercc
 
 ZOO = Path(__file__).resolve().parents[2] / "zoo"
 

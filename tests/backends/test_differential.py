@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from strategies import chain_models
+
+import papercc
 from papercc.backends.runtime import example_inputs
 from papercc.backends.targets import TARGETS, available, target_module
 from papercc.backends.verify import REL_TOLERANCE, compare, expected_shapes_ok
 from papercc.backends.weights import init_weights
-from strategies import chain_models
-
-import papercc
 
 ZOO = Path(__file__).resolve().parents[2] / "zoo"
 ZOO_FILES = sorted(ZOO.glob("*.dlir"))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import papercc
 from papercc.backends import keras as keras_backend
 from papercc.backends.codegen import format_python
 from papercc.backends.runtime import example_inputs, import_generated
@@ -19,8 +21,6 @@ from papercc.backends.targets import target_module
 from papercc.backends.verify import REL_TOLERANCE, compare, expected_shapes_ok
 from papercc.backends.weights import init_weights, save_weights
 from papercc.ir.diagnostics import DiagnosticError
-
-import papercc
 
 ZOO = Path(__file__).resolve().parents[2] / "zoo"
 ZOO_FILES = sorted(ZOO.glob("*.dlir"))
@@ -32,9 +32,10 @@ def _empty_weights_file(monkeypatch):
     """safetensors 0.8 writes an unreadable file for no tensors plus a metadata dict (even an
     empty one), which `save_weights` always passes; weightless models need the plain form.
     Reported to the lead (backends/weights.py is not this test's to change)."""
+    from safetensors.numpy import save
+
     from papercc.backends import weights as weights_module
     from papercc.compiler.fileio import write_atomic
-    from safetensors.numpy import save
 
     original = weights_module.save_weights
 

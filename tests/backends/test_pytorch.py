@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from papercc.backends import pytorch
-from papercc.backends.codegen import format_python, py_ident, py_literal
 
 import papercc
+from papercc.backends import pytorch
+from papercc.backends.codegen import format_python, py_ident, py_literal
 
 ZOO = Path(__file__).resolve().parents[2] / "zoo"
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import papercc
 from papercc.backends import pytorch as torch_backend
 from papercc.backends import tensorflow as tf_backend
 from papercc.backends.codegen import format_python
 from papercc.backends.runtime import example_inputs, import_generated, weights_file
 from papercc.backends.verify import REL_TOLERANCE, compare
 from papercc.backends.weights import init_weights
-
-import papercc
 
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("torch")

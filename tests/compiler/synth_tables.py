@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 
 import pymupdf as fitz
+
 from papercc.compiler.table_model import Config, Entry
 from papercc.compiler.table_text import stride_of
 

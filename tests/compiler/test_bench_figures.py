@@ -9,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from papercc.compiler.diagram import Diagram, DiagramEdge, DiagramNode
 
 import papercc
+from papercc.compiler.diagram import Diagram, DiagramEdge, DiagramNode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 

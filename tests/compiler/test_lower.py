@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
+import papercc
 from papercc.compiler.cli import main
 from papercc.compiler.diagram import Diagram, DiagramEdge, DiagramNode
 from papercc.compiler.lower_diagram import caption_block_names, lower_diagram
 from papercc.compiler.lower_graph import topological
 from papercc.ir.syntax import Assign, Call, Definition, Module, Repeat, Return
-
-import papercc
 
 PAPERS = Path(__file__).resolve().parents[3] / "shared" / "papers"
 

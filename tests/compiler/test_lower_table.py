@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+
+import papercc
 from papercc.compiler.arch_tables import find_arch_tables
 from papercc.compiler.lower_table import lower_table, model_name
 from papercc.compiler.table_model import ArchTable, Config, Entry
 from papercc.compiler.text_context import TextContext, read_context
 from papercc.ir.check import check_module
 from papercc.ir.ops._rules import as_tuple
-
-import papercc
 
 PAPERS = Path(__file__).resolve().parents[3] / "shared" / "papers"
 pytestmark = pytest.mark.skipif(not PAPERS.exists(), reason="shared papers not present")

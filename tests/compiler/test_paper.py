@@ -7,10 +7,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from papercc.compiler.paper import compile_paper, parse_pages
-from papercc.ir.check import check_module
 
 import papercc
+from papercc.compiler.paper import compile_paper, parse_pages
+from papercc.ir.check import check_module
 
 PAPERS = Path(__file__).resolve().parents[3] / "shared" / "papers"
 pytestmark = pytest.mark.skipif(not PAPERS.exists(), reason="shared papers not present")
@@ -88,6 +88,7 @@ def test_page_ranges() -> None:
 def test_compile_command_end_to_end(tmp_path: Path) -> None:
     """The README's main job: a paper to DLIR to PyTorch code and ONNX."""
     from click.testing import CliRunner
+
     from papercc.compiler.cli import main
 
     out, report = tmp_path / "vgg.dlir", tmp_path / "report.html"

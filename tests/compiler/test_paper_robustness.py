@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+
+import papercc
 from papercc.backends import pytorch
 from papercc.compiler.paper import compile_paper
 from papercc.compiler.paper_cli import EXIT_NO_MODEL, run_paper_compile
 from papercc.ir.check import check_module
-
-import papercc
 
 
 def _pdf_bytes(draw) -> bytes:

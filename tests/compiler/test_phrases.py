@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark import Lark, logger
+
 from papercc.compiler.phrases import HOLE, Layer, Phrase, normalise, parse_phrase, phrase_hole
 from papercc.ir.registry import OPS
 from papercc.ir.values import HOLE as IR_HOLE

@@ -15,12 +15,13 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
+from PIL import Image  # noqa: E402
+
 from papercc.compiler.raster_diagram import (  # noqa: E402
     ImageError,
     extract_raster_diagram,
     load_image,
 )
-from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 import synth_figures as S  # noqa: E402

@@ -14,6 +14,9 @@ from pathlib import Path
 import pymupdf
 import pytest
 from click.testing import CliRunner
+from PIL import Image
+
+import papercc
 from papercc.compiler.cli import main
 from papercc.compiler.phrases import parse_phrase
 from papercc.compiler.render_boxes import wrap_label
@@ -28,9 +31,6 @@ from papercc.compiler.render_style import (
     style_named,
     vertical,
 )
-from PIL import Image
-
-import papercc
 
 ZOO = sorted((Path(__file__).resolve().parents[2] / "zoo").glob("*.dlir"))
 SMALL = [p for p in ZOO if p.stem in ("lenet5", "alexnet", "vgg16", "lstm_captioner", "unet")]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+
 from papercc.compiler.diagram import Diagram
 from papercc.compiler.vector_diagram import (
     VectorDiagramError,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from papercc.compiler.cli import main
 
 ZOO = Path(__file__).resolve().parents[2] / "zoo"

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
-from papercc.ir.check import check_module
-from papercc.ir.diagnostics import CODES
 
 import papercc
+from papercc.ir.check import check_module
+from papercc.ir.diagnostics import CODES
 
 HERE = Path(__file__).resolve().parents[1] / "invalid"
 EXPECT = re.compile(r"#\s*(error|warning)\[([a-z-]+)\]:\s*(.*)$")

@@ -7,11 +7,11 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ir_mutations import mutate, mutate_tokens
-from papercc.ir.check import check_module
-from papercc.ir.values import HOLE
 from strategies import chain_models
 
 import papercc
+from papercc.ir.check import check_module
+from papercc.ir.values import HOLE
 
 
 def graph_signature(graph):

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from papercc.compiler.opdoc import ops_markdown
-from papercc.ir.registry import OPS
 
 import papercc
+from papercc.compiler.opdoc import ops_markdown
+from papercc.ir.registry import OPS
 
 SPEC = Path(__file__).resolve().parents[2] / "spec"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from papercc.ir.syntax import Call, Hole, Literal, Repeat, TensorTypeExpr, TupleExpr
 
 import papercc
+from papercc.ir.syntax import Call, Hole, Literal, Repeat, TensorTypeExpr, TupleExpr
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fmt"
 PAIRS = sorted(GOLDEN.glob("*.in.dlir"))
