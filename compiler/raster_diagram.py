@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .diagram import Diagram, DiagramEdge, DiagramNode
+from .diagram_flow import orient_by_content
 from .ocr import OcrText, read_crops
 from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
 from .raster_boxes import Box, IBox, find_boxes
@@ -103,7 +104,7 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         for i, (bb, (shape, text, conf)) in enumerate(zip(nodes_xy, kinds, strict=False))
     )
     dedges = tuple(DiagramEdge(e.src, e.dst, e.confidence) for e in wiring.edges)
-    return Diagram(nodes, dedges, src, direction if nodes else "?")
+    return orient_by_content(Diagram(nodes, dedges, src, direction if nodes else "?"))
 
 
 def _wordy(text: str) -> bool:

@@ -24,6 +24,7 @@ import statistics
 import pymupdf
 
 from .diagram import Diagram, DiagramEdge, DiagramNode
+from .diagram_flow import orient_by_content
 from .vector_geometry import BBox, Box, read_primitives
 from .vector_graph import Tolerances, connect, direction_of
 from .vector_legend import find_legend, hex_color, label_for
@@ -174,7 +175,7 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
     if cb is not None:
         src.setdefault("bbox", tuple(round(v, 2) for v in cb))
     src["confidence"] = _confidence(nodes, edges)
-    return Diagram(nodes=nodes, edges=edges, source=src, direction=direction)
+    return orient_by_content(Diagram(nodes=nodes, edges=edges, source=src, direction=direction))
 
 
 def _confidence(nodes, edges) -> float:
