@@ -89,9 +89,7 @@ def load_checked(
         report(loaded.diagnostics, loaded.sources)
         sys.exit(EXIT_USAGE if loaded.io_error else EXIT_DIAGNOSTICS)
     if model is not None and module.get(model) is None:
-        names = ", ".join(m.name for m in module.models) or "none"
-        click.echo(f"papercc: error: no model '{model}' in {path} (models: {names})", err=True)
-        sys.exit(EXIT_USAGE)
+        model = resolve_model(module, model, path)
     result = check_module(module, holes=holes, models=[model] if model else None)
     if not result.ok:
         report(result.diagnostics, loaded.sources)
@@ -100,11 +98,28 @@ def load_checked(
     return result, loaded
 
 
+def resolve_model(module: Module, wanted: str, path: str) -> str:
+    """A model by its DLIR name, or by the table header it was compiled from ("50-layer":
+    compiled tables name each model after its configuration's header)."""
+    from papercc.compiler.lower_table import model_name
+
+    candidate = model_name(wanted, set())
+    if module.get(candidate) is not None and module.get(candidate).kind == "model":
+        return candidate
+    names = ", ".join(m.name for m in module.models) or "none"
+    click.echo(f"papercc: error: no model '{wanted}' in {path} (models: {names})", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def pick_graphs(result: CheckResult, model: str | None, path: str):
     if not result.graphs:
         click.echo(f"papercc: error: {path} defines no model", err=True)
         sys.exit(EXIT_DIAGNOSTICS)
     if model is not None:
+        if model not in result.graphs:
+            from papercc.compiler.lower_table import model_name
+
+            model = model_name(model, set())
         return [result.graphs[model]]
     return list(result.graphs.values())
 

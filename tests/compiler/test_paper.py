@@ -120,3 +120,22 @@ def test_compile_command_end_to_end(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "outside" in r.output
     r = runner.invoke(main, ["compile", str(PAPERS / "vgg_1409.1556.pdf"), "--pages", "1"])
     assert r.exit_code == 4 and "no model found" in r.output
+
+
+def test_model_chosen_by_table_header(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from papercc.compiler.cli import main
+
+    out = tmp_path / "resnet.dlir"
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            main, ["compile", str(PAPERS / "resnet_1512.03385.pdf"), "--pages", "5", "-o", str(out)]
+        ).exit_code
+        == 0
+    )
+    r = runner.invoke(main, ["summary", str(out), "--model", "50-layer", "--json"])
+    assert r.exit_code == 0 and '"params": 25557032' in r.output
+    r = runner.invoke(main, ["summary", str(out), "--model", "net_50_layer", "--json"])
+    assert r.exit_code == 0 and '"params": 25557032' in r.output
