@@ -7,13 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from agreement import assert_agrees
 from hypothesis import HealthCheck, given, settings
 from strategies import chain_models
 
 import papercc
 from papercc.backends.runtime import example_inputs
 from papercc.backends.targets import TARGETS, available, target_module
-from papercc.backends.verify import REL_TOLERANCE, compare, expected_shapes_ok
+from papercc.backends.verify import expected_shapes_ok
 from papercc.backends.weights import init_weights
 
 ZOO = Path(__file__).resolve().parents[2] / "zoo"
@@ -28,20 +29,7 @@ def graph_of(path: Path):
     return graph
 
 
-def assert_same(graph, target: str, seed: int = 0) -> None:
-    weights = init_weights(graph, seed)
-    inputs = example_inputs(graph, seed)
-    ref = target_module("pytorch").run(graph, weights, inputs)
-    assert expected_shapes_ok(graph, ref), "PyTorch output shape differs from DLIR's inference"
-    got = target_module(target).run(graph, weights, inputs)
-    max_abs, max_rel, same_shape = compare(ref, got)
-    assert (
-        same_shape
-    ), f"{target} output shapes {[g.shape for g in got]} != {[r.shape for r in ref]}"
-    assert expected_shapes_ok(graph, got)
-    assert (
-        max_rel <= REL_TOLERANCE or max_abs <= 1e-6
-    ), f"{target}: max abs {max_abs:g}, rel {max_rel:g}"
+assert_same = assert_agrees
 
 
 def require(target: str) -> None:

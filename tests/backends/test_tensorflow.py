@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from agreement import assert_agrees
 
 import papercc
 from papercc.backends import pytorch as torch_backend
@@ -31,15 +32,7 @@ def graph(text: str):
 
 
 def assert_same(text: str, seed: int = 0) -> None:
-    g = graph(text)
-    weights, inputs = init_weights(g, seed), example_inputs(g, seed)
-    if not weights:  # safetensors writes an unreadable file for an empty dict: add a spare
-        weights = {"unused": np.zeros(1, np.float32)}
-    ref = torch_backend.run(g, weights, inputs)
-    got = tf_backend.run(g, weights, inputs)
-    max_abs, max_rel, same_shape = compare(ref, got)
-    assert same_shape, f"shapes {[o.shape for o in got]} != {[r.shape for r in ref]}"
-    assert max_rel <= REL_TOLERANCE or max_abs <= 1e-6, f"max abs {max_abs:g}, rel {max_rel:g}"
+    assert_agrees(graph(text), "tensorflow", seed)
 
 
 def model(signature: str, body: str) -> str:
@@ -411,13 +404,6 @@ def test_random_models_match_pytorch() -> None:
         (g,) = papercc.check(module).graphs.values()
         if not _reference_can_run(g):
             return
-        weights, inputs = init_weights(g, 0), example_inputs(g, 0)
-        if not weights:
-            weights = {"unused": np.zeros(1, np.float32)}
-        ref = torch_backend.run(g, weights, inputs)
-        got = tf_backend.run(g, weights, inputs)
-        max_abs, max_rel, same_shape = compare(ref, got)
-        assert same_shape, f"shapes {[o.shape for o in got]} != {[r.shape for r in ref]}"
-        assert max_rel <= REL_TOLERANCE or max_abs <= 1e-6, f"abs {max_abs:g}, rel {max_rel:g}"
+        assert_agrees(g, "tensorflow")
 
     check()
