@@ -69,24 +69,34 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
             t = OcrText(b.symbol, 1.0)
         nodes_xy.append(b.bbox)
         kinds.append((b.shape, _clean(t.text), t.confidence))
-    labels_kept, junk = [], []
+    labels_kept, junk, notes = [], [], []
     for j, blk in enumerate(blocks):
         t = texts.get(-1 - j, OcrText("", 0.0))
         text = _clean(t.text)
         if not _wordy(text):
             junk.append(blk)  # stray strokes (dotted lines, hatching) that looked like glyphs
             continue
+        if is_size_note(text):
+            notes.append((blk, text, t.confidence))  # a node only if a connector ends at it
+            continue
         labels_kept.append(blk)
         nodes_xy.append(blk)
         kinds.append(("text", text, t.confidence))
 
     keep = cv2.bitwise_not(cv2.bitwise_or(box_mask, _block_mask(text_mask.shape, labels_kept, 2)))
+    keep = cv2.bitwise_and(
+        keep, cv2.bitwise_not(_block_mask(text_mask.shape, [n[0] for n in notes], 0))
+    )
     conn = _with_faint_ends(cv2.bitwise_and(residual, keep), cv2.bitwise_and(prep.faint, keep))
     conn = cv2.bitwise_and(conn, cv2.bitwise_not(text_mask))
     conn = cv2.bitwise_or(conn, _dashes(text_mask, junk, char_h))
     conn = cv2.bitwise_and(cv2.morphologyEx(conn, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), keep)
     s = int(np.ceil(prep.stroke))
-    margins = [4 + s if k[0] != "text" else max(4 + s, int(2 * char_h)) for k in kinds]
+    text_margin = max(4 + s, int(2 * char_h))
+    for blk, text, conf in _ended_at(conn, notes, text_margin, prep.stroke, char_h):
+        nodes_xy.append(blk)
+        kinds.append(("text", text, conf))
+    margins = [4 + s if k[0] != "text" else text_margin for k in kinds]
     touches, labels = find_touches(conn, nodes_xy, margins, prep.stroke, char_h)
     centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes_xy]
     direction = flow_direction(touches, centers)
@@ -105,6 +115,46 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     )
     dedges = tuple(DiagramEdge(e.src, e.dst, e.confidence) for e in wiring.edges)
     return orient_by_content(Diagram(nodes, dedges, src, direction if nodes else "?"))
+
+
+_SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*]\s*[0-9lIO]+)*\)?")
+
+
+def is_size_note(text: str) -> bool:
+    """Only a tensor size ("56×56×64", "28 x 28", "1000"): papers write these beside
+    arrows as annotations; they name no layer."""
+    t = text.strip()
+    return bool(_SIZE_NOTE.fullmatch(t)) and any(c.isdigit() for c in t)
+
+
+def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h: float) -> list:
+    """The size notes a connector ends at (an input size drawn as the graph's source);
+    the others sit beside a line that passes them by and are annotations, not nodes."""
+    if not notes:
+        return []
+    boxes = [blk for blk, _, _ in notes]
+    touches, labels = find_touches(conn, boxes, [margin] * len(boxes), stroke, char_h)
+    along = {t.node for t in touches if _runs_along(labels, t, boxes[t.node], margin, char_h)}
+    hit = {t.node for t in touches} - along
+    return [n for i, n in enumerate(notes) if i in hit]
+
+
+def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) -> bool:
+    """The contact is a line running parallel to the note's facing side (a line the
+    note is written beside): long along the side and thin across it, unlike a line
+    that points at the note and ends there."""
+    h, w = labels.shape
+    x0, y0 = max(0, box[0] - margin), max(0, box[1] - margin)
+    x1, y1 = min(w, box[2] + margin), min(h, box[3] + margin)
+    ys, xs = np.nonzero(labels[y0:y1, x0:x1] == t.component)
+    if xs.size == 0:
+        return False
+    along, side_len = (
+        (ys, box[3] - box[1]) if t.side in ("left", "right") else (xs, box[2] - box[0])
+    )
+    span = int(along.max() - along.min()) + 1
+    thickness = xs.size / len(np.unique(along))
+    return span >= 3 * thickness and span >= min(0.8 * side_len, 2 * char_h)
 
 
 def _wordy(text: str) -> bool:

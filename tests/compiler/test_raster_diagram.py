@@ -322,3 +322,44 @@ def test_random_clutter_never_crashes() -> None:
         ids = {n.id for n in d.nodes}
         assert len(ids) == len(d.nodes)
         assert all(e.src in ids and e.dst in ids and e.src != e.dst for e in d.edges)
+
+
+def _note_figure(note_at_end: bool) -> np.ndarray:
+    """Two boxes joined by a down arrow with a size note written beside it; optionally
+    an input size the first box's arrow starts from."""
+    img = np.full((360, 420, 3), 255, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for y0, text in ((110, "conv 3x3"), (250, "relu")):
+        cv2.rectangle(img, (110, y0), (290, y0 + 50), (0, 0, 0), 2)
+        cv2.putText(img, text, (140, y0 + 33), font, 0.8, (0, 0, 0), 2, cv2.LINE_AA)
+    cv2.arrowedLine(img, (200, 162), (200, 248), (0, 0, 0), 2, cv2.LINE_AA, tipLength=0.2)
+    cv2.putText(img, "56x56x64", (210, 212), font, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+    if note_at_end:
+        cv2.putText(img, "224x224x3", (140, 40), font, 0.7, (0, 0, 0), 2, cv2.LINE_AA)
+        cv2.arrowedLine(img, (200, 50), (200, 108), (0, 0, 0), 2, cv2.LINE_AA, tipLength=0.3)
+    return img
+
+
+@needs_tesseract
+def test_size_note_beside_arrow_is_no_node() -> None:
+    d = extract_raster_diagram(_note_figure(False))
+    boxes = [n.id for n in d.nodes if n.shape != "text"]
+    assert [n.text for n in d.nodes if n.shape == "text"] == []
+    assert [(e.src, e.dst) for e in d.edges] == [(boxes[0], boxes[1])]
+
+
+@needs_tesseract
+def test_size_note_at_arrow_start_stays_a_node() -> None:
+    d = extract_raster_diagram(_note_figure(True))
+    texts = [n for n in d.nodes if n.shape == "text"]
+    assert len(texts) == 1 and "224" in texts[0].text
+    assert len(d.edges) == 2
+
+
+def test_is_size_note() -> None:
+    from papercc.compiler.raster_diagram import is_size_note
+
+    for t in ("56×56×64", "28x28x128", "28 x 28", "1000", "(7x7x512)"):
+        assert is_size_note(t), t
+    for t in ("conv 3x3", "fc 1000", "input", "x", "3x3 conv"):
+        assert not is_size_note(t), t
