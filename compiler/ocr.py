@@ -8,6 +8,7 @@ gaps, read once with `image_to_data`, and the words are mapped back by their pos
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -142,3 +143,22 @@ def _assign(data: dict, spans: list[tuple[int, int]]) -> list[OcrText]:
         text = " ".join(" ".join(v) for v in lines.values())
         out.append(OcrText(text, float(np.mean([w[3] for w in ws]))))
     return out
+
+
+# Tesseract's usual misreads in layer labels, each fixed only where the reading is
+# unambiguous: a times sign read as 8 between two equal small kernel digits ("3×3" ->
+# "383"), the 1 of a layer number read as l ("convl-32", "convl1-32"), and "fc" read
+# as "fe" before a number ("fe-10", "fe7").
+_TIMES_AS_8 = re.compile(r"^([1-7])8\1(?=$|[/,;:)])")
+_CONV_L = re.compile(r"^(conv)l1?(?=[-_/,]|\d|$)", re.IGNORECASE)
+_FE_NUM = re.compile(r"^(f)e(?=-?\d)", re.IGNORECASE)
+
+
+def fix_misreads(word: str) -> str:
+    """One OCR'd word with the common glyph confusions of layer labels undone."""
+    word = _TIMES_AS_8.sub(r"\1×\1", word)
+    word = _CONV_L.sub(r"\g<1>1", word)
+    m = _FE_NUM.match(word)
+    if m:
+        word = m.group(1) + ("C" if word[0].isupper() and word[1:2].isupper() else "c") + word[2:]
+    return word

@@ -363,3 +363,30 @@ def test_is_size_note() -> None:
         assert is_size_note(t), t
     for t in ("conv 3x3", "fc 1000", "input", "x", "3x3 conv"):
         assert not is_size_note(t), t
+
+
+@pytest.mark.parametrize(
+    "word, fixed",
+    [
+        ("383", "3×3"),
+        ("585,", "5×5,"),
+        ("383/2", "3×3/2"),
+        ("convl-32", "conv1-32"),
+        ("convl1-16", "conv1-16"),
+        ("Convl", "Conv1"),
+        ("fe-10", "fc-10"),
+        ("FE7", "FC7"),
+        # left alone: not a misread, or not unambiguous
+        ("1383", "1383"),
+        ("(383)", "(383)"),
+        ("383x", "383x"),
+        ("fee", "fee"),
+        ("feature", "feature"),
+        ("conv11-96", "conv11-96"),
+        ("convlution", "convlution"),
+    ],
+)
+def test_ocr_misreads_fixed(word: str, fixed: str) -> None:
+    from papercc.compiler.ocr import fix_misreads
+
+    assert fix_misreads(word) == fixed
