@@ -118,7 +118,7 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
 
 
 # a small times sign between digits often reads as H, K or h
-_SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*HhKk]\s*[0-9lIO]+)*\)?")
+_SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*HhKk\s]\s*[0-9lIO]+)*\)?")
 
 
 def is_size_note(text: str) -> bool:

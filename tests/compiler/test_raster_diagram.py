@@ -359,7 +359,16 @@ def test_size_note_at_arrow_start_stays_a_node() -> None:
 def test_is_size_note() -> None:
     from papercc.compiler.raster_diagram import is_size_note
 
-    for t in ("56×56×64", "28x28x128", "28 x 28", "1000", "(7x7x512)", "96H96H176", "96K9"):
+    for t in (
+        "56×56×64",
+        "28x28x128",
+        "28 x 28",
+        "1000",
+        "(7x7x512)",
+        "96H96H176",
+        "96K9",
+        "112x112x3 0",
+    ):
         assert is_size_note(t), t
     for t in ("conv 3x3", "fc 1000", "input", "x", "3x3 conv", "H", "1K", "H96"):
         assert not is_size_note(t), t
