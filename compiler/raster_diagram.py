@@ -136,8 +136,18 @@ def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h:
     boxes = [blk for blk, _, _ in notes]
     touches, labels = find_touches(conn, boxes, [margin] * len(boxes), stroke, char_h)
     along = {t.node for t in touches if _runs_along(labels, t, boxes[t.node], margin, char_h)}
-    hit = {t.node for t in touches} - along
+    hit = {t.node for t in touches if _comes_from_afar(labels, t, boxes[t.node], margin)} - along
     return [n for i, n in enumerate(notes) if i in hit]
+
+
+def _comes_from_afar(labels: np.ndarray, t, box: IBox, margin: int) -> bool:
+    """The contact leaves the note's window: a connector, not a glyph fragment of the
+    note that was left out of its text block."""
+    h, w = labels.shape
+    x0, y0 = max(0, box[0] - margin), max(0, box[1] - margin)
+    x1, y1 = min(w, box[2] + margin), min(h, box[3] + margin)
+    win = labels[y0:y1, x0:x1] == t.component
+    return bool(win[0].any() or win[-1].any() or win[:, 0].any() or win[:, -1].any())
 
 
 def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) -> bool:
