@@ -37,6 +37,8 @@ class Edge:
     confidence: float
 
 
+LONE_HEAD_MIN_CONNECTORS = 6  # with this many connectors, one head alone is doubtful
+
 FLOW_SIDES = {  # direction -> (side a source leaves by, side a destination is entered by)
     "down": ("bottom", "top"),
     "up": ("top", "bottom"),
@@ -285,7 +287,12 @@ def _truncated_head(seg: list[int], stroke: float) -> bool:
 
 
 def flow_direction(touches: list[Touch], centers: list[tuple[float, float]]) -> str:
-    """The dominant direction of head-oriented connections; '?' if there are none."""
+    """The dominant direction of head-oriented connections; '?' if there are none, or
+    if a lone head among many headless connectors says it (a fork or a crossing that
+    looked like a head is likelier than a figure with one arrowhead)."""
+    headed = {t.component for t in touches if t.head}
+    if len(headed) == 1 and len({t.component for t in touches}) >= LONE_HEAD_MIN_CONNECTORS:
+        return "?"
     vx = vy = 0.0
     for s, d in _oriented_pairs(touches):
         vx += centers[d][0] - centers[s][0]

@@ -117,8 +117,8 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     return orient_by_content(Diagram(nodes, dedges, src, direction if nodes else "?"))
 
 
-# a small times sign between digits often reads as H, K or h
-_SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*HhKk\s]\s*[0-9lIO]+)*\)?")
+# a small times sign between digits often reads as H, K, h or «
+_SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*HhKk«»\s]\s*[0-9lIO]+)*\)?")
 
 
 def is_size_note(text: str) -> bool:

@@ -368,6 +368,8 @@ def test_is_size_note() -> None:
         "96H96H176",
         "96K9",
         "112x112x3 0",
+        "14«14«32",
+        "112*112«96",
     ):
         assert is_size_note(t), t
     for t in ("conv 3x3", "fc 1000", "input", "x", "3x3 conv", "H", "1K", "H96"):
@@ -415,3 +417,26 @@ def test_glyph_fragment_beside_note_is_no_connector() -> None:
     line = Touch(2, 0, "left", (60.0, 47.0), False)
     assert not _comes_from_afar(labels, frag, note, 20)
     assert _comes_from_afar(labels, line, note, 20)
+
+
+def test_lone_head_among_many_connectors_sets_no_direction() -> None:
+    """One 'head' in a figure of headless connectors is a misread fork, not the flow."""
+    from papercc.compiler.raster_arrows import Touch, flow_direction
+
+    centers = [(100.0, 50.0 + 60 * i) for i in range(8)]
+
+    def chain(heads: set[int]) -> list[Touch]:
+        out = []
+        for c in range(7):  # connector c joins node c (above) to node c + 1 (below)
+            out.append(Touch(c, c, "bottom", (100.0, 70.0 + 60 * c), False))
+            out.append(Touch(c, c + 1, "top", (100.0, 90.0 + 60 * c), c in heads))
+        return out
+
+    def reversed_head(c: int) -> list[Touch]:
+        ts = chain(set())
+        ts[2 * c] = Touch(c, c, "bottom", (100.0, 70.0 + 60 * c), True)
+        return ts
+
+    assert flow_direction(reversed_head(3), centers) == "?"
+    assert flow_direction(chain({1, 4}), centers) == "down"
+    assert flow_direction(chain(set(range(7))), centers) == "down"
