@@ -147,9 +147,11 @@ def _assign(data: dict, spans: list[tuple[int, int]]) -> list[OcrText]:
 
 # Tesseract's usual misreads in layer labels, each fixed only where the reading is
 # unambiguous: a times sign read as 8 between two equal small kernel digits ("3×3" ->
-# "383"), the 1 of a layer number read as l ("convl-32", "convl1-32"), and "fc" read
-# as "fe" before a number ("fe-10", "fe7").
+# "383") or lost before a stride ("33/2"), a 1 read as l ("convl-32", "convl1-32",
+# "pad l"), and "fc" read as "fe" before a number ("fe-10", "fe7", "fe 10").
 _TIMES_AS_8 = re.compile(r"^([1-7])8\1(?=$|[/,;:)])")
+_TIMES_LOST = re.compile(r"^([2-7])\1(?=/\d)")  # "33/2": a kernel 3×3, stride 2
+_LONE_L = re.compile(r"^(/?)l(?=[,;]?$)")  # "pad l", "/l": a digit 1 on its own
 _CONV_L = re.compile(r"^(conv)l1?(?=[-_/,]|\d|$)", re.IGNORECASE)
 _FE_NUM = re.compile(r"^(f)e(?=-?\d)", re.IGNORECASE)
 
@@ -157,8 +159,19 @@ _FE_NUM = re.compile(r"^(f)e(?=-?\d)", re.IGNORECASE)
 def fix_misreads(word: str) -> str:
     """One OCR'd word with the common glyph confusions of layer labels undone."""
     word = _TIMES_AS_8.sub(r"\1×\1", word)
+    word = _TIMES_LOST.sub(r"\1×\1", word)
+    word = _LONE_L.sub(r"\g<1>1", word)
     word = _CONV_L.sub(r"\g<1>1", word)
     m = _FE_NUM.match(word)
     if m:
         word = m.group(1) + ("C" if word[0].isupper() and word[1:2].isupper() else "c") + word[2:]
     return word
+
+
+def fix_misread_words(words: list[str]) -> list[str]:
+    """`fix_misreads` on each word, and "fe" standing before a number is "fc"."""
+    out = [fix_misreads(w) for w in words]
+    for i in range(len(out) - 1):
+        if out[i] in ("fe", "Fe", "FE") and out[i + 1][:1].isdigit():
+            out[i] = {"fe": "fc", "Fe": "Fc", "FE": "FC"}[out[i]]
+    return out

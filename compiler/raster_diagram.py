@@ -14,7 +14,7 @@ import numpy as np
 
 from .diagram import Diagram, DiagramEdge, DiagramNode
 from .diagram_flow import orient_by_content
-from .ocr import OcrText, fix_misreads, read_crops
+from .ocr import OcrText, fix_misread_words, read_crops
 from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
 from .raster_boxes import Box, IBox, find_boxes
 from .raster_image import ImageError, as_bgr, load_image
@@ -182,10 +182,9 @@ _SIZE_TOKEN = re.compile(r"^([0-9lIO|]+)([xX×])([0-9lIO|]+)(,?)$")
 def _clean(text: str) -> str:
     """Collapse whitespace; in size tokens like `3x3` read l, I, | as 1 and O as 0."""
     words = []
-    for w in text.split():
+    for w in fix_misread_words(text.split()):
         if not _WORDY.search(w) and w not in _OPERATORS:
             continue  # "~~.", "‘" and the like: specks and stroke ends, not words
-        w = fix_misreads(w)
         m = _SIZE_TOKEN.match(w)
         if m and (any(ch.isdigit() for ch in m.group(1) + m.group(3)) or len(w) <= 6):
             fix = str.maketrans("lI|O", "1110")

@@ -387,6 +387,11 @@ def test_is_size_note() -> None:
         ("Convl", "Conv1"),
         ("fe-10", "fc-10"),
         ("FE7", "FC7"),
+        ("33/2", "3×3/2"),
+        ("77/2", "7×7/2"),
+        ("l", "1"),
+        ("/l", "/1"),
+        ("l,", "1,"),
         # left alone: not a misread, or not unambiguous
         ("1383", "1383"),
         ("(383)", "(383)"),
@@ -394,6 +399,9 @@ def test_is_size_note() -> None:
         ("fee", "fee"),
         ("feature", "feature"),
         ("conv11-96", "conv11-96"),
+        ("11/4", "11/4"),
+        ("34/2", "34/2"),
+        ("ll", "ll"),
         ("convlution", "convlution"),
     ],
 )
@@ -440,3 +448,12 @@ def test_lone_head_among_many_connectors_sets_no_direction() -> None:
     assert flow_direction(reversed_head(3), centers) == "?"
     assert flow_direction(chain({1, 4}), centers) == "down"
     assert flow_direction(chain(set(range(7))), centers) == "down"
+
+
+def test_ocr_fe_before_number_is_fc() -> None:
+    from papercc.compiler.ocr import fix_misread_words
+
+    assert fix_misread_words(["fe", "10"]) == ["fc", "10"]
+    assert fix_misread_words(["FE", "4096,", "relu"]) == ["FC", "4096,", "relu"]
+    assert fix_misread_words(["fe", "layer"]) == ["fe", "layer"]
+    assert fix_misread_words(["pad", "l"]) == ["pad", "1"]
