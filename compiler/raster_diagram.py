@@ -68,7 +68,8 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         if b.symbol:
             t = OcrText(b.symbol, 1.0)
         nodes_xy.append(b.bbox)
-        kinds.append((b.shape, _clean(t.text), t.confidence))
+        text = _clean(t.text)
+        kinds.append((b.shape, circle_sign(text) if b.shape == "circle" else text, t.confidence))
     labels_kept, junk, notes = [], [], []
     for j, blk in enumerate(blocks):
         t = texts.get(-1 - j, OcrText("", 0.0))
@@ -166,6 +167,15 @@ def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) ->
     span = int(along.max() - along.min()) + 1
     thickness = xs.size / len(np.unique(along))
     return span >= 3 * thickness and span >= min(0.8 * side_len, 2 * char_h)
+
+
+_PLUS_LOOKALIKES = frozenset({"4", "+4", "4+", "t", "+t", "++", "+."})
+
+
+def circle_sign(text: str) -> str:
+    """A circle holds one operator sign; Tesseract reads a lone '+' as '4' or 't', or
+    doubles it ('+4'). Other text is kept as read."""
+    return "+" if text.replace(" ", "") in _PLUS_LOOKALIKES else text
 
 
 def _wordy(text: str) -> bool:

@@ -457,3 +457,12 @@ def test_ocr_fe_before_number_is_fc() -> None:
     assert fix_misread_words(["FE", "4096,", "relu"]) == ["FC", "4096,", "relu"]
     assert fix_misread_words(["fe", "layer"]) == ["fe", "layer"]
     assert fix_misread_words(["pad", "l"]) == ["pad", "1"]
+
+
+def test_circle_plus_misreads() -> None:
+    from papercc.compiler.raster_diagram import circle_sign
+
+    for t in ("4", "+4", "4+", "t", "+"):
+        assert circle_sign(t) == "+", t
+    for t in ("×", "C", "concat", "44", "x"):
+        assert circle_sign(t) == t, t
