@@ -19,7 +19,7 @@ from pathlib import Path
 from papercc.ir.check import check_module
 from papercc.ir.parser import parse
 from papercc.ir.printer import print_module
-from papercc.ir.syntax import Comments, Definition, Module
+from papercc.ir.syntax import Definition, Module
 
 from .figure_classifier import FigureVerdict, classify_figure
 from .lower_figure import FigureInput, InputError, _open_pdf, figures_from_pdf, lower_figures
@@ -324,5 +324,4 @@ __all__ = [
     "PaperResult",
     "compile_paper",
     "parse_pages",
-    "Comments",
 ]
