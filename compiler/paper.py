@@ -70,15 +70,7 @@ class PaperResult:
     diagnostics: list = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
     seconds: float = 0.0
-
-    def header_names(self) -> dict[str, str]:
-        """Header text or model name -> model name (for `--model` by header)."""
-        out = {}
-        for m in self.models:
-            out[m.name] = m.name
-            if m.header:
-                out.setdefault(m.header, m.name)
-        return out
+    graphs: dict = field(default_factory=dict)  # the checked models, by name
 
 
 def page_count(path: str | Path) -> int:
@@ -242,6 +234,7 @@ def assemble(path: str, found: list[PageFindings], context: TextContext, seconds
         list(result.diagnostics),
         [pf.page for pf in found],
         seconds,
+        dict(result.graphs),
     )
 
 

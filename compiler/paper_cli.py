@@ -115,15 +115,11 @@ def run_paper_compile(
 
 
 def _checked(result) -> set[str]:
-    """Models that elaborated without errors."""
-    from papercc.ir.check import check_module
-
-    checked = check_module(result.module, holes="warning")
-    bad_lines = [d.span.line for d in checked.diagnostics if d.severity == "error"]
-    ok = set()
-    for d in result.module.models:
-        if d.name in checked.graphs and not any(
-            d.span.line <= line <= d.span.end_line for line in bad_lines
-        ):
-            ok.add(d.name)
-    return ok
+    """Models that elaborated without errors (from the check compile_paper already ran)."""
+    bad_lines = [d.span.line for d in result.diagnostics if d.severity == "error"]
+    return {
+        d.name
+        for d in result.module.models
+        if d.name in result.graphs
+        and not any(d.span.line <= line <= d.span.end_line for line in bad_lines)
+    }

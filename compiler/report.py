@@ -11,8 +11,6 @@ import base64
 import html
 from pathlib import Path
 
-from papercc.ir.check import check_module
-
 from .paper import PaperResult
 
 _CSS = """
@@ -64,7 +62,6 @@ def _source_bbox(result: PaperResult, model) -> tuple | None:
 
 def render_html(result: PaperResult, pdf: str) -> str:
     e = html.escape
-    checked = check_module(result.module, holes="warning")
     out = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>papercc report: {e(Path(pdf).name)}</title><style>{_CSS}</style></head><body>",
@@ -88,7 +85,7 @@ def render_html(result: PaperResult, pdf: str) -> str:
     if facts:
         out.append(f"<p class='note'>From the text: {'; '.join(facts)}</p>")
     for m in result.models:
-        g = checked.graphs.get(m.name)
+        g = result.graphs.get(m.name)
         title = f"model {m.name}" + (f" — {m.header}" if m.header else "")
         out.append(f"<h2>{e(title)}</h2>")
         where = f"page {m.page}, {m.kind}" + (
