@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from papercc.backends.caffe_proto import messages
+from papercc.backends.codegen import Unique
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
 from papercc.ir.types import TensorType
@@ -31,20 +32,6 @@ def caffe_name(raw: str) -> str:
     '/' marks the layers of one DLIR layer's decomposition, as in Caffe's model zoo).
     The text format would escape anything, but plain names keep OpenCV's lookups simple."""
     return _BAD.sub("_", str(raw).strip()) or "_"
-
-
-class _Unique:
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-
-    def __call__(self, raw: str) -> str:
-        base = caffe_name(raw)
-        name, i = base, 1
-        while name in self.taken:
-            i += 1
-            name = f"{base}_{i}"
-        self.taken.add(name)
-        return name
 
 
 def unsupported(node: Node, why: str) -> DiagnosticError:
@@ -68,8 +55,8 @@ class CaffeContext:
     def __init__(self, graph: Graph, input_shapes: list[tuple[int, ...]] | None = None):
         self.graph = graph
         self.net = messages()["NetParameter"](name=graph.name)
-        self.layer_names = _Unique()
-        self.blob_names = _Unique()
+        self.layer_names = Unique(caffe_name)
+        self.blob_names = Unique(caffe_name)
         self.top: dict[int, str] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.blobs: dict[str, list[BlobFn]] = {}

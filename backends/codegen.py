@@ -35,30 +35,45 @@ _RESERVED = (
 )
 
 
-class Names:
-    """Hands out unique, safe Python identifiers for arbitrary strings."""
+class Unique:
+    """Hands out names never handed out before: `sanitize(raw)`, then `_2`, `_3`, ... on a
+    clash. Every backend's namer (Python identifiers, Caffe blobs, ONNX values) is one."""
 
-    def __init__(self, reserved: set[str] | None = None):
-        self.taken: set[str] = set(_RESERVED) | set(reserved or ())
-        self.memo: dict[str, str] = {}
-
-    def __call__(self, raw: str) -> str:
-        """The identifier for `raw`: the same one each time it is asked for."""
-        if raw in self.memo:
-            return self.memo[raw]
-        name = self.fresh(raw)
-        self.memo[raw] = name
-        return name
+    def __init__(self, sanitize=lambda raw: raw, reserved=()):
+        self.sanitize = sanitize
+        self.taken: set[str] = set(reserved)
 
     def fresh(self, raw: str) -> str:
-        """A new identifier made from `raw`, never handed out before."""
-        name = py_ident(raw)
-        base, i = name, 1
+        """A new name made from `raw`."""
+        name = base = self.sanitize(raw)
+        i = 1
         while name in self.taken:
             i += 1
             name = f"{base}_{i}"
         self.taken.add(name)
         return name
+
+    __call__ = fresh
+
+
+class Names(Unique):
+    """Unique, safe Python identifiers; asking again for the same string gives the same one."""
+
+    def __init__(self, reserved: set[str] | None = None):
+        super().__init__(py_ident, set(_RESERVED) | set(reserved or ()))
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, raw: str) -> str:
+        """The identifier for `raw`: the same one each time it is asked for."""
+        if raw not in self.memo:
+            self.memo[raw] = self.fresh(raw)
+        return self.memo[raw]
+
+
+def class_name(model: str) -> str:
+    """A CamelCase class name for a model (`resnet_50` -> `Resnet50`)."""
+    camel = "".join(part[:1].upper() + part[1:] for part in py_ident(model).split("_") if part)
+    return py_ident(camel or "Model")
 
 
 def py_ident(raw: str) -> str:

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import re
 
-from papercc.backends.codegen import Code, Names, comment, docstring_text, format_python, py_ident
+from papercc.backends.codegen import (
+    Code,
+    Names,
+    Unique,
+    comment,
+    docstring_text,
+    format_python,
+    py_ident,
+)
 from papercc.backends.codegen import py_literal as lit
 from papercc.backends.emit import emit_graph, explicit_pads, spatial_rank, tuple_attr
 from papercc.backends.keras_template import CONVERTERS, HELPERS, LOADER
@@ -32,29 +40,11 @@ def _fail(node: Node, message: str) -> DiagnosticError:
     )
 
 
-class LayerNames:
-    """Unique Keras layer names: DLIR names with every character but [A-Za-z0-9_] (dots
-    too: the torch backend rejects them in variable paths) replaced by "_"."""
-
-    def __init__(self) -> None:
-        self.taken: set[str] = set()
-
-    @staticmethod
-    def clean(raw: str) -> str:
-        name = _KERAS_BAD.sub("_", raw.strip())
-        return name if name[:1].isalnum() else "l" + name
-
-    def reserve(self, raw: str) -> str:
-        return self.unique(raw)
-
-    def unique(self, raw: str) -> str:
-        base = name = self.clean(raw)
-        i = 1
-        while name in self.taken:
-            i += 1
-            name = f"{base}_{i}"
-        self.taken.add(name)
-        return name
+def keras_name(raw: str) -> str:
+    """A Keras layer name: every character but [A-Za-z0-9_] (dots too: the torch backend
+    rejects them in variable paths) replaced by "_"."""
+    name = _KERAS_BAD.sub("_", raw.strip())
+    return name if name[:1].isalnum() else "l" + name
 
 
 class KerasContext:
@@ -66,7 +56,7 @@ class KerasContext:
             reserved={"x", "model", "path", "get", "load_file", "build_model", "load_weights"}
             | {"WEIGHT_LAYERS", "CONVERTERS", *HELPERS, *(f"convert_{k}" for k in CONVERTERS)}
         )
-        self.names = LayerNames()
+        self.names = Unique(keras_name)  # unique Keras layer names
         self.lines: list[str] = []
         self.weight_layers: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.helpers: set[str] = set()
@@ -76,9 +66,9 @@ class KerasContext:
         self.main: dict[int, str] = {}
         self.inputs: list[str] = []
         for v in graph.inputs:
-            self.main[id(v)] = self.names.reserve(v.name)
+            self.main[id(v)] = self.names.fresh(v.name)
         for node in graph.nodes:
-            self.main[id(node)] = self.names.reserve(node.name)
+            self.main[id(node)] = self.names.fresh(node.name)
         for v in graph.inputs:
             var = self.vars(v.name)
             shape = tuple(d if isinstance(d, int) else None for d in v.type.shape[1:])
@@ -112,7 +102,7 @@ class KerasContext:
         src = have[CL if layout == IR else IR]
         dims = tuple(range(2, rank)) + (1,) if layout == CL else (rank - 1, *range(1, rank - 1))
         var = self.vars(f"{value.name}_{layout}")
-        name = self.names.unique(f"{value.name}.to_{'nhwc' if layout == CL else 'nchw'}")
+        name = self.names.fresh(f"{value.name}.to_{'nhwc' if layout == CL else 'nchw'}")
         self.lines.append(f"{var} = layers.Permute({lit(dims)}, name={lit(name)})({src})")
         have[layout] = var
         return var
@@ -131,7 +121,7 @@ class KerasContext:
         return self.main[id(node)]
 
     def aux(self, node: Node, suffix: str) -> str:
-        return self.names.unique(f"{node.name}.{suffix}")
+        return self.names.fresh(f"{node.name}.{suffix}")
 
     def call(self, var_hint: str, layer: str, args: str) -> str:
         var = self.vars(var_hint)
@@ -784,7 +774,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
         out = outputs[0] if len(outputs) == 1 else "[" + ", ".join(outputs) + "]"
         code.line(
             f"return keras.Model(inputs=[{', '.join(ctx.inputs)}], outputs={out}, "
-            f"name={lit(LayerNames.clean(graph.name))})"
+            f"name={lit(keras_name(graph.name))})"
         )
     for kind in _CONVERTER_ORDER:
         if kind in ctx.converters:

@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+from papercc.backends.codegen import Unique
 from papercc.ir.graph import Graph, Node, Value
 from papercc.ir.types import TensorType
 
@@ -94,7 +95,7 @@ class OnnxContext:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[tuple[str, np.ndarray]] = []  # made into protos at the end
         self.value_infos: list[onnx.ValueInfoProto] = []
-        self.names: set[str] = set()
+        self.names = Unique()
         self.var: dict[int, str] = {}
         self.inputs = [value_info(self.fresh(v.name), v.type) for v in graph.inputs]
         for v, vi in zip(graph.inputs, self.inputs, strict=True):
@@ -103,12 +104,7 @@ class OnnxContext:
     # ------------------------------------------------------------------ names and values
 
     def fresh(self, raw: str) -> str:
-        name, i = raw, 1
-        while name in self.names:
-            i += 1
-            name = f"{raw}_{i}"
-        self.names.add(name)
-        return name
+        return self.names.fresh(raw)
 
     def v(self, value: Value) -> str:
         return self.var[id(value)]

@@ -7,7 +7,15 @@ state-dict key, so one safetensors file loads into every backend.
 
 from __future__ import annotations
 
-from papercc.backends.codegen import Code, Names, comment, docstring_text, format_python, py_ident
+from papercc.backends.codegen import (
+    Code,
+    Names,
+    class_name,
+    comment,
+    docstring_text,
+    format_python,
+    py_ident,
+)
 from papercc.backends.codegen import py_literal as lit
 from papercc.backends.emit import emit_graph, explicit_pads, spatial_rank, tuple_attr
 from papercc.ir.graph import Graph, Node, Value
@@ -400,11 +408,6 @@ TABLE = {
     "gru": rnn,
     "attention": attention,
 }
-
-
-def class_name(model: str) -> str:
-    camel = "".join(part[:1].upper() + part[1:] for part in py_ident(model).split("_") if part)
-    return py_ident(camel or "Model")
 
 
 def generate(graph: Graph, source: str = "<dlir>") -> str:

@@ -10,7 +10,14 @@ tensorflow_context for the layout tags, tensorflow_ops for the emit functions).
 
 from __future__ import annotations
 
-from papercc.backends.codegen import Code, comment, docstring_text, format_python, py_ident
+from papercc.backends.codegen import (
+    Code,
+    class_name,
+    comment,
+    docstring_text,
+    format_python,
+    py_ident,
+)
 from papercc.backends.codegen import py_literal as lit
 from papercc.backends.emit import emit_graph
 from papercc.backends.tensorflow_context import CF, TfContext
@@ -34,11 +41,6 @@ _DTYPES = {
 }
 
 _TOP_LEVEL = {"build_model", "load_weights", "load_file", "WEIGHT_KEYS", *HELPER_NAMES}
-
-
-def class_name(model: str) -> str:
-    camel = "".join(part[:1].upper() + part[1:] for part in py_ident(model).split("_") if part)
-    return py_ident(camel or "Model")
 
 
 def _noted(fn):
