@@ -149,16 +149,22 @@ def lower_diagram(
             Finding("warning", f"block '{b}' is drawn as one box; its body is a stub (identity)")
         )
     module = Module(tuple(block_defs + defs), filename=str(diagram.source.get("file", "<figure>")))
+    return checked_result(module, defs, findings, used_blocks, stubs)
+
+
+def checked_result(module: Module, counted, findings, block_refs, stubs) -> Lowered:
+    """Check a lowered module and count what it holds: layers written in the `counted`
+    definitions, and `?` holes left anywhere."""
     result = check_module(module, holes="warning")
     holes = sum(1 for d in result.diagnostics if d.code == "hole")
-    layers = sum(count_calls(s.value) for d in defs for s in d.body if isinstance(s, Assign))
+    layers = sum(count_calls(s.value) for d in counted for s in d.body if isinstance(s, Assign))
     return Lowered(
         module,
         tuple(findings),
         tuple(result.diagnostics),
         layers,
         holes,
-        tuple(used_blocks),
+        tuple(block_refs),
         tuple(stubs),
         dict(result.graphs),
     )

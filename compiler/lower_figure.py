@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from papercc.ir.check import check_module
-from papercc.ir.syntax import Assign, Definition, Module
+from papercc.ir.syntax import Definition, Module
 
 from .diagram import Diagram
-from .lower_diagram import Finding, Lowered, caption_block_names, count_calls, lower_diagram
+from .lower_diagram import Finding, Lowered, caption_block_names, checked_result, lower_diagram
 from .raster_image import ImageError
 
 __all__ = [
@@ -299,21 +298,8 @@ def lower_figures(
                 defs.append(d)
     file = figures[0].diagram.source.get("file", "<figure>") if figures else "<figure>"
     module = Module(tuple(defs), filename=str(file))
-    result = check_module(module, holes="warning")
-    layers = sum(
-        count_calls(s.value) for d in module.models for s in d.body if isinstance(s, Assign)
-    )
-    holes = sum(1 for d in result.diagnostics if d.code == "hole")
-    return Lowered(
-        module,
-        tuple(findings),
-        tuple(result.diagnostics),
-        layers,
-        holes,
-        tuple(refs),
-        tuple(b for b in refs if b not in bodies),
-        dict(result.graphs),
-    )
+    stubs = [b for b in refs if b not in bodies]
+    return checked_result(module, module.models, findings, refs, stubs)
 
 
 def _specific(names: tuple[str, ...]) -> tuple[str, ...]:
