@@ -79,8 +79,20 @@ def _pil_font(path: str | None, size: float):
     return ImageFont.truetype(path, max(1, size))
 
 
-def _pil_measure(style: Style):
-    font = _pil_font(style.font_file(), 100)
+def _raster_font_file(style: Style, texts: list[str]) -> str | None:
+    """The style's TrueType file; PIL's built-in font (None) has no glyph for "×" or
+    "⊕", so labels that need one use DejaVu Sans, as the PDF path does for base-14 fonts
+    (a paper's figure never shows a missing-glyph box)."""
+    from papercc.compiler.render_style import FONT_FILES
+
+    path = style.font_file()
+    if path is None and any(ord(ch) > 126 for t in texts for ch in t):
+        return FONT_FILES["sans"]
+    return path
+
+
+def _pil_measure(style: Style, fontfile: str | None):
+    font = _pil_font(fontfile, 100)
     return lambda text: font.getlength(text) * style.font_size / 100
 
 
@@ -314,7 +326,9 @@ def _head(pts: list[tuple[float, float]], style: Style):
 # ---------------------------------------------------------------- backends
 
 
-def _draw_raster(drawn, groups, notes, lay: Layout, style: Style, fmt: str) -> tuple[bytes, float]:
+def _draw_raster(
+    drawn, groups, notes, lay: Layout, style: Style, fmt: str, fonts: list[str | None]
+) -> tuple[bytes, float]:
     from PIL import Image, ImageDraw, ImageFilter
 
     scale = style.scale
@@ -327,7 +341,7 @@ def _draw_raster(drawn, groups, notes, lay: Layout, style: Style, fmt: str) -> t
     d = ImageDraw.Draw(img)
     ink, lw = style.ink, max(1, round(style.line_width * k))
     bw = max(1, round(style.border * k)) if style.border > 0 else 0
-    font = _pil_font(style.font_file(), style.font_size * k)
+    font = _pil_font(fonts[0], style.font_size * k)
 
     def sc(p):
         return (p[0] * k, p[1] * k)
@@ -371,7 +385,7 @@ def _draw_raster(drawn, groups, notes, lay: Layout, style: Style, fmt: str) -> t
             y = cy + (i - (n - 1) / 2) * step
             d.text((cx, y), text, fill=style.text_colour, font=font, anchor="mm")
     if notes:
-        small = _pil_font(style.font_file(), style.font_size * _NOTE * k)
+        small = _pil_font(fonts[-1], style.font_size * _NOTE * k)
         for note in notes:
             x0, y0, x1, y1 = (v * k for v in note.bbox)
             d.text(((x0 + x1) / 2, (y0 + y1) / 2), note.text, fill=style.text_colour, font=small,
@@ -568,6 +582,7 @@ def render(graph: Graph, style: Style, fmt: str = "png", show_names: bool = Fals
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     pdf_font: list[tuple[str, str | None]] = []
+    raster_font: list[str | None] = []  # box labels' font file, then notes' (PNG/SVG)
     if fmt == "pdf":
 
         def measure_for(texts):
@@ -579,14 +594,16 @@ def render(graph: Graph, style: Style, fmt: str = "png", show_names: bool = Fals
     else:
 
         def measure_for(texts):
-            return _pil_measure(style)
+            raster_font.append(_raster_font_file(style, texts))
+            return _pil_measure(style, raster_font[0])
 
     boxes, drawn, lay = _scene(graph, style, measure_for, show_names)
     groups = _groups(drawn, lay, style)
-    notes = _notes(drawn, lay, style, measure_for([]))
+    # notes ("56×56×64") are drawn in the box font in PDF, and in raster in a font with "×"
+    notes = _notes(drawn, lay, style, measure_for([] if fmt == "pdf" else ["×"]))
     factor = 1.0
     if fmt in ("png", "jpeg"):
-        data, factor = _draw_raster(drawn, groups, notes, lay, style, fmt)
+        data, factor = _draw_raster(drawn, groups, notes, lay, style, fmt, raster_font)
     elif fmt == "svg":
         data = _draw_svg(drawn, groups, notes, lay, style)
     else:

@@ -333,7 +333,7 @@ def test_edge_polylines_start_and_end_at_their_boxes():
     for path in SMALL + [p for p in ZOO if p.stem in ("resnet18", "googlenet")]:
         for style in (vertical(), horizontal()):
             boxes, drawn, lay = _scene(
-                _graph(path), style, lambda t, s=style: _pil_measure(s), False
+                _graph(path), style, lambda t, s=style: _pil_measure(s, s.font_file()), False
             )
             bbox = {d.box.id: d.bbox for d in drawn}
             for s, d, pts in lay.edges:
@@ -510,3 +510,16 @@ def test_size_notes_sit_beside_edges_clear_of_boxes():
             assert not any(_overlaps(note["bbox"], b["bbox"]) for b in truth["boxes"])
     with pymupdf.open("pdf", render(g, replace(vertical(), edge_shapes=True), "pdf").data) as doc:
         assert "112×112×128" in doc[0].get_text()
+
+
+def test_builtin_font_labels_with_times_sign_are_drawn_in_a_font_that_has_it():
+    """PIL's built-in font has no "×": such labels fall back to DejaVu Sans (never a
+    missing-glyph box), while ASCII labels keep the built-in font."""
+    from papercc.compiler.render_draw import _raster_font_file
+    from papercc.compiler.render_style import FONT_FILES
+
+    style = replace(vertical(), font="default")
+    assert _raster_font_file(style, ["conv 3x3, 64"]) is None
+    assert _raster_font_file(style, ["conv 3×3, 64"]) == FONT_FILES["sans"]
+    serif = replace(vertical(), font="serif")
+    assert _raster_font_file(serif, ["conv 3×3"]) == serif.font_file()
