@@ -7,26 +7,26 @@ circles), `raster_text` (text crops, free labels), `ocr` (one batched Tesseract 
 
 from __future__ import annotations
 
-import re
-
 import cv2
 import numpy as np
 
 from .diagram import Diagram, DiagramEdge, DiagramNode
 from .diagram_flow import orient_by_content
-from .ocr import OcrText, fix_misread_words, read_crops
+from .ocr import OcrText, read_crops
 from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
 from .raster_boxes import Box, IBox, find_boxes
 from .raster_image import ImageError, as_bgr, load_image
 from .raster_prep import prepare
 from .raster_text import block_crop, box_text_crop, glyph_height, split_text
+from .raster_words import circle_sign, is_size_note
+from .raster_words import clean_label as _clean
+from .raster_words import wordy as _wordy
 
 __all__ = ["ImageError", "extract_raster_diagram", "load_image"]
 
 MAX_INK_SHARE = 0.35  # line art is mostly background ...
 MAX_FG_SHARE = 0.7  # ... of one colour; photos and noise have no such background
 MIN_SIDE = 16  # smaller images cannot hold a box with a readable label
-_WORDY = re.compile(r"[A-Za-z0-9]")
 
 
 def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Diagram:
@@ -118,17 +118,6 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     return orient_by_content(Diagram(nodes, dedges, src, direction if nodes else "?"))
 
 
-# a small times sign between digits often reads as H, K, h or «
-_SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*HhKk«»\s]\s*[0-9lIO]+)*\)?")
-
-
-def is_size_note(text: str) -> bool:
-    """Only a tensor size ("56×56×64", "28 x 28", "1000"): papers write these beside
-    arrows as annotations; they name no layer."""
-    t = text.strip()
-    return bool(_SIZE_NOTE.fullmatch(t)) and any(c.isdigit() for c in t)
-
-
 def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h: float) -> list:
     """The size notes a connector ends at (an input size drawn as the graph's source);
     the others sit beside a line that passes them by and are annotations, not nodes."""
@@ -167,40 +156,6 @@ def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) ->
     span = int(along.max() - along.min()) + 1
     thickness = xs.size / len(np.unique(along))
     return span >= 3 * thickness and span >= min(0.8 * side_len, 2 * char_h)
-
-
-_PLUS_LOOKALIKES = frozenset({"4", "+4", "4+", "t", "+t", "++", "+."})
-
-
-def circle_sign(text: str) -> str:
-    """A circle holds one operator sign; Tesseract reads a lone '+' as '4' or 't', or
-    doubles it ('+4'). Other text is kept as read."""
-    return "+" if text.replace(" ", "") in _PLUS_LOOKALIKES else text
-
-
-def _wordy(text: str) -> bool:
-    """Mostly letters and digits: OCR of line fragments is mostly punctuation."""
-    chars = [c for c in text if not c.isspace()]
-    good = sum(1 for c in chars if _WORDY.match(c))
-    return good >= 1 and good >= 0.6 * len(chars)
-
-
-_OPERATORS = {"+", "-", "*", "/", "×", "x", "X", "⊕", "⊗", "&", "=", "(", ")"}
-_SIZE_TOKEN = re.compile(r"^([0-9lIO|]+)([xX×])([0-9lIO|]+)(,?)$")
-
-
-def _clean(text: str) -> str:
-    """Collapse whitespace; in size tokens like `3x3` read l, I, | as 1 and O as 0."""
-    words = []
-    for w in fix_misread_words(text.split()):
-        if not _WORDY.search(w) and w not in _OPERATORS:
-            continue  # "~~.", "‘" and the like: specks and stroke ends, not words
-        m = _SIZE_TOKEN.match(w)
-        if m and (any(ch.isdigit() for ch in m.group(1) + m.group(3)) or len(w) <= 6):
-            fix = str.maketrans("lI|O", "1110")
-            w = m.group(1).translate(fix) + m.group(2) + m.group(3).translate(fix) + m.group(4)
-        words.append(w)
-    return " ".join(words)
 
 
 def _dashes(text_mask: np.ndarray, junk: list[IBox], char_h: float) -> np.ndarray:

@@ -357,7 +357,7 @@ def test_size_note_at_arrow_start_stays_a_node() -> None:
 
 
 def test_is_size_note() -> None:
-    from papercc.compiler.raster_diagram import is_size_note
+    from papercc.compiler.raster_words import is_size_note
 
     for t in (
         "56×56×64",
@@ -460,7 +460,7 @@ def test_ocr_fe_before_number_is_fc() -> None:
 
 
 def test_circle_plus_misreads() -> None:
-    from papercc.compiler.raster_diagram import circle_sign
+    from papercc.compiler.raster_words import circle_sign
 
     for t in ("4", "+4", "4+", "t", "+"):
         assert circle_sign(t) == "+", t
