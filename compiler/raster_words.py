@@ -37,14 +37,20 @@ def wordy(text: str) -> bool:
 
 
 _OPERATORS = {"+", "-", "*", "/", "×", "x", "X", "⊕", "⊗", "&", "=", "(", ")"}
+# quote marks are no part of a layer label: a leading "“" is a speck or stroke end
+_QUOTES = "\"'`‘’“”„"
+# signs run together ("++", "+,"): a chain of operators written in a label ("+, relu")
+_SIGNS = re.compile(r"[+×⊕⊗*]+[,;]?")
 _SIZE_TOKEN = re.compile(r"^([0-9lIO|]+)([xX×])([0-9lIO|]+)(,?)$")
 
 
 def clean_label(text: str) -> str:
-    """Collapse whitespace; in size tokens like `3x3` read l, I, | as 1 and O as 0."""
+    """Collapse whitespace, drop specks and quote marks; keep operator signs (also
+    with a comma: "+, relu"); in size tokens like `3x3` read l, I, | as 1 and O as 0."""
     words = []
     for w in fix_misread_words(text.split()):
-        if not _WORDY.search(w) and w not in _OPERATORS:
+        w = w.strip(_QUOTES) or w
+        if not _WORDY.search(w) and w.rstrip(",;:.") not in _OPERATORS and not _SIGNS.fullmatch(w):
             continue  # "~~.", "‘" and the like: specks and stroke ends, not words
         m = _SIZE_TOKEN.match(w)
         if m and (any(ch.isdigit() for ch in m.group(1) + m.group(3)) or len(w) <= 6):
