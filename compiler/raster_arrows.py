@@ -206,16 +206,42 @@ def _is_head(
         start = box[0] - 1 if side == "left" else box[2]
         step = -1 if side == "left" else 1
         rows = [comp[a:b, x] for x in _range(start, step, depth, comp.shape[1])]
-    widths, edge = [], []
+    widths, edge, mids = [], [], []
     for r in rows:
         nz = np.flatnonzero(r)
         if nz.size == 0:
             widths.append(0)
             edge.append(False)
+            mids.append(0.0)
             continue
         widths.append(int(nz[-1] - nz[0] + 1))
         edge.append(bool(r[0] or r[-1]))
-    return _head_profile(widths, edge, stroke)
+        mids.append((nz[-1] + nz[0]) / 2.0)
+    return _head_profile(widths, edge, stroke) and _symmetric(widths, edge, mids, stroke)
+
+
+def _symmetric(widths: list[int], edge: list[bool], mids: list[float], stroke: float) -> bool:
+    """An arrowhead is centred on its line; a glyph of a label written against the line
+    (a size note beside an arrow) widens it on one side only. Read over the run of rows
+    the head test read (from the node until the line ends or leaves the window): the
+    first rows where the line widens must be centred on its narrow part."""
+    i = 0
+    while i < len(widths) and widths[i] == 0:
+        i += 1
+    j = i
+    while j < len(widths) and widths[j] > 0 and not edge[j]:
+        j += 1
+    ws = np.array(widths[i:j], float)
+    ms = np.array(mids[i:j], float)
+    if ws.size < 2:
+        return True
+    low = float(ws.min())
+    narrow = ws <= low + 1
+    wide = np.flatnonzero(ws >= low + 3)[:5]
+    if wide.size == 0:
+        return True
+    off = abs(float(np.median(ms[wide])) - float(np.median(ms[narrow])))
+    return off <= max(1.5, 0.2 * float(np.median(ws[wide])))
 
 
 def _range(start: int, step: int, depth: int, limit: int) -> range:
@@ -248,7 +274,10 @@ def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
     peak_at = int(np.argmax(seg))
     peak = seg[peak_at]
     first = float(np.mean(seg[:2]))
-    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak:
+    lead = 0  # rows at the start as narrow as the first: a shaft, not a tip
+    while lead < len(seg) and seg[lead] <= seg[0] + 1:
+        lead += 1
+    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak and lead <= max(3, 1.5 * shaft):
         # a head widens gradually from its tip; a short stub ending in a head's base jumps
         if seg[peak_at - 1] > seg[0] and seg[peak_at - 1] >= 0.5 * peak:
             return True
@@ -494,9 +523,9 @@ def _roles(
     seen = any(t.head for t in ts)
     heads = [t for t in ts if t.head or (t.side == entry_side)]
     tails = [t for t in ts if t not in heads]
-    if heads and tails:
-        return heads, tails, 1.0 if seen else 0.6
-    if len(ts) > 2 and heads and any(t.side == entry_side for t in ts):
+    if heads and tails and seen:
+        return heads, tails, 1.0
+    if len(ts) > 2 and heads and not tails:
         return heads, [], 0.6  # branches taken from a node's input: see junctions
     heads, tails = _orient_by_flow(ts, centers, direction)
     return heads, tails, 0.6
