@@ -423,7 +423,7 @@ def _walk(
     """Source/destination pairs joined by ink along the flow; junctions on the way."""
     shape = (10**9, 10**9)
     band = {t.node: _band(nodes[t.node], t.side, margins[t.node], shape) for t in heads}
-    entry = {n: g.inside(b) for n, b in band.items()}
+    entry = {t.node: g.inside(band[t.node]) & _near(g, t, margins[t.node] + 2) for t in heads}
     pairs: list[tuple[int, int]] = []
     for s in tails:
         stop = np.zeros(len(g.flow), bool)
@@ -434,17 +434,36 @@ def _walk(
         pairs += [
             (s.node, d.node) for d in heads if d.node != s.node and (reached & entry[d.node]).any()
         ]
+    onward: dict[int, list[Touch]] = {}
     for h in heads:
         stop = np.zeros(len(g.flow), bool)
         for n, m in entry.items():
             if n != h.node:
                 stop |= m
-        onward = g.reach(np.flatnonzero(entry[h.node]).tolist(), 3.0, stop)
-        nexts = [d for d in heads if d.node != h.node and (onward & entry[d.node]).any()]
+        ahead = g.reach(np.flatnonzero(entry[h.node]).tolist(), 3.0, stop)
+        onward[h.node] = [d for d in heads if d.node != h.node and (ahead & entry[d.node]).any()]
+    # Entries that reach each other both ways sit on one line drawn across the flow (a
+    # bus feeding a row of branches close to their boxes): siblings, fed by whatever
+    # feeds one of them, and no junction.
+    sib = {
+        h.node: {d.node for d in onward[h.node] if h.node in {e.node for e in onward[d.node]}}
+        for h in heads
+    }
+    pairs += [(s, d) for s, n in pairs if s >= 0 for d in sib.get(n, ()) if d != s]
+    for h in heads:
+        nexts = [d for d in onward[h.node] if d.node not in sib[h.node]]
         if nexts:
             jbox.setdefault(h.node, _entry_box(nodes[h.node], h, band[h.node]))
             pairs += [(-1 - h.node, d.node) for d in nexts]
     return pairs
+
+
+def _near(g: InkGraph, t: Touch, r: int) -> np.ndarray:
+    """Pixels beside the touch along its node's side: where the line enters the node,
+    not the rest of a bus that runs along the side inside the entry band."""
+    if t.side in ("top", "bottom"):
+        return np.abs(g.xs - t.pixel[0]) <= r
+    return np.abs(g.ys - t.pixel[1]) <= r
 
 
 def _route_through_junctions(

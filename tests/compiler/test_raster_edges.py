@@ -119,3 +119,23 @@ def test_headless_skip_below_a_row_enters_the_later_node() -> None:
     heads, tails, _ = _roles(ts, centers, "right")
     assert {t.node for t in heads} == {4, 6}
     assert {t.node for t in tails} == {3}
+
+
+def test_bus_close_under_a_row_of_branches_makes_no_sums() -> None:
+    """Up-flow: one line rises from a node to a bus drawn just under a row of boxes and
+    branches into each. The bus lies inside the boxes' entry bands, so each entry reaches
+    the others along it; siblings on one bus are plain branches, not '+' junctions."""
+    from papercc.compiler.raster_arrows import build_edges
+
+    labels = np.zeros((200, 400), np.int32)
+    nodes = [(20, 40, 100, 80), (160, 40, 240, 80), (300, 40, 380, 80), (160, 140, 240, 170)]
+    labels[83:85, 58:343] = 1  # the bus, 3 px under the row
+    for x in (60, 200, 340):
+        labels[80:85, x - 1 : x + 2] = 1  # short risers into each box
+    labels[85:140, 199:202] = 1  # the trunk from the node below
+    ts = [Touch(1, i, "bottom", (60.0 + 140 * i, 82.0), True, (60 + 140 * i, 80)) for i in range(3)]
+    ts.append(Touch(1, 3, "top", (200.0, 138.0), False, (200, 139)))
+    centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes]
+    w = build_edges(ts, labels, nodes, [6] * 4, centers, "up", tol=10.0)
+    assert w.junctions == ()
+    assert sorted((e.src, e.dst) for e in w.edges) == [(3, 0), (3, 1), (3, 2)]
