@@ -277,7 +277,7 @@ def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
     lead = 0  # rows at the start as narrow as the first: a shaft, not a tip
     while lead < len(seg) and seg[lead] <= seg[0] + 1:
         lead += 1
-    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak and lead <= max(3, 1.5 * shaft):
+    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak and lead <= max(4, 2 * shaft):
         # a head widens gradually from its tip; a short stub ending in a head's base jumps
         if seg[peak_at - 1] > seg[0] and seg[peak_at - 1] >= 0.5 * peak:
             return True
@@ -397,7 +397,7 @@ def build_edges(
         ts = by_comp[comp]
         if len({t.node for t in ts}) < 2:
             continue
-        heads, tails, conf = _roles(ts, centers, direction)
+        heads, tails, conf = _roles(ts, centers, direction, nodes)
         pairs: list[tuple[int, int]] = [
             (s.node, d.node) for s in tails for d in heads if s.node != d.node
         ]
@@ -423,7 +423,7 @@ def _walk(
     """Source/destination pairs joined by ink along the flow; junctions on the way."""
     shape = (10**9, 10**9)
     band = {t.node: _band(nodes[t.node], t.side, margins[t.node], shape) for t in heads}
-    entry = {t.node: g.inside(band[t.node]) & _near(g, t, margins[t.node] + 2) for t in heads}
+    entry = {n: g.inside(b) for n, b in band.items()}
     pairs: list[tuple[int, int]] = []
     for s in tails:
         stop = np.zeros(len(g.flow), bool)
@@ -456,14 +456,6 @@ def _walk(
             jbox.setdefault(h.node, _entry_box(nodes[h.node], h, band[h.node]))
             pairs += [(-1 - h.node, d.node) for d in nexts]
     return pairs
-
-
-def _near(g: InkGraph, t: Touch, r: int) -> np.ndarray:
-    """Pixels beside the touch along its node's side: where the line enters the node,
-    not the rest of a bus that runs along the side inside the entry band."""
-    if t.side in ("top", "bottom"):
-        return np.abs(g.xs - t.pixel[0]) <= r
-    return np.abs(g.ys - t.pixel[1]) <= r
 
 
 def _route_through_junctions(
@@ -535,9 +527,17 @@ def _band(box: IBox, side: str, m: int, shape: tuple[int, ...]) -> IBox:
 
 
 def _roles(
-    ts: list[Touch], centers: list[tuple[float, float]], direction: str
+    ts: list[Touch],
+    centers: list[tuple[float, float]],
+    direction: str,
+    nodes: list[IBox] | None = None,
 ) -> tuple[list[Touch], list[Touch], float]:
-    """Heads where an arrowhead was seen or the line enters by the flow's entry side."""
+    """Heads where an arrowhead was seen or the line enters by the flow's entry side.
+
+    Without any arrowhead, a line ending square in the middle of a node's side across
+    the flow (a skip routed below a left-to-right row, into the bottom of a later node)
+    enters that node when the node lies further along the flow than the component's
+    middle; a contact at a corner is a line passing by, and stays a source."""
     exit_side, entry_side = FLOW_SIDES.get(direction, ("bottom", "top"))
     seen = any(t.head for t in ts)
     heads = [t for t in ts if t.head or (t.side == entry_side)]
@@ -546,8 +546,29 @@ def _roles(
         return heads, tails, 1.0
     if len(ts) > 2 and heads and not tails:
         return heads, [], 0.6  # branches taken from a node's input: see junctions
+    if heads and tails:
+        pos = {t.node: _flow_pos(centers[t.node], direction) for t in ts}
+        mid = float(np.mean(list(pos.values())))
+        late = [
+            t
+            for t in tails
+            if t.side != exit_side
+            and pos[t.node] > mid
+            and (nodes is None or _mid_side(nodes[t.node], t))
+        ]
+        return heads + late, [t for t in tails if t not in late], 0.6
     heads, tails = _orient_by_flow(ts, centers, direction)
     return heads, tails, 0.6
+
+
+def _mid_side(box: IBox, t: Touch) -> bool:
+    """The contact lies on the middle part of its side, away from the corners."""
+    if t.side in ("top", "bottom"):
+        lo, hi, v = box[0], box[2], t.pixel[0]
+    else:
+        lo, hi, v = box[1], box[3], t.pixel[1]
+    r = 0.2 * (hi - lo)
+    return lo + r <= v <= hi - r
 
 
 def _forward(centers: list[tuple[float, float]], s: int, d: int, direction: str) -> bool:

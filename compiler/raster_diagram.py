@@ -113,16 +113,16 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     conn = _lines_through_notes(conn, [n[0] for n in notes if n not in ended], char_h)
     margins = [4 + s if k[0] != "text" else text_margin for k in kinds]
     touches, labels = find_touches(conn, nodes_xy, margins, prep.stroke, char_h)
-    touches = [  # a line written beside a label runs along it; it is no arrow to the label
-        t
-        for t in touches
-        if kinds[t.node][0] != "text"
-        or not _runs_along(labels, t, nodes_xy[t.node], margins[t.node], char_h)
-    ]
     centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes_xy]
     direction = flow_direction(touches, centers)
     if direction == "?":
         direction = layout_direction(centers, touches)
+    touches = [
+        t
+        for t in touches
+        if kinds[t.node][0] != "text"
+        or _ends_at_label(labels, t, nodes_xy[t.node], margins[t.node], char_h, direction)
+    ]
     wiring = build_edges(
         touches, labels, nodes_xy, margins, centers, direction, tol=max(3.0, char_h)
     )
@@ -159,6 +159,36 @@ def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h:
     along = {t.node for t in touches if _runs_along(labels, t, boxes[t.node], margin, char_h)}
     hit = {t.node for t in touches if _comes_from_afar(labels, t, boxes[t.node], margin)} - along
     return [n for i, n in enumerate(notes) if i in hit]
+
+
+def _ends_at_label(
+    labels: np.ndarray, t, box: IBox, margin: int, char_h: float, direction: str
+) -> bool:
+    """A connector ends at a free label unless it is a glyph of the label cut off from
+    its block (say where the glyph touched a box) or merely runs along the label: a
+    line the label is written beside runs with the flow, along a side parallel to it
+    (a line across the flow along a label's side is a fork or a merge leaving it)."""
+    if _cut_off_glyph(labels, t, box, margin):
+        return False
+    along_flow = ("left", "right") if direction in ("down", "up") else ("top", "bottom")
+    return not (t.side in along_flow and _runs_along(labels, t, box, margin, char_h))
+
+
+def _cut_off_glyph(labels: np.ndarray, t, box: IBox, margin: int) -> bool:
+    """A piece beside the label's first or last letter, in line with its text, as tall
+    as its letters and never leaving the label's window: the rest of the word, not a
+    line (lines are thin, and arrows into a label come from further away)."""
+    if t.side not in ("left", "right") or _comes_from_afar(labels, t, box, margin):
+        return False
+    h, w = labels.shape
+    x0, y0 = max(0, box[0] - margin), max(0, box[1] - margin)
+    x1, y1 = min(w, box[2] + margin), min(h, box[3] + margin)
+    ys, _ = np.nonzero(labels[y0:y1, x0:x1] == t.component)
+    if ys.size == 0:
+        return False
+    top, bottom = int(ys.min()) + y0, int(ys.max()) + y0 + 1
+    tall = bottom - top >= 0.6 * (box[3] - box[1])
+    return tall and top >= box[1] - 3 and bottom <= box[3] + 3
 
 
 def _comes_from_afar(labels: np.ndarray, t, box: IBox, margin: int) -> bool:

@@ -139,3 +139,37 @@ def test_bus_close_under_a_row_of_branches_makes_no_sums() -> None:
     w = build_edges(ts, labels, nodes, [6] * 4, centers, "up", tol=10.0)
     assert w.junctions == ()
     assert sorted((e.src, e.dst) for e in w.edges) == [(3, 0), (3, 1), (3, 2)]
+
+
+def test_label_touches_glyph_fragment_and_passing_line() -> None:
+    """Free label 'x7x1' whose first glyph was cut off (it touched a box) and a line the
+    label is written beside: neither ends at the label. A short arrow does."""
+    from papercc.compiler.raster_diagram import _ends_at_label
+
+    labels = np.zeros((120, 300), np.int32)
+    label = (120, 40, 170, 52)
+    labels[40:52, 112:119] = 1  # the lost first glyph, just left of the block
+    labels[56:58, 60:240] = 2  # a line running under the label, with the flow (right)
+    labels[30:40, 144:146] = 3  # a short arrow into the label's top
+    frag = Touch(1, 0, "left", (115.0, 46.0), False)
+    passing = Touch(2, 0, "bottom", (145.0, 57.0), False)
+    arrow = Touch(3, 0, "top", (145.0, 35.0), True)
+    assert not _ends_at_label(labels, frag, label, 24, 12.0, "right")
+    assert not _ends_at_label(labels, passing, label, 24, 12.0, "right")
+    assert _ends_at_label(labels, arrow, label, 24, 12.0, "right")
+    # across the flow, the same line along the bottom is a fork leaving the label
+    assert _ends_at_label(labels, passing, label, 24, 12.0, "down")
+
+
+def test_corner_contact_of_a_headless_line_stays_a_source() -> None:
+    """A headless line touching a later node at a corner passes it by; only a square
+    mid-side contact makes the later node a destination."""
+    centers = [(100.0 * i, 50.0) for i in range(8)]
+    nodes = [(100 * i - 40, 30, 100 * i + 40, 70) for i in range(8)]
+    mid = Touch(1, 6, "bottom", (600.0, 80.0), False, (600, 71))
+    corner = Touch(1, 6, "bottom", (638.0, 80.0), False, (638, 71))
+    base = [Touch(1, 3, "right", (350.0, 50.0), False), Touch(1, 4, "left", (390.0, 50.0), False)]
+    heads, _, _ = _roles(base + [mid], centers, "right", nodes)
+    assert 6 in {t.node for t in heads}
+    heads, _, _ = _roles(base + [corner], centers, "right", nodes)
+    assert 6 not in {t.node for t in heads}
