@@ -206,16 +206,42 @@ def _is_head(
         start = box[0] - 1 if side == "left" else box[2]
         step = -1 if side == "left" else 1
         rows = [comp[a:b, x] for x in _range(start, step, depth, comp.shape[1])]
-    widths, edge = [], []
+    widths, edge, mids = [], [], []
     for r in rows:
         nz = np.flatnonzero(r)
         if nz.size == 0:
             widths.append(0)
             edge.append(False)
+            mids.append(0.0)
             continue
         widths.append(int(nz[-1] - nz[0] + 1))
         edge.append(bool(r[0] or r[-1]))
-    return _head_profile(widths, edge, stroke)
+        mids.append((nz[-1] + nz[0]) / 2.0)
+    return _head_profile(widths, edge, stroke) and _symmetric(widths, edge, mids, stroke)
+
+
+def _symmetric(widths: list[int], edge: list[bool], mids: list[float], stroke: float) -> bool:
+    """An arrowhead is centred on its line; a glyph of a label written against the line
+    (a size note beside an arrow) widens it on one side only. Read over the run of rows
+    the head test read (from the node until the line ends or leaves the window): the
+    first rows where the line widens must be centred on its narrow part."""
+    i = 0
+    while i < len(widths) and widths[i] == 0:
+        i += 1
+    j = i
+    while j < len(widths) and widths[j] > 0 and not edge[j]:
+        j += 1
+    ws = np.array(widths[i:j], float)
+    ms = np.array(mids[i:j], float)
+    if ws.size < 2:
+        return True
+    low = float(ws.min())
+    narrow = ws <= low + 1
+    wide = np.flatnonzero(ws >= low + 3)[:5]
+    if wide.size == 0:
+        return True
+    off = abs(float(np.median(ms[wide])) - float(np.median(ms[narrow])))
+    return off <= max(1.5, 0.2 * float(np.median(ws[wide])))
 
 
 def _range(start: int, step: int, depth: int, limit: int) -> range:
@@ -248,7 +274,10 @@ def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
     peak_at = int(np.argmax(seg))
     peak = seg[peak_at]
     first = float(np.mean(seg[:2]))
-    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak:
+    lead = 0  # rows at the start as narrow as the first: a shaft, not a tip
+    while lead < len(seg) and seg[lead] <= seg[0] + 1:
+        lead += 1
+    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak and lead <= max(4, 2 * shaft):
         # a head widens gradually from its tip; a short stub ending in a head's base jumps
         if seg[peak_at - 1] > seg[0] and seg[peak_at - 1] >= 0.5 * peak:
             return True
@@ -368,7 +397,7 @@ def build_edges(
         ts = by_comp[comp]
         if len({t.node for t in ts}) < 2:
             continue
-        heads, tails, conf = _roles(ts, centers, direction)
+        heads, tails, conf = _roles(ts, centers, direction, nodes)
         pairs: list[tuple[int, int]] = [
             (s.node, d.node) for s in tails for d in heads if s.node != d.node
         ]
@@ -405,13 +434,24 @@ def _walk(
         pairs += [
             (s.node, d.node) for d in heads if d.node != s.node and (reached & entry[d.node]).any()
         ]
+    onward: dict[int, list[Touch]] = {}
     for h in heads:
         stop = np.zeros(len(g.flow), bool)
         for n, m in entry.items():
             if n != h.node:
                 stop |= m
-        onward = g.reach(np.flatnonzero(entry[h.node]).tolist(), 3.0, stop)
-        nexts = [d for d in heads if d.node != h.node and (onward & entry[d.node]).any()]
+        ahead = g.reach(np.flatnonzero(entry[h.node]).tolist(), 3.0, stop)
+        onward[h.node] = [d for d in heads if d.node != h.node and (ahead & entry[d.node]).any()]
+    # Entries that reach each other both ways sit on one line drawn across the flow (a
+    # bus feeding a row of branches close to their boxes): siblings, fed by whatever
+    # feeds one of them, and no junction.
+    sib = {
+        h.node: {d.node for d in onward[h.node] if h.node in {e.node for e in onward[d.node]}}
+        for h in heads
+    }
+    pairs += [(s, d) for s, n in pairs if s >= 0 for d in sib.get(n, ()) if d != s]
+    for h in heads:
+        nexts = [d for d in onward[h.node] if d.node not in sib[h.node]]
         if nexts:
             jbox.setdefault(h.node, _entry_box(nodes[h.node], h, band[h.node]))
             pairs += [(-1 - h.node, d.node) for d in nexts]
@@ -487,19 +527,48 @@ def _band(box: IBox, side: str, m: int, shape: tuple[int, ...]) -> IBox:
 
 
 def _roles(
-    ts: list[Touch], centers: list[tuple[float, float]], direction: str
+    ts: list[Touch],
+    centers: list[tuple[float, float]],
+    direction: str,
+    nodes: list[IBox] | None = None,
 ) -> tuple[list[Touch], list[Touch], float]:
-    """Heads where an arrowhead was seen or the line enters by the flow's entry side."""
+    """Heads where an arrowhead was seen or the line enters by the flow's entry side.
+
+    Without any arrowhead, a line ending square in the middle of a node's side across
+    the flow (a skip routed below a left-to-right row, into the bottom of a later node)
+    enters that node when the node lies further along the flow than the component's
+    middle; a contact at a corner is a line passing by, and stays a source."""
     exit_side, entry_side = FLOW_SIDES.get(direction, ("bottom", "top"))
     seen = any(t.head for t in ts)
     heads = [t for t in ts if t.head or (t.side == entry_side)]
     tails = [t for t in ts if t not in heads]
-    if heads and tails:
-        return heads, tails, 1.0 if seen else 0.6
-    if len(ts) > 2 and heads and any(t.side == entry_side for t in ts):
+    if heads and tails and seen:
+        return heads, tails, 1.0
+    if len(ts) > 2 and heads and not tails:
         return heads, [], 0.6  # branches taken from a node's input: see junctions
+    if heads and tails:
+        pos = {t.node: _flow_pos(centers[t.node], direction) for t in ts}
+        mid = float(np.mean(list(pos.values())))
+        late = [
+            t
+            for t in tails
+            if t.side != exit_side
+            and pos[t.node] > mid
+            and (nodes is None or _mid_side(nodes[t.node], t))
+        ]
+        return heads + late, [t for t in tails if t not in late], 0.6
     heads, tails = _orient_by_flow(ts, centers, direction)
     return heads, tails, 0.6
+
+
+def _mid_side(box: IBox, t: Touch) -> bool:
+    """The contact lies on the middle part of its side, away from the corners."""
+    if t.side in ("top", "bottom"):
+        lo, hi, v = box[0], box[2], t.pixel[0]
+    else:
+        lo, hi, v = box[1], box[3], t.pixel[1]
+    r = 0.2 * (hi - lo)
+    return lo + r <= v <= hi - r
 
 
 def _forward(centers: list[tuple[float, float]], s: int, d: int, direction: str) -> bool:

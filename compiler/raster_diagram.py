@@ -74,7 +74,7 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     for j, blk in enumerate(blocks):
         t = texts.get(-1 - j, OcrText("", 0.0))
         text = _clean(t.text)
-        if not _wordy(text):
+        if not _wordy(text) or _specks(blk, char_h):
             junk.append(blk)  # stray strokes (dotted lines, hatching) that looked like glyphs
             continue
         if is_size_note(text):
@@ -85,24 +85,44 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         kinds.append(("text", text, t.confidence))
 
     keep = cv2.bitwise_not(cv2.bitwise_or(box_mask, _block_mask(text_mask.shape, labels_kept, 2)))
-    keep = cv2.bitwise_and(
-        keep, cv2.bitwise_not(_block_mask(text_mask.shape, [n[0] for n in notes], 0))
+    conn = _with_faint_ends(
+        cv2.bitwise_and(residual, keep),
+        _off_text(
+            cv2.bitwise_and(prep.faint, keep),
+            cv2.bitwise_and(text_mask, cv2.bitwise_not(_block_mask(text_mask.shape, junk, 0))),
+        ),
+        min_len=3 * char_h,
+        max_thick=2 + 2 * prep.stroke,
     )
-    conn = _with_faint_ends(cv2.bitwise_and(residual, keep), cv2.bitwise_and(prep.faint, keep))
     conn = cv2.bitwise_and(conn, cv2.bitwise_not(text_mask))
     conn = cv2.bitwise_or(conn, _dashes(text_mask, junk, char_h))
     conn = cv2.bitwise_and(cv2.morphologyEx(conn, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), keep)
     s = int(np.ceil(prep.stroke))
     text_margin = max(4 + s, int(2 * char_h))
-    for blk, text, conf in _ended_at(conn, notes, text_margin, prep.stroke, char_h):
+    note_rects = _block_mask(text_mask.shape, [n[0] for n in notes], 0)
+    ended = _ended_at(
+        cv2.bitwise_and(conn, cv2.bitwise_not(note_rects)), notes, text_margin, prep.stroke, char_h
+    )
+    for blk, text, conf in ended:
         nodes_xy.append(blk)
         kinds.append(("text", text, conf))
+    if ended:  # a note that is a node is cut out like a label
+        conn = cv2.bitwise_and(
+            conn, cv2.bitwise_not(_block_mask(text_mask.shape, [n[0] for n in ended], 0))
+        )
+    conn = _lines_through_notes(conn, [n[0] for n in notes if n not in ended], char_h)
     margins = [4 + s if k[0] != "text" else text_margin for k in kinds]
     touches, labels = find_touches(conn, nodes_xy, margins, prep.stroke, char_h)
     centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes_xy]
     direction = flow_direction(touches, centers)
     if direction == "?":
         direction = layout_direction(centers, touches)
+    touches = [
+        t
+        for t in touches
+        if kinds[t.node][0] != "text"
+        or _ends_at_label(labels, t, nodes_xy[t.node], margins[t.node], char_h, direction)
+    ]
     wiring = build_edges(
         touches, labels, nodes_xy, margins, centers, direction, tol=max(3.0, char_h)
     )
@@ -128,6 +148,36 @@ def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h:
     along = {t.node for t in touches if _runs_along(labels, t, boxes[t.node], margin, char_h)}
     hit = {t.node for t in touches if _comes_from_afar(labels, t, boxes[t.node], margin)} - along
     return [n for i, n in enumerate(notes) if i in hit]
+
+
+def _ends_at_label(
+    labels: np.ndarray, t, box: IBox, margin: int, char_h: float, direction: str
+) -> bool:
+    """A connector ends at a free label unless it is a glyph of the label cut off from
+    its block (say where the glyph touched a box) or merely runs along the label: a
+    line the label is written beside runs with the flow, along a side parallel to it
+    (a line across the flow along a label's side is a fork or a merge leaving it)."""
+    if _cut_off_glyph(labels, t, box, margin):
+        return False
+    along_flow = ("left", "right") if direction in ("down", "up") else ("top", "bottom")
+    return not (t.side in along_flow and _runs_along(labels, t, box, margin, char_h))
+
+
+def _cut_off_glyph(labels: np.ndarray, t, box: IBox, margin: int) -> bool:
+    """A piece beside the label's first or last letter, in line with its text, as tall
+    as its letters and never leaving the label's window: the rest of the word, not a
+    line (lines are thin, and arrows into a label come from further away)."""
+    if t.side not in ("left", "right") or _comes_from_afar(labels, t, box, margin):
+        return False
+    h, w = labels.shape
+    x0, y0 = max(0, box[0] - margin), max(0, box[1] - margin)
+    x1, y1 = min(w, box[2] + margin), min(h, box[3] + margin)
+    ys, _ = np.nonzero(labels[y0:y1, x0:x1] == t.component)
+    if ys.size == 0:
+        return False
+    top, bottom = int(ys.min()) + y0, int(ys.max()) + y0 + 1
+    tall = bottom - top >= 0.6 * (box[3] - box[1])
+    return tall and top >= box[1] - 3 and bottom <= box[3] + 3
 
 
 def _comes_from_afar(labels: np.ndarray, t, box: IBox, margin: int) -> bool:
@@ -158,6 +208,39 @@ def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) ->
     return span >= 3 * thickness and span >= min(0.8 * side_len, 2 * char_h)
 
 
+def _specks(blk: IBox, char_h: float) -> bool:
+    """A block lower and narrower than half a glyph holds no readable word: it is a
+    crossing or a corner of lines (a darker dot where strokes overlap) that OCR read as
+    a letter. Treated as line ink, it keeps its connector in one piece."""
+    return max(blk[2] - blk[0], blk[3] - blk[1]) < 0.5 * char_h
+
+
+def _lines_through_notes(conn: np.ndarray, rects: list[IBox], char_h: float) -> np.ndarray:
+    """Inside a size note that is no node keep only straight line runs.
+
+    Papers write tensor sizes beside or right over an arrow ("32×32×1" on a fork line).
+    Masking the note's rectangle would cut the arrow in two; keeping all its ink would
+    glue the glyphs that touch the line onto it (and make it look like an arrowhead).
+    A connector crossing the note is a long horizontal or vertical run; glyph strokes
+    are at most glyph-sized, so an opening with a run longer than a glyph keeps the
+    line and drops the glyphs.
+    """
+    if not rects:
+        return conn
+    k = max(3, int(round(1.5 * char_h)))
+    h, w = conn.shape
+    out = conn.copy()
+    hk, vk = np.ones((1, k), np.uint8), np.ones((k, 1), np.uint8)
+    for x0, y0, x1, y1 in rects:
+        a0, b0, a1, b1 = max(0, x0 - k), max(0, y0 - k), min(w, x1 + k), min(h, y1 + k)
+        sub = conn[b0:b1, a0:a1]
+        lines = cv2.bitwise_or(
+            cv2.morphologyEx(sub, cv2.MORPH_OPEN, hk), cv2.morphologyEx(sub, cv2.MORPH_OPEN, vk)
+        )
+        out[y0:y1, x0:x1] = lines[y0 - b0 : y1 - b0, x0 - a0 : x1 - a0]
+    return out
+
+
 def _dashes(text_mask: np.ndarray, junk: list[IBox], char_h: float) -> np.ndarray:
     """Glyph-sized strokes that read as no text are dashes or dots of a dashed line:
     close the gaps between them so they connect like a solid line."""
@@ -170,12 +253,28 @@ def _dashes(text_mask: np.ndarray, junk: list[IBox], char_h: float) -> np.ndarra
     )
 
 
-def _with_faint_ends(strong: np.ndarray, faint: np.ndarray) -> np.ndarray:
+def _off_text(faint: np.ndarray, text_mask: np.ndarray) -> np.ndarray:
+    """Faint ink away from glyphs: a glyph's anti-aliased halo is faint ink too, and
+    through it a note written next to a line would join the line's component."""
+    near = cv2.dilate(text_mask, np.ones((5, 5), np.uint8))
+    return cv2.bitwise_and(faint, cv2.bitwise_not(near))
+
+
+def _with_faint_ends(
+    strong: np.ndarray, faint: np.ndarray, min_len: float, max_thick: float
+) -> np.ndarray:
     """Hysteresis: faint ink joins a connector when it touches the connector's ink, so
-    thin anti-aliased lines do not break up where they meet another line."""
-    n, labels = cv2.connectedComponents(faint, connectivity=8)
+    thin anti-aliased lines do not break up where they meet another line.
+
+    A hairline (0.5 pt, grey, blurred) may have no pixel dark enough to be ink at all;
+    faint ink that forms a long thin stroke on its own (at least `min_len` long, at most
+    `max_thick` thick on average) is such a line: specks, noise and glyph halos are short.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     hit = np.zeros(n, bool)
     hit[np.unique(labels[strong > 0])] = True
+    w, h, area = stats[:, 2], stats[:, 3], stats[:, 4]
+    hit |= (np.maximum(w, h) >= min_len) & (area <= max_thick * (w + h))
     hit[0] = False
     return np.where(hit[labels], 255, 0).astype(np.uint8)
 

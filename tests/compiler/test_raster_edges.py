@@ -1,0 +1,175 @@
+"""Raster connectors: hairlines, notes over lines, head symmetry, headless skips."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from papercc.compiler.raster_arrows import Touch, _is_head, _roles  # noqa: E402
+from papercc.compiler.raster_diagram import (  # noqa: E402
+    _lines_through_notes,
+    _specks,
+    _with_faint_ends,
+    extract_raster_diagram,
+)
+
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
+
+
+def test_faint_hairline_is_a_connector_on_its_own() -> None:
+    """A long thin faint stroke is a line even with no dark pixel; a faint speck is not."""
+    strong = np.zeros((60, 200), np.uint8)
+    faint = np.zeros_like(strong)
+    faint[30:32, 10:190] = 255  # a blurred hairline
+    faint[5:9, 5:9] = 255  # noise
+    faint[45:55, 100:110] = 255  # a glyph halo
+    out = _with_faint_ends(strong, faint, min_len=40, max_thick=4)
+    assert out[30:32, 10:190].all()
+    assert not out[5:9, 5:9].any() and not out[45:55, 100:110].any()
+
+
+def _boxes_and_line(grey: int, blur: float) -> np.ndarray:
+    img = np.full((140, 520, 3), 255, np.uint8)
+    for x0, text in ((20, "conv 3x3"), (300, "relu")):
+        cv2.rectangle(img, (x0, 40), (x0 + 200, 90), (0, 0, 0), 2)
+        cv2.putText(img, text, (x0 + 40, 74), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
+    cv2.line(img, (221, 65), (299, 65), (grey, grey, grey), 1)
+    if blur:
+        img = cv2.GaussianBlur(img, (0, 0), blur)
+    return img
+
+
+@needs_tesseract
+def test_grey_blurred_hairline_joins_two_boxes() -> None:
+    """A 0.5 pt grey line, blurred: no pixel is ink-dark, yet it is the only connector."""
+    img = _boxes_and_line(150, 0.8)
+    x = 260
+    assert 255 - int(img[60:70, x].min()) < 70  # nothing here is dark enough to be ink
+    d = extract_raster_diagram(img)
+    boxes = sorted((n for n in d.nodes if n.shape != "text"), key=lambda n: n.bbox[0])
+    assert len(boxes) == 2
+    assert [(e.src, e.dst) for e in d.edges] == [(boxes[0].id, boxes[1].id)]
+
+
+def test_lines_through_note_keep_the_line_drop_the_glyphs() -> None:
+    """A size note written over a fork line: the line survives, glyph ink goes."""
+    conn = np.zeros((80, 300), np.uint8)
+    conn[40:42, 0:300] = 255  # the fork line, crossing the note
+    conn[33:48, 120:123] = 255  # glyph strokes glued to the line
+    conn[33:36, 130:140] = 255
+    out = _lines_through_notes(conn, [(115, 32, 180, 49)], char_h=12.0)
+    assert out[40:42, :].all()
+    assert not out[33:39, 120:123].any() and not out[33:36, 130:140].any()
+
+
+def test_specks_are_no_labels() -> None:
+    assert _specks((10, 10, 14, 13), char_h=13.0)
+    assert not _specks((10, 10, 40, 22), char_h=13.0)
+
+
+def _labels_with(box: tuple[int, int, int, int], draw) -> np.ndarray:
+    img = np.zeros((200, 200), np.uint8)
+    draw(img)
+    return (img > 0).astype(np.int32)
+
+
+def test_glyph_glued_beside_a_shaft_is_no_head() -> None:
+    """Leaving a box, a shaft with a note's glyph stuck to one side widens like a head;
+    an arrowhead is centred on its shaft, the glyph is not."""
+    box = (50, 20, 150, 60)
+
+    def glued(img):
+        img[60:160, 99:102] = 1  # shaft down from the box
+        img[75:90, 102:115] = 1  # a glyph touching the shaft on its right
+
+    def head(img):
+        img[60:160, 99:102] = 1
+        for k in range(12):  # a filled head, tip at the box
+            img[60 + k, 100 - k // 2 : 101 + k // 2 + 1] = 1
+
+    assert not _is_head(_labels_with(box, glued), 1, box, "bottom", 100.0, 70.0, 3.0, 12.0)
+    assert _is_head(_labels_with(box, head), 1, box, "bottom", 100.0, 70.0, 3.0, 12.0)
+
+
+def test_shaft_running_into_something_wide_is_no_head() -> None:
+    """A long narrow run before the line widens is a shaft; a head widens from its tip."""
+    box = (50, 20, 150, 60)
+
+    def shaft_then_blob(img):
+        img[60:160, 99:102] = 1
+        img[80:90, 94:107] = 1  # a symmetric blob far from the box (a crossing, a node)
+
+    labels = _labels_with(box, shaft_then_blob)
+    assert not _is_head(labels, 1, box, "bottom", 100.0, 70.0, 3.0, 12.0)
+
+
+def test_headless_skip_below_a_row_enters_the_later_node() -> None:
+    """Left-to-right, no heads: a line leaves node 3's right side, enters node 4's left
+    side and branches below the row into node 6's bottom. Node 6 is a destination."""
+    centers = [(100.0 * i, 50.0) for i in range(8)]
+    ts = [
+        Touch(1, 3, "right", (350.0, 50.0), False),
+        Touch(1, 4, "left", (390.0, 50.0), False),
+        Touch(1, 6, "bottom", (600.0, 80.0), False),
+    ]
+    heads, tails, _ = _roles(ts, centers, "right")
+    assert {t.node for t in heads} == {4, 6}
+    assert {t.node for t in tails} == {3}
+
+
+def test_bus_close_under_a_row_of_branches_makes_no_sums() -> None:
+    """Up-flow: one line rises from a node to a bus drawn just under a row of boxes and
+    branches into each. The bus lies inside the boxes' entry bands, so each entry reaches
+    the others along it; siblings on one bus are plain branches, not '+' junctions."""
+    from papercc.compiler.raster_arrows import build_edges
+
+    labels = np.zeros((200, 400), np.int32)
+    nodes = [(20, 40, 100, 80), (160, 40, 240, 80), (300, 40, 380, 80), (160, 140, 240, 170)]
+    labels[83:85, 58:343] = 1  # the bus, 3 px under the row
+    for x in (60, 200, 340):
+        labels[80:85, x - 1 : x + 2] = 1  # short risers into each box
+    labels[85:140, 199:202] = 1  # the trunk from the node below
+    ts = [Touch(1, i, "bottom", (60.0 + 140 * i, 82.0), True, (60 + 140 * i, 80)) for i in range(3)]
+    ts.append(Touch(1, 3, "top", (200.0, 138.0), False, (200, 139)))
+    centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes]
+    w = build_edges(ts, labels, nodes, [6] * 4, centers, "up", tol=10.0)
+    assert w.junctions == ()
+    assert sorted((e.src, e.dst) for e in w.edges) == [(3, 0), (3, 1), (3, 2)]
+
+
+def test_label_touches_glyph_fragment_and_passing_line() -> None:
+    """Free label 'x7x1' whose first glyph was cut off (it touched a box) and a line the
+    label is written beside: neither ends at the label. A short arrow does."""
+    from papercc.compiler.raster_diagram import _ends_at_label
+
+    labels = np.zeros((120, 300), np.int32)
+    label = (120, 40, 170, 52)
+    labels[40:52, 112:119] = 1  # the lost first glyph, just left of the block
+    labels[56:58, 60:240] = 2  # a line running under the label, with the flow (right)
+    labels[30:40, 144:146] = 3  # a short arrow into the label's top
+    frag = Touch(1, 0, "left", (115.0, 46.0), False)
+    passing = Touch(2, 0, "bottom", (145.0, 57.0), False)
+    arrow = Touch(3, 0, "top", (145.0, 35.0), True)
+    assert not _ends_at_label(labels, frag, label, 24, 12.0, "right")
+    assert not _ends_at_label(labels, passing, label, 24, 12.0, "right")
+    assert _ends_at_label(labels, arrow, label, 24, 12.0, "right")
+    # across the flow, the same line along the bottom is a fork leaving the label
+    assert _ends_at_label(labels, passing, label, 24, 12.0, "down")
+
+
+def test_corner_contact_of_a_headless_line_stays_a_source() -> None:
+    """A headless line touching a later node at a corner passes it by; only a square
+    mid-side contact makes the later node a destination."""
+    centers = [(100.0 * i, 50.0) for i in range(8)]
+    nodes = [(100 * i - 40, 30, 100 * i + 40, 70) for i in range(8)]
+    mid = Touch(1, 6, "bottom", (600.0, 80.0), False, (600, 71))
+    corner = Touch(1, 6, "bottom", (638.0, 80.0), False, (638, 71))
+    base = [Touch(1, 3, "right", (350.0, 50.0), False), Touch(1, 4, "left", (390.0, 50.0), False)]
+    heads, _, _ = _roles(base + [mid], centers, "right", nodes)
+    assert 6 in {t.node for t in heads}
+    heads, _, _ = _roles(base + [corner], centers, "right", nodes)
+    assert 6 not in {t.node for t in heads}
