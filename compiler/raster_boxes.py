@@ -17,6 +17,10 @@ import numpy as np
 from .raster_prep import Prepared
 
 IBox = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
+# A box holds a line of text: its interior is taller than this many x-heights (glyph
+# counters, and gaps closed between touching glyphs, are not)
+MIN_SIDE_GLYPHS = 1.5
+FRAME_COVER = 0.2  # boxes covering this share of a box around them make it a group frame
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,25 @@ def find_boxes(prep: Prepared) -> tuple[Box, ...]:
     h, w = prep.ink.shape
     if min(h, w) < 8:
         return ()
-    cands = _hole_boxes(prep) + _solid_boxes(prep)
+    # Holes of the ink mask: dark borders around any fill. A light, thin or blurred
+    # border breaks up in the ink mask; around a white fill it still closes in the faint
+    # mask (lighter ink) or the foreground mask (any colour; thicker, so glyphs of a
+    # tight label may touch the border there, which the faint mask keeps apart).
+    # Boxes cut out of blobs and the faint and foreground holes only add boxes the ink
+    # holes and whole solid blobs miss: where both see a box, those outlines are sharper.
+    glyph = _glyph_height(prep.ink)
+    min_side = int(MIN_SIDE_GLYPHS * glyph)
+    whole, cut = _solid_boxes(prep, min_side, glyph)
+    cands = _hole_boxes(prep, prep.ink, min_side) + whole
+    for more in (
+        cut,
+        _hole_boxes(prep, prep.faint, min_side),
+        _hole_boxes(prep, prep.fg, min_side),
+    ):
+        cands += [b for b in more if all(_iou(b.bbox, c.bbox) < 0.5 for c in cands)]
     # a "box" filling most of the image is a frame, a photo or a gradient, not a node
     cands = [b for b in cands if _area(b.bbox) <= 0.5 * h * w]
-    return _dedupe(cands)
+    return _dedupe(cands, tol=int(np.ceil(prep.stroke)) + 3)
 
 
 def _shape_of(contour: np.ndarray, w: int, h: int) -> str | None:
@@ -49,29 +68,52 @@ def _shape_of(contour: np.ndarray, w: int, h: int) -> str | None:
     fill = area / float(max(1, w * h))
     if fill >= 0.93:
         return "rounded" if _corners_cut(contour, w, h) else "rect"
+    square = 0.8 <= w / float(h) <= 1.25
+    # a circle fills pi/4 = 0.785 (less for small pixel-traced contours, more for a blurred
+    # blob flattened where lines meet it): a near-square region that full is a circle if
+    # it leaves even the rectangle's corners 0.12 of a side deep empty (a rounded box's
+    # corner arcs would need a radius of 0.41 sides to do that)
     if fill >= 0.82:
+        if square and fill < 0.86 and _corners_cut(contour, w, h, 0.12, 4):
+            return "circle"
         return "rounded"
-    if fill >= 0.65:  # a circle fills pi/4 = 0.785 (less for small pixel-traced contours)
-        return "circle" if 0.8 <= w / float(h) <= 1.25 else "ellipse"
+    if fill >= 0.65:
+        return "circle" if square else "ellipse"
     return None
 
 
-def _corners_cut(contour: np.ndarray, w: int, h: int) -> bool:
-    """Rounded corners leave the rectangle's corners outside the region."""
+def _corners_cut(contour: np.ndarray, w: int, h: int, depth: float = 0.1, need: int = 3) -> bool:
+    """Rounded corners leave the rectangle's corners (`depth` of a side deep) outside."""
     x, y = contour[:, 0, 0].min(), contour[:, 0, 1].min()
     m = np.zeros((h, w), np.uint8)
     cv2.drawContours(m, [contour - [x, y]], -1, 255, thickness=cv2.FILLED)
-    d = max(2, int(round(0.1 * min(w, h))))
+    d = max(2, int(round(depth * min(w, h))))
     if d * 2 >= min(w, h):
         return False
     corners = [m[d - 1, d - 1], m[d - 1, w - d], m[h - d, d - 1], m[h - d, w - d]]
-    return sum(int(c == 0) for c in corners) >= 3
+    return sum(int(c == 0) for c in corners) >= need
 
 
-def _hole_boxes(prep: Prepared) -> list[Box]:
-    ink = prep.ink
+def _glyph_height(ink: np.ndarray) -> float:
+    """The median height of glyph-like ink components (0 if there are none).
+
+    Most small ink components of a diagram are glyphs (arrowheads are few), so the
+    median is about the x-height of its labels.
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    sel = (h >= 4) & (h <= 80) & (w >= 2) & (w <= 2 * h)
+    return float(np.median(h[sel])) if np.any(sel) else 0.0
+
+
+def _hole_boxes(prep: Prepared, ink: np.ndarray, min_side: int = 0) -> list[Box]:
+    """Boxes whose interior is a hole of the line mask `ink` (holding text or a symbol).
+
+    Holes smaller than `min_side` are counters of glyphs or gaps between touching glyphs.
+    """
     s = prep.stroke
-    min_side = max(8, int(3 * s))
+    min_side = max(8, int(3 * s), min_side)
+    min_content = max(8, int(2 * s * s))
     contours, hier = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hier is None:
         return []
@@ -85,7 +127,9 @@ def _hole_boxes(prep: Prepared) -> list[Box]:
         if w < 3 or h < 3:
             continue
         interior = _interior_mask(c, x, y, w, h)
-        has_content = bool(np.any(ink[y : y + h, x : x + w][interior > 0]))
+        # a few stray pixels (noise, JPEG ringing) are no content: text or a symbol is
+        # at least a couple of stroke-wide squares of ink
+        has_content = np.count_nonzero(ink[y : y + h, x : x + w][interior > 0]) >= min_content
         if not has_content:
             if w * h < img_area / 8:
                 empty.append(c)
@@ -101,7 +145,7 @@ def _hole_boxes(prep: Prepared) -> list[Box]:
         else:
             outer = _grow_to_border(ink, (x, y, x + w, y + h))
         out.append(Box(outer, inner, shape))
-    out.extend(_symbol_circles(prep, empty))
+    out.extend(_symbol_circles(prep, ink, empty))
     return out
 
 
@@ -144,12 +188,10 @@ def _grow_round(ink: np.ndarray, box: IBox, stroke: float) -> IBox:
     return (max(0, box[0] - g), max(0, box[1] - g), min(w, box[2] + g), min(h, box[3] + g))
 
 
-def _symbol_circles(prep: Prepared, empty: list[np.ndarray]) -> list[Box]:
+def _symbol_circles(prep: Prepared, ink: np.ndarray, empty: list[np.ndarray]) -> list[Box]:
     """Circles whose interior is split by a plus or cross into empty convex holes."""
     if len(empty) < 2:
         return []
-    ink = prep.ink
-    mask = np.zeros_like(ink)
     keep = []
     for c in empty:
         x, y, w, h = cv2.boundingRect(c)
@@ -159,13 +201,66 @@ def _symbol_circles(prep: Prepared, empty: list[np.ndarray]) -> list[Box]:
             keep.append(c)
     if len(keep) < 2:
         return []
-    cv2.drawContours(mask, keep, -1, 255, thickness=cv2.FILLED)
-    cv2.drawContours(mask, keep, -1, 0, thickness=1)  # the rim is the separating stroke
-    k = 2 * int(np.ceil(prep.stroke)) + 3
+    # The pieces are grouped by a dilation across the strokes between them. The symbol's
+    # strokes may be thinner than the typical stroke (thick borders), and a wide dilation
+    # also joins the holes of open arrowheads at the circle: try a narrow one too.
+    s = int(np.ceil(prep.stroke))
+    ks = sorted({s + 2, 2 * s + 3})
+    min_side = max(10, int(4 * prep.stroke + 6))
+    out: list[Box] = []
+    for group in _near_groups([cv2.boundingRect(c) for c in keep], ks[-1]):
+        if len(group) < 2:
+            continue
+        rects = np.array([cv2.boundingRect(keep[g]) for g in group])
+        x0 = max(0, int(rects[:, 0].min()) - ks[-1])
+        y0 = max(0, int(rects[:, 1].min()) - ks[-1])
+        x1 = int((rects[:, 0] + rects[:, 2]).max()) + ks[-1]
+        y1 = int((rects[:, 1] + rects[:, 3]).max()) + ks[-1]
+        if min(x1 - x0, y1 - y0) < min_side:
+            continue
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cs = [keep[g] - [x0, y0] for g in group]
+        cv2.drawContours(mask, cs, -1, 255, thickness=cv2.FILLED)
+        cv2.drawContours(mask, cs, -1, 0, thickness=1)  # the rim is the separating stroke
+        for k in ks:
+            out.extend(_group_symbol_pieces(prep, ink, mask, k, min_side, (x0, y0)))
+    return out
+
+
+def _near_groups(rects: list[tuple[int, int, int, int]], gap: int) -> list[list[int]]:
+    """Indices of rectangles (x, y, w, h) grouped by chains of gaps under `gap`."""
+    r = np.array(rects, np.int64).reshape(-1, 4)
+    x0, y0, x1, y1 = r[:, 0] - gap, r[:, 1] - gap, r[:, 0] + r[:, 2] + gap, r[:, 1] + r[:, 3] + gap
+    parent = list(range(len(r)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a in range(len(r)):
+        hits = np.flatnonzero((x0 < x1[a]) & (x0[a] < x1) & (y0 < y1[a]) & (y0[a] < y1))
+        for b in hits[hits > a]:
+            parent[find(int(b))] = find(a)
+    groups: dict[int, list[int]] = {}
+    for a in range(len(r)):
+        groups.setdefault(find(a), []).append(a)
+    return list(groups.values())
+
+
+def _group_symbol_pieces(
+    prep: Prepared,
+    ink: np.ndarray,
+    mask: np.ndarray,
+    k: int,
+    min_side: int,
+    origin: tuple[int, int],
+) -> list[Box]:
     merged = cv2.dilate(mask, np.ones((k, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
     out: list[Box] = []
-    min_side = max(10, int(4 * prep.stroke + 6))
+    ox, oy = origin
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
         if w < min_side or h < min_side or not 0.75 <= w / float(h) <= 1.33:
@@ -175,12 +270,16 @@ def _symbol_circles(prep: Prepared, empty: list[np.ndarray]) -> list[Box]:
         np_, _, pstats, pcent = cv2.connectedComponentsWithStats(pieces, connectivity=4)
         if np_ - 1 not in (2, 4):
             continue
-        cs, _ = cv2.findContours(sub, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        if _shape_of(max(cs, key=cv2.contourArea), w, h) not in ("circle", "ellipse", "rounded"):
+        # the outline the pieces fill together (the dilation that grouped them squares
+        # off a small circle when the stroke is thick)
+        hull = cv2.convexHull(cv2.findNonZero(pieces))
+        _, _, hw, hh = cv2.boundingRect(hull)
+        if _shape_of(hull, hw, hh) not in ("circle", "ellipse", "rounded"):
             continue
         symbol = _quadrant_symbol(pcent[1:], w, h) if np_ - 1 == 4 else ""
         if not symbol:
             continue
+        x, y = x + ox, y + oy
         core = (x + k // 2, y + k // 2, x + w - k // 2, y + h - k // 2)
         outer = _grow_round(ink, core, prep.stroke)
         out.append(Box(outer, (x, y, x + w, y + h), "circle", symbol=symbol))
@@ -199,18 +298,50 @@ def _quadrant_symbol(cents: np.ndarray, w: int, h: int) -> str:
     return ""
 
 
-def _solid_boxes(prep: Prepared) -> list[Box]:
+def _solid_boxes(
+    prep: Prepared, min_side: int = 0, glyph: float = 0.0
+) -> tuple[list[Box], list[Box]]:
+    """Filled boxes: blobs of the foreground mask after an opening that erases thin lines.
+
+    Thicker or blurred lines and arrowheads survive the opening; stuck to a box, they
+    make its blob fail the shape test (and join boxes to each other). In such blobs each
+    box is found as a core of pixels deeper inside the foreground than half an x-height
+    (`glyph`): lines, arrowheads and glyph strokes are thinner than that, a box holding a
+    line of text is thicker. The core grown back by that depth gives the box's extent,
+    and the foreground clipped to the extent gives its shape.
+
+    Returns the boxes of whole blobs and the boxes cut out of blobs.
+    """
     k = 2 * int(np.ceil(prep.stroke)) + 3
     opened = cv2.morphologyEx(prep.fg, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    min_side = max(12, 2 * k, min_side)
+    found: list[tuple[tuple[int, int, int, int], str]] = []
+    failed = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if w < min_side or h < min_side:
+            continue
+        blob = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
+        got = _blob_shape(blob)
+        if got is None:
+            failed[i] = True
+        elif got[0][2:] == (w, h):
+            found.append(((x, y, w, h), got[1]))
+    cut = _cut_boxes(np.where(failed[labels], opened, 0), k, glyph) if failed.any() else []
+    return _filled_boxes(prep, found, k, min_side), _filled_boxes(prep, cut, k, min_side)
+
+
+def _filled_boxes(
+    prep: Prepared, found: list[tuple[tuple[int, int, int, int], str]], k: int, min_side: int
+) -> list[Box]:
+    """The solid regions that are boxes holding text or a symbol."""
     out: list[Box] = []
-    for c in contours:
-        x, y, w, h = cv2.boundingRect(c)
-        if w < 3 * k or h < 2 * k:
+    for (x, y, w, h), shape in found:
+        if w < min_side or h < min_side:
             continue
-        shape = _shape_of(c, w, h)
-        if shape is None:
-            continue
+        if np.count_nonzero(prep.ink[y : y + h, x : x + w]) > 0.5 * w * h:
+            continue  # dark as ink: a bold glyph, an arrowhead or a thick mark
         region = prep.gray[y + k : y + h - k, x + k : x + w - k]
         if region.size == 0:
             continue
@@ -222,8 +353,55 @@ def _solid_boxes(prep: Prepared) -> list[Box]:
     return out
 
 
+def _cut_boxes(
+    mask: np.ndarray, k: int, glyph: float
+) -> list[tuple[tuple[int, int, int, int], str]]:
+    """The boxes in blobs of lines and boxes stuck together (see `_solid_boxes`)."""
+    depth = max(k // 2 + 1, int(0.5 * glyph))
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    core = (dist > depth).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    line_h = np.ones((1, 2 * depth + 1), np.uint8)
+    line_v = np.ones((2 * depth + 1, 1), np.uint8)
+    hgt, wid = mask.shape
+    out = []
+    for i in range(1, n):
+        cx, cy, cw, ch, _ = stats[i]
+        g = depth + 1
+        x0, y0 = max(0, cx - g), max(0, cy - g)
+        x1, y1 = min(wid, cx + cw + g), min(hgt, cy + ch + g)
+        # the stubs of the lines that reach in from above or below (beside) the core
+        # are narrower than the box along (across) its side
+        clip = cv2.morphologyEx(mask[y0:y1, x0:x1], cv2.MORPH_OPEN, line_h)
+        got = _blob_shape(cv2.morphologyEx(clip, cv2.MORPH_OPEN, line_v))
+        if got is not None:
+            (bx, by, w, h), shape = got
+            out.append(((x0 + bx, y0 + by, w, h), shape))
+    return out
+
+
+def _blob_shape(blob: np.ndarray) -> tuple[tuple[int, int, int, int], str] | None:
+    """The bounding rectangle (in the blob's frame) and shape of a mask's largest part."""
+    cs, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not cs:
+        return None
+    c = max(cs, key=cv2.contourArea)
+    x, y, w, h = cv2.boundingRect(c)
+    shape = _shape_of(c, w, h)
+    return None if shape is None else ((x, y, w, h), shape)
+
+
 def _area(b: IBox) -> int:
     return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+
+
+def _iou(a: IBox, b: IBox) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / float(_area(a) + _area(b) - inter)
 
 
 def _contains(outer: IBox, inner: IBox, tol: int = 3) -> bool:
@@ -235,28 +413,51 @@ def _contains(outer: IBox, inner: IBox, tol: int = 3) -> bool:
     )
 
 
-def _dedupe(cands: list[Box]) -> tuple[Box, ...]:
+def _shared_sides(outer: IBox, inner: IBox, tol: int) -> int:
+    """How many sides of `inner` lie on the matching side of `outer` (within tol)."""
+    return sum(abs(a - b) <= tol for a, b in zip(outer, inner, strict=True))
+
+
+def _dedupe(cands: list[Box], tol: int = 4) -> tuple[Box, ...]:
     """Merge the detections of one box; drop frames that group other boxes."""
     cands = sorted(cands, key=lambda b: -_area(b.bbox))
     kept: list[Box] = []
     for b in cands:
         dup = None
+        part = False
         for i, k in enumerate(kept):
-            if _contains(k.bbox, b.bbox) and _area(b.bbox) >= 0.6 * _area(k.bbox):
+            if not _contains(k.bbox, b.bbox):
+                continue
+            if _area(b.bbox) >= 0.6 * _area(k.bbox):
                 dup = i
+                break
+            if _shared_sides(k.bbox, b.bbox, tol) >= 2:
+                # a piece of the box's interior, cut off where its label touches the
+                # border in a thicker mask: not a node inside a frame (frames have margins)
+                dup, part = i, True
                 break
         if dup is not None:
             k = kept[dup]
-            inner = b.inner if _area(b.inner) < _area(k.inner) else k.inner
+            inner = b.inner if _area(b.inner) < _area(k.inner) and not part else k.inner
             kept[dup] = Box(k.bbox, inner, k.shape, k.symbol or b.symbol, k.filled or b.filled)
         else:
             kept.append(b)
-    frames = {
-        i
-        for i, k in enumerate(kept)
-        if any(j != i and _contains(k.bbox, o.bbox) for j, o in enumerate(kept))
-    }
-    boxes = [_ints(k) for i, k in enumerate(kept) if i not in frames]
+    # A box inside another is either a node inside a group frame (the frame goes) or a
+    # glyph of the outer box's label: the closed counter of an "o", "0" or "B" (with a
+    # dot, a slash or noise inside it), or a bold letter that survived as a solid blob
+    # (the glyph goes). Nodes fill a good share of the frame around them; glyphs cover
+    # a small share of their box.
+    drop: set[int] = set()
+    for i, k in enumerate(kept):
+        inside = [j for j, o in enumerate(kept) if j != i and _contains(k.bbox, o.bbox)]
+        if not inside:
+            continue
+        covered = sum(_area(kept[j].bbox) for j in inside)
+        if covered >= FRAME_COVER * _area(k.bbox):
+            drop.add(i)
+        else:
+            drop.update(inside)
+    boxes = [_ints(k) for i, k in enumerate(kept) if i not in drop]
     return tuple(sorted(boxes, key=lambda b: (b.bbox[1], b.bbox[0])))
 
 
