@@ -77,7 +77,7 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         if not _wordy(text) or _specks(blk, char_h):
             junk.append(blk)  # stray strokes (dotted lines, hatching) that looked like glyphs
             continue
-        if is_size_note(text):
+        if is_size_note(text) or _size_note_cut(text):
             notes.append((blk, text, t.confidence))  # a node only if a connector ends at it
             continue
         labels_kept.append(blk)
@@ -206,6 +206,14 @@ def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) ->
     span = int(along.max() - along.min()) + 1
     thickness = xs.size / len(np.unique(along))
     return span >= 3 * thickness and span >= min(0.8 * side_len, 2 * char_h)
+
+
+def _size_note_cut(text: str) -> bool:
+    """A size note whose leading number was lost ("x32x16" for "32×32×16"): its first
+    glyph touched the arrow it is written beside and went with the line's ink. No layer
+    name starts with a times sign and a number."""
+    t = text.strip()
+    return len(t) > 2 and t[0] in "xX×*" and t[1].isdigit() and is_size_note(t[1:])
 
 
 def _specks(blk: IBox, char_h: float) -> bool:

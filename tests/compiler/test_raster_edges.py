@@ -173,3 +173,10 @@ def test_corner_contact_of_a_headless_line_stays_a_source() -> None:
     assert 6 in {t.node for t in heads}
     heads, _, _ = _roles(base + [corner], centers, "right", nodes)
     assert 6 not in {t.node for t in heads}
+
+
+def test_size_note_with_lost_leading_number() -> None:
+    from papercc.compiler.raster_diagram import _size_note_cut
+
+    assert _size_note_cut("x32x16") and _size_note_cut("×7×1")
+    assert not _size_note_cut("xception") and not _size_note_cut("x") and not _size_note_cut("32")
