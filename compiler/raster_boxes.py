@@ -100,8 +100,14 @@ def _glyph_height(ink: np.ndarray) -> float:
     Most small ink components of a diagram are glyphs (arrowheads are few), so the
     median is about the x-height of its labels.
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    # the outer outlines of all components (glyphs sit in the holes of their boxes)
+    contours, hier = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hier is None:
+        return 0.0
+    rects = np.array(
+        [cv2.boundingRect(c) for c, hrow in zip(contours, hier[0], strict=True) if hrow[3] < 0]
+    ).reshape(-1, 4)
+    w, h = rects[:, 2], rects[:, 3]
     sel = (h >= 4) & (h <= 80) & (w >= 2) & (w <= 2 * h)
     return float(np.median(h[sel])) if np.any(sel) else 0.0
 
@@ -314,21 +320,23 @@ def _solid_boxes(
     """
     k = 2 * int(np.ceil(prep.stroke)) + 3
     opened = cv2.morphologyEx(prep.fg, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    # every blob's outline, also of blobs inside another's hole (boxes in a group frame)
+    contours, hier = cv2.findContours(opened, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     min_side = max(12, 2 * k, min_side)
     found: list[tuple[tuple[int, int, int, int], str]] = []
-    failed = np.zeros(n, bool)
-    for i in range(1, n):
-        x, y, w, h, _ = stats[i]
+    failed = []
+    for c, hrow in zip(contours, hier[0] if hier is not None else (), strict=False):
+        if hrow[3] >= 0:
+            continue
+        x, y, w, h = cv2.boundingRect(c)
         if w < min_side or h < min_side:
             continue
-        blob = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
-        got = _blob_shape(blob)
-        if got is None:
-            failed[i] = True
-        elif got[0][2:] == (w, h):
-            found.append(((x, y, w, h), got[1]))
-    cut = _cut_boxes(np.where(failed[labels], opened, 0), k, glyph) if failed.any() else []
+        shape = _shape_of(c, w, h)
+        if shape is None:
+            failed.append(c)
+        else:
+            found.append(((x, y, w, h), shape))
+    cut = _cut_boxes(opened, failed, k, glyph) if failed else []
     return _filled_boxes(prep, found, k, min_side), _filled_boxes(prep, cut, k, min_side)
 
 
@@ -354,19 +362,25 @@ def _filled_boxes(
 
 
 def _cut_boxes(
-    mask: np.ndarray, k: int, glyph: float
+    opened: np.ndarray, blobs: list[np.ndarray], k: int, glyph: float
 ) -> list[tuple[tuple[int, int, int, int], str]]:
     """The boxes in blobs of lines and boxes stuck together (see `_solid_boxes`)."""
+    rects = np.array([cv2.boundingRect(c) for c in blobs]).reshape(-1, 4)
+    ox, oy = int(rects[:, 0].min()), int(rects[:, 1].min())
+    ex, ey = int((rects[:, 0] + rects[:, 2]).max()), int((rects[:, 1] + rects[:, 3]).max())
+    mask = np.zeros((ey - oy, ex - ox), np.uint8)
+    cv2.drawContours(mask, [c - [ox, oy] for c in blobs], -1, 255, thickness=cv2.FILLED)
+    mask &= opened[oy:ey, ox:ex]
     depth = max(k // 2 + 1, int(0.5 * glyph))
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
     core = (dist > depth).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    cores, _ = cv2.findContours(core, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     line_h = np.ones((1, 2 * depth + 1), np.uint8)
     line_v = np.ones((2 * depth + 1, 1), np.uint8)
     hgt, wid = mask.shape
     out = []
-    for i in range(1, n):
-        cx, cy, cw, ch, _ = stats[i]
+    for cc in cores:
+        cx, cy, cw, ch = cv2.boundingRect(cc)
         g = depth + 1
         x0, y0 = max(0, cx - g), max(0, cy - g)
         x1, y1 = min(wid, cx + cw + g), min(hgt, cy + ch + g)
@@ -376,7 +390,7 @@ def _cut_boxes(
         got = _blob_shape(cv2.morphologyEx(clip, cv2.MORPH_OPEN, line_v))
         if got is not None:
             (bx, by, w, h), shape = got
-            out.append(((x0 + bx, y0 + by, w, h), shape))
+            out.append(((ox + x0 + bx, oy + y0 + by, w, h), shape))
     return out
 
 
