@@ -47,11 +47,11 @@ def find_boxes(prep: Prepared) -> tuple[Box, ...]:
     glyph = _glyph_height(prep.ink)
     min_side = int(MIN_SIDE_GLYPHS * glyph)
     whole, cut = _solid_boxes(prep, min_side, glyph)
-    cands = _hole_boxes(prep, prep.ink, min_side) + whole
+    cands = _hole_boxes(prep, prep.ink, min_side, glyph) + whole
     for more in (
         cut,
-        _hole_boxes(prep, prep.faint, min_side),
-        _hole_boxes(prep, prep.fg, min_side),
+        _hole_boxes(prep, prep.faint, min_side, glyph),
+        _hole_boxes(prep, prep.fg, min_side, glyph),
     ):
         cands += [b for b in more if all(_iou(b.bbox, c.bbox) < 0.5 for c in cands)]
     # a "box" filling most of the image is a frame, a photo or a gradient, not a node
@@ -112,13 +112,18 @@ def _glyph_height(ink: np.ndarray) -> float:
     return float(np.median(h[sel])) if np.any(sel) else 0.0
 
 
-def _hole_boxes(prep: Prepared, ink: np.ndarray, min_side: int = 0) -> list[Box]:
+def _hole_boxes(
+    prep: Prepared, ink: np.ndarray, min_side: int = 0, glyph: float = 0.0
+) -> list[Box]:
     """Boxes whose interior is a hole of the line mask `ink` (holding text or a symbol).
 
-    Holes smaller than `min_side` are counters of glyphs or gaps between touching glyphs.
+    Holes smaller than `min_side` are counters of glyphs or gaps between touching glyphs;
+    only empty ones at least a third of an x-height (`glyph`) wide and tall may be the
+    quarters of a circle split by a "+" (the circle is two x-heights or more across).
     """
     s = prep.stroke
     min_side = max(8, int(3 * s), min_side)
+    min_piece = max(3, int(glyph / 3))
     min_content = max(8, int(2 * s * s))
     contours, hier = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hier is None:
@@ -130,7 +135,7 @@ def _hole_boxes(prep: Prepared, ink: np.ndarray, min_side: int = 0) -> list[Box]
         if hrow[3] < 0:
             continue
         x, y, w, h = cv2.boundingRect(c)
-        if w < 3 or h < 3:
+        if w < min_piece or h < min_piece:
             continue
         interior = _interior_mask(c, x, y, w, h)
         # a few stray pixels (noise, JPEG ringing) are no content: text or a symbol is
