@@ -217,7 +217,8 @@ def _symbol_circles(prep: Prepared, ink: np.ndarray, empty: list[np.ndarray]) ->
     # also joins the holes of open arrowheads at the circle: try a narrow one too.
     s = int(np.ceil(prep.stroke))
     ks = sorted({s + 2, 2 * s + 3})
-    min_side = max(10, int(4 * prep.stroke + 6))
+    # the quarters together span a couple of strokes at least (the dilation adds k - 1)
+    min_span = 2 * s + 4
     out: list[Box] = []
     for group in _near_groups([cv2.boundingRect(c) for c in keep], ks[-1]):
         if len(group) < 2:
@@ -227,14 +228,14 @@ def _symbol_circles(prep: Prepared, ink: np.ndarray, empty: list[np.ndarray]) ->
         y0 = max(0, int(rects[:, 1].min()) - ks[-1])
         x1 = int((rects[:, 0] + rects[:, 2]).max()) + ks[-1]
         y1 = int((rects[:, 1] + rects[:, 3]).max()) + ks[-1]
-        if min(x1 - x0, y1 - y0) < min_side:
+        if min(x1 - x0, y1 - y0) - 2 * ks[-1] < min_span:
             continue
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cs = [keep[g] - [x0, y0] for g in group]
         cv2.drawContours(mask, cs, -1, 255, thickness=cv2.FILLED)
         cv2.drawContours(mask, cs, -1, 0, thickness=1)  # the rim is the separating stroke
         for k in ks:
-            out.extend(_group_symbol_pieces(prep, ink, mask, k, min_side, (x0, y0)))
+            out.extend(_group_symbol_pieces(prep, ink, mask, k, min_span, (x0, y0)))
     return out
 
 
@@ -265,7 +266,7 @@ def _group_symbol_pieces(
     ink: np.ndarray,
     mask: np.ndarray,
     k: int,
-    min_side: int,
+    min_span: int,
     origin: tuple[int, int],
 ) -> list[Box]:
     merged = cv2.dilate(mask, np.ones((k, k), np.uint8))
@@ -274,7 +275,7 @@ def _group_symbol_pieces(
     ox, oy = origin
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
-        if w < min_side or h < min_side or not 0.75 <= w / float(h) <= 1.33:
+        if min(w, h) - (k - 1) < min_span or not 0.75 <= w / float(h) <= 1.33:
             continue
         sub = (labels[y : y + h, x : x + w] == i).astype(np.uint8) * 255
         pieces = cv2.bitwise_and(mask[y : y + h, x : x + w], sub)
