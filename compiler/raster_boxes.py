@@ -47,11 +47,11 @@ def find_boxes(prep: Prepared) -> tuple[Box, ...]:
     glyph = _glyph_height(prep.ink)
     min_side = int(MIN_SIDE_GLYPHS * glyph)
     whole, cut = _solid_boxes(prep, min_side, glyph)
-    cands = _hole_boxes(prep, prep.ink, min_side) + whole
+    cands = _hole_boxes(prep, prep.ink, min_side, glyph) + whole
     for more in (
         cut,
-        _hole_boxes(prep, prep.faint, min_side),
-        _hole_boxes(prep, prep.fg, min_side),
+        _hole_boxes(prep, prep.faint, min_side, glyph),
+        _hole_boxes(prep, prep.fg, min_side, glyph),
     ):
         cands += [b for b in more if all(_iou(b.bbox, c.bbox) < 0.5 for c in cands)]
     # a "box" filling most of the image is a frame, a photo or a gradient, not a node
@@ -100,19 +100,30 @@ def _glyph_height(ink: np.ndarray) -> float:
     Most small ink components of a diagram are glyphs (arrowheads are few), so the
     median is about the x-height of its labels.
     """
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    # the outer outlines of all components (glyphs sit in the holes of their boxes)
+    contours, hier = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hier is None:
+        return 0.0
+    rects = np.array(
+        [cv2.boundingRect(c) for c, hrow in zip(contours, hier[0], strict=True) if hrow[3] < 0]
+    ).reshape(-1, 4)
+    w, h = rects[:, 2], rects[:, 3]
     sel = (h >= 4) & (h <= 80) & (w >= 2) & (w <= 2 * h)
     return float(np.median(h[sel])) if np.any(sel) else 0.0
 
 
-def _hole_boxes(prep: Prepared, ink: np.ndarray, min_side: int = 0) -> list[Box]:
+def _hole_boxes(
+    prep: Prepared, ink: np.ndarray, min_side: int = 0, glyph: float = 0.0
+) -> list[Box]:
     """Boxes whose interior is a hole of the line mask `ink` (holding text or a symbol).
 
-    Holes smaller than `min_side` are counters of glyphs or gaps between touching glyphs.
+    Holes smaller than `min_side` are counters of glyphs or gaps between touching glyphs;
+    only empty ones at least a third of an x-height (`glyph`) wide and tall may be the
+    quarters of a circle split by a "+" (the circle is two x-heights or more across).
     """
     s = prep.stroke
     min_side = max(8, int(3 * s), min_side)
+    min_piece = max(3, int(glyph / 3))
     min_content = max(8, int(2 * s * s))
     contours, hier = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hier is None:
@@ -124,7 +135,7 @@ def _hole_boxes(prep: Prepared, ink: np.ndarray, min_side: int = 0) -> list[Box]
         if hrow[3] < 0:
             continue
         x, y, w, h = cv2.boundingRect(c)
-        if w < 3 or h < 3:
+        if w < min_piece or h < min_piece:
             continue
         interior = _interior_mask(c, x, y, w, h)
         # a few stray pixels (noise, JPEG ringing) are no content: text or a symbol is
@@ -206,7 +217,8 @@ def _symbol_circles(prep: Prepared, ink: np.ndarray, empty: list[np.ndarray]) ->
     # also joins the holes of open arrowheads at the circle: try a narrow one too.
     s = int(np.ceil(prep.stroke))
     ks = sorted({s + 2, 2 * s + 3})
-    min_side = max(10, int(4 * prep.stroke + 6))
+    # the quarters together span a couple of strokes at least (the dilation adds k - 1)
+    min_span = 2 * s + 4
     out: list[Box] = []
     for group in _near_groups([cv2.boundingRect(c) for c in keep], ks[-1]):
         if len(group) < 2:
@@ -216,14 +228,14 @@ def _symbol_circles(prep: Prepared, ink: np.ndarray, empty: list[np.ndarray]) ->
         y0 = max(0, int(rects[:, 1].min()) - ks[-1])
         x1 = int((rects[:, 0] + rects[:, 2]).max()) + ks[-1]
         y1 = int((rects[:, 1] + rects[:, 3]).max()) + ks[-1]
-        if min(x1 - x0, y1 - y0) < min_side:
+        if min(x1 - x0, y1 - y0) - 2 * ks[-1] < min_span:
             continue
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cs = [keep[g] - [x0, y0] for g in group]
         cv2.drawContours(mask, cs, -1, 255, thickness=cv2.FILLED)
         cv2.drawContours(mask, cs, -1, 0, thickness=1)  # the rim is the separating stroke
         for k in ks:
-            out.extend(_group_symbol_pieces(prep, ink, mask, k, min_side, (x0, y0)))
+            out.extend(_group_symbol_pieces(prep, ink, mask, k, min_span, (x0, y0)))
     return out
 
 
@@ -254,7 +266,7 @@ def _group_symbol_pieces(
     ink: np.ndarray,
     mask: np.ndarray,
     k: int,
-    min_side: int,
+    min_span: int,
     origin: tuple[int, int],
 ) -> list[Box]:
     merged = cv2.dilate(mask, np.ones((k, k), np.uint8))
@@ -263,7 +275,7 @@ def _group_symbol_pieces(
     ox, oy = origin
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
-        if w < min_side or h < min_side or not 0.75 <= w / float(h) <= 1.33:
+        if min(w, h) - (k - 1) < min_span or not 0.75 <= w / float(h) <= 1.33:
             continue
         sub = (labels[y : y + h, x : x + w] == i).astype(np.uint8) * 255
         pieces = cv2.bitwise_and(mask[y : y + h, x : x + w], sub)
@@ -314,21 +326,23 @@ def _solid_boxes(
     """
     k = 2 * int(np.ceil(prep.stroke)) + 3
     opened = cv2.morphologyEx(prep.fg, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    # every blob's outline, also of blobs inside another's hole (boxes in a group frame)
+    contours, hier = cv2.findContours(opened, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     min_side = max(12, 2 * k, min_side)
     found: list[tuple[tuple[int, int, int, int], str]] = []
-    failed = np.zeros(n, bool)
-    for i in range(1, n):
-        x, y, w, h, _ = stats[i]
+    failed = []
+    for c, hrow in zip(contours, hier[0] if hier is not None else (), strict=False):
+        if hrow[3] >= 0:
+            continue
+        x, y, w, h = cv2.boundingRect(c)
         if w < min_side or h < min_side:
             continue
-        blob = (labels[y : y + h, x : x + w] == i).astype(np.uint8)
-        got = _blob_shape(blob)
-        if got is None:
-            failed[i] = True
-        elif got[0][2:] == (w, h):
-            found.append(((x, y, w, h), got[1]))
-    cut = _cut_boxes(np.where(failed[labels], opened, 0), k, glyph) if failed.any() else []
+        shape = _shape_of(c, w, h)
+        if shape is None:
+            failed.append(c)
+        else:
+            found.append(((x, y, w, h), shape))
+    cut = _cut_boxes(opened, failed, k, glyph) if failed else []
     return _filled_boxes(prep, found, k, min_side), _filled_boxes(prep, cut, k, min_side)
 
 
@@ -354,19 +368,25 @@ def _filled_boxes(
 
 
 def _cut_boxes(
-    mask: np.ndarray, k: int, glyph: float
+    opened: np.ndarray, blobs: list[np.ndarray], k: int, glyph: float
 ) -> list[tuple[tuple[int, int, int, int], str]]:
     """The boxes in blobs of lines and boxes stuck together (see `_solid_boxes`)."""
+    rects = np.array([cv2.boundingRect(c) for c in blobs]).reshape(-1, 4)
+    ox, oy = int(rects[:, 0].min()), int(rects[:, 1].min())
+    ex, ey = int((rects[:, 0] + rects[:, 2]).max()), int((rects[:, 1] + rects[:, 3]).max())
+    mask = np.zeros((ey - oy, ex - ox), np.uint8)
+    cv2.drawContours(mask, [c - [ox, oy] for c in blobs], -1, 255, thickness=cv2.FILLED)
+    mask &= opened[oy:ey, ox:ex]
     depth = max(k // 2 + 1, int(0.5 * glyph))
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
     core = (dist > depth).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    cores, _ = cv2.findContours(core, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     line_h = np.ones((1, 2 * depth + 1), np.uint8)
     line_v = np.ones((2 * depth + 1, 1), np.uint8)
     hgt, wid = mask.shape
     out = []
-    for i in range(1, n):
-        cx, cy, cw, ch, _ = stats[i]
+    for cc in cores:
+        cx, cy, cw, ch = cv2.boundingRect(cc)
         g = depth + 1
         x0, y0 = max(0, cx - g), max(0, cy - g)
         x1, y1 = min(wid, cx + cw + g), min(hgt, cy + ch + g)
@@ -376,7 +396,7 @@ def _cut_boxes(
         got = _blob_shape(cv2.morphologyEx(clip, cv2.MORPH_OPEN, line_v))
         if got is not None:
             (bx, by, w, h), shape = got
-            out.append(((x0 + bx, y0 + by, w, h), shape))
+            out.append(((ox + x0 + bx, oy + y0 + by, w, h), shape))
     return out
 
 

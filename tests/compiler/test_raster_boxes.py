@@ -203,3 +203,24 @@ def test_rendered_faint_rounded_pastel_figure_finds_every_box() -> None:
     )
     match = match_nodes(r.truth, Diagram(nodes, (), {}, "down"))
     assert len(match) == len(r.truth["boxes"])
+
+
+def test_small_plus_circle_with_ring_as_thick_as_box_borders() -> None:
+    """Box borders and the circle's ring 5 px thick, the plus 1 px, an open head at the
+    ring: the quarters span only about 20 px (the narrow grouping must accept them, the
+    wide one joins the head's hole)."""
+    img = _canvas(220, 420)
+    for x0 in (10, 270):
+        for y0 in (10, 160):
+            cv2.rectangle(img, (x0, y0), (x0 + 140, y0 + 40), (40, 40, 40), 5)
+            _text(img, "a", x0 + 60, y0 + 27)
+    cv2.circle(img, (100, 100), 13, (40, 40, 40), 5)
+    cv2.line(img, (100, 88), (100, 112), (40, 40, 40), 1)
+    cv2.line(img, (88, 100), (112, 100), (40, 40, 40), 1)
+    head = np.array([(100, 84), (94, 73), (106, 73)], np.int32)  # an open head at the ring
+    cv2.polylines(img, [head], True, (40, 40, 40), 1)
+    cv2.line(img, (100, 55), (100, 73), (40, 40, 40), 1)
+    prep = prepare(img)
+    assert prep.stroke >= 5
+    circles = [b for b in find_boxes(prep) if b.shape == "circle"]
+    assert len(circles) == 1 and circles[0].symbol == "+"
