@@ -3,12 +3,17 @@
 A Tesseract process costs ~100-200 ms to start, more than reading a box label, so all the
 crops of a figure are scaled to one text height, stacked into a single strip with white
 gaps, read once with `image_to_data`, and the words are mapped back by their position.
+
+Tesseract's misreads of a clean crop depend on the exact glyph size it is given ("conv5-48"
+read as "convo-48" at one scale and right at another), and come with a low word
+confidence or a reading that is no diagram label. Such crops are read a second time, at
+another scale, in one more (smaller) call, and the reading that looks more like a label
+(`raster_words.label_doubt`), then the more confident one, is kept.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -17,7 +22,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .raster_words import label_doubt
+
 TARGET_CHAR_H = 30  # pixels; Tesseract reads best with glyphs roughly this tall
+RETRY_CHAR_H = 24  # the second reading of a doubtful crop
+RETRY_CONF = 0.7  # a crop with a word read less confidently than this is read again
 PAD = 14
 GAP = 26
 MAX_STRIP_PIXELS = 40_000_000
@@ -31,6 +40,7 @@ class OcrError(RuntimeError):
 class OcrText:
     text: str
     confidence: float  # mean word confidence in [0, 1]; 0 when nothing was read
+    worst: float = 0.0  # confidence of the least confident word
 
 
 def char_height(binary: np.ndarray) -> float:
@@ -43,9 +53,9 @@ def char_height(binary: np.ndarray) -> float:
     return float(np.median(hs))
 
 
-def _scaled(crop: np.ndarray) -> np.ndarray:
+def _scaled(crop: np.ndarray, target: float) -> np.ndarray:
     ch = char_height(crop)
-    f = TARGET_CHAR_H / ch if ch > 0 else 1.0
+    f = target / ch if ch > 0 else 1.0
     f = float(np.clip(f, 0.5, 8.0))
     if abs(f - 1.0) < 0.05:
         return crop
@@ -56,9 +66,32 @@ def _scaled(crop: np.ndarray) -> np.ndarray:
 
 def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
     """Read dark-on-white uint8 grey crops; one result per crop, in order."""
+    out = read_strip(crops, TARGET_CHAR_H, psm)
+    again = [i for i, t in enumerate(out) if doubtful(t)]
+    if again:
+        retry = read_strip([crops[i] for i in again], RETRY_CHAR_H, psm)
+        for i, t in zip(again, retry, strict=True):
+            out[i] = better(out[i], t)
+    return out
+
+
+def doubtful(t: OcrText) -> bool:
+    """Worth a second reading: a word read with low confidence, or no label read."""
+    return t.worst < RETRY_CONF or label_doubt(t.text) > 0
+
+
+def better(a: OcrText, b: OcrText) -> OcrText:
+    """Of two readings of one crop, the one that reads more like a label, then the
+    more confident; the first on a tie."""
+    ka, kb = (-label_doubt(a.text), a.confidence), (-label_doubt(b.text), b.confidence)
+    return b if kb > ka else a
+
+
+def read_strip(crops: list[np.ndarray], target: float, psm: int = 6) -> list[OcrText]:
+    """One Tesseract call on the crops scaled to glyphs `target` pixels tall."""
     if not crops:
         return []
-    scaled = [_scaled(c) for c in crops]
+    scaled = [_scaled(c, target) for c in crops]
     width = max(c.shape[1] for c in scaled) + 2 * PAD
     rows, spans, y = [], [], 0
     for c in scaled:
@@ -72,7 +105,7 @@ def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
     strip = np.vstack(rows)
     if strip.size > MAX_STRIP_PIXELS:
         half = len(crops) // 2
-        return read_crops(crops[:half], psm) + read_crops(crops[half:], psm)
+        return read_strip(crops[:half], target, psm) + read_strip(crops[half:], target, psm)
     data = _tesseract(strip, psm)
     return _assign(data, spans)
 
@@ -141,60 +174,6 @@ def _assign(data: dict, spans: list[tuple[int, int]]) -> list[OcrText]:
         for line, _, text, _ in ws:
             lines.setdefault(line, []).append(text)
         text = " ".join(" ".join(v) for v in lines.values())
-        out.append(OcrText(text, float(np.mean([w[3] for w in ws]))))
+        confs = [w[3] for w in ws]
+        out.append(OcrText(text, float(np.mean(confs)), float(min(confs))))
     return out
-
-
-# Tesseract's usual misreads in layer labels, each fixed only where the reading is
-# unambiguous: a times sign read as 8 between two equal small kernel digits ("3×3" ->
-# "383") or lost before a stride ("33/2"), or read as a guillemet between digits
-# ("2«2/2"); a 1 read as l ("convl-32", "convl1-32", "pad l", "padl", "pad I"); a 5 read
-# as s in the VGG form ("convs-48": S and 5 share their shape); the slanted stem of a 7
-# read twice ("conv/7-64": a stride sign cannot stand between "conv" and a kernel
-# digit); and "fc" read as "fe" or "fo" before a number ("fe-10", "fo7", "fe 10").
-_TIMES_AS_8 = re.compile(r"^([1-7])8\1(?=$|[/,;:)])")
-_TIMES_LOST = re.compile(r"^([2-7])\1(?=/\d)")  # "33/2": a kernel 3×3, stride 2
-_TIMES_GUILLEMET = re.compile(r"(?<=\d)[«»](?=\d)")
-_LONE_L = re.compile(r"^(/?)l(?=[,;]?$)")  # "pad l", "/l": a digit 1 on its own
-_CONV_L = re.compile(r"^(conv)l1?(?=[-_/,]|\d|$)", re.IGNORECASE)
-_CONV_S = re.compile(r"^(conv)[sS](?=-\d)", re.IGNORECASE)
-_CONV_SLASH = re.compile(r"^(conv)/(?=\d+-\d)", re.IGNORECASE)
-_PAD_L = re.compile(r"^(pad|stride|dilation)[lI|](?=[,;]?$)", re.IGNORECASE)
-_FC_NUM = re.compile(r"^(f)[eo](?=-?\d)", re.IGNORECASE)
-_FC_WORD = {"fe": "fc", "Fe": "Fc", "FE": "FC", "fo": "fc", "Fo": "Fc", "FO": "FC"}
-_ONE_AFTER = frozenset({"pad", "padding", "stride", "dilation"})  # take a number
-
-
-def fix_misreads(word: str) -> str:
-    """One OCR'd word with the common glyph confusions of layer labels undone."""
-    word = _TIMES_AS_8.sub(r"\1×\1", word)
-    word = _TIMES_LOST.sub(r"\1×\1", word)
-    word = _TIMES_GUILLEMET.sub("×", word)
-    word = _LONE_L.sub(r"\g<1>1", word)
-    word = _CONV_L.sub(r"\g<1>1", word)
-    word = _CONV_S.sub(r"\g<1>5", word)
-    word = _CONV_SLASH.sub(r"\g<1>", word)
-    word = _PAD_L.sub(r"\g<1> 1", word)
-    m = _FC_NUM.match(word)
-    if m:
-        word = m.group(1) + ("C" if word[0].isupper() and word[1:2].isupper() else "c") + word[2:]
-    return word
-
-
-def fix_misread_words(words: list[str]) -> list[str]:
-    """`fix_misreads` on each word; "fe"/"fo" standing before a number is "fc"; a lone
-    I after a word that takes a number ("pad I") is 1; a word split before its hyphen
-    ("soft -max") is joined again: labels put no space before a hyphen."""
-    out = [fix_misreads(w) for w in words]
-    for i in range(len(out) - 1):
-        if out[i] in _FC_WORD and out[i + 1][:1].isdigit():
-            out[i] = _FC_WORD[out[i]]
-        if out[i].lower() in _ONE_AFTER and re.fullmatch(r"[Il|][,;]?", out[i + 1]):
-            out[i + 1] = "1" + out[i + 1][1:]
-    joined: list[str] = []
-    for w in out:
-        if joined and re.fullmatch(r"-[A-Za-z]+,?", w) and re.search(r"[A-Za-z]{2}$", joined[-1]):
-            joined[-1] += w
-        else:
-            joined.append(w)
-    return joined
