@@ -13,10 +13,15 @@ another scale, in one more (smaller) call, and the reading that looks more like 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -111,6 +116,98 @@ def read_strip(crops: list[np.ndarray], target: float, psm: int = 6) -> list[Ocr
 
 
 def _tesseract(strip: np.ndarray, psm: int) -> dict:
+    """The parsed TSV of one strip: from the Tesseract library loaded into this process
+    when it can be (its model is loaded once per process, not once per figure, so a
+    second reading of doubtful crops costs only their recognition), else from the
+    tesseract binary."""
+    api = _library()
+    if api is not None:
+        return _parse_tsv(api.tsv(strip, psm))
+    return _tesseract_binary(strip, psm)
+
+
+_TSV_HEAD = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+)
+# the resolution the binary assumes for an image without one (a PNG strip); it sets
+# the minimum text size Tesseract looks for, so the library is told the same
+_DEFAULT_DPI = 70
+
+
+class _TessApi:
+    """libtesseract's C API through ctypes: one engine with the English model, kept for
+    the life of the process."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        c = ctypes
+        lib.TessBaseAPICreate.restype = c.c_void_p
+        lib.TessBaseAPIInit3.argtypes = [c.c_void_p, c.c_char_p, c.c_char_p]
+        lib.TessBaseAPISetPageSegMode.argtypes = [c.c_void_p, c.c_int]
+        lib.TessBaseAPISetImage.argtypes = [c.c_void_p, c.c_void_p] + [c.c_int] * 4
+        lib.TessBaseAPISetSourceResolution.argtypes = [c.c_void_p, c.c_int]
+        lib.TessBaseAPIRecognize.argtypes = [c.c_void_p, c.c_void_p]
+        lib.TessBaseAPIGetTsvText.argtypes = [c.c_void_p, c.c_int]
+        lib.TessBaseAPIGetTsvText.restype = c.c_void_p
+        lib.TessDeleteText.argtypes = [c.c_void_p]
+        lib.TessBaseAPIDelete.argtypes = [c.c_void_p]
+        self.lib = lib
+        self.handle = lib.TessBaseAPICreate()
+        if not self.handle or lib.TessBaseAPIInit3(self.handle, None, b"eng") != 0:
+            raise OcrError("libtesseract could not load its English model")
+        self.lock = threading.Lock()
+        atexit.register(self.close)
+
+    def tsv(self, img: np.ndarray, psm: int) -> str:
+        img = np.ascontiguousarray(img, dtype=np.uint8)
+        h, w = img.shape
+        with self.lock:
+            lib, api = self.lib, self.handle
+            lib.TessBaseAPISetPageSegMode(api, psm)
+            lib.TessBaseAPISetImage(api, img.ctypes.data, w, h, 1, img.strides[0])
+            lib.TessBaseAPISetSourceResolution(api, _DEFAULT_DPI)
+            if lib.TessBaseAPIRecognize(api, None) != 0:
+                raise OcrError("libtesseract could not read the strip")
+            ptr = lib.TessBaseAPIGetTsvText(api, 0)
+            if not ptr:
+                return _TSV_HEAD
+            text = ctypes.string_at(ptr).decode("utf-8", "replace")
+            lib.TessDeleteText(ptr)
+        return _TSV_HEAD + "\n" + text
+
+    def close(self) -> None:
+        if self.handle:
+            self.lib.TessBaseAPIDelete(self.handle)
+            self.handle = None
+
+
+_API: dict[int, _TessApi | None] = {}  # per process id: a forked child loads its own
+
+
+def _library() -> _TessApi | None:
+    """This process's Tesseract engine, or None when libtesseract cannot be loaded."""
+    pid = os.getpid()
+    if pid not in _API:
+        _API[pid] = None
+        name = ctypes.util.find_library("tesseract")
+        if name:
+            try:
+                _one_omp_thread()
+                _API[pid] = _TessApi(ctypes.CDLL(name))
+            except (OSError, AttributeError, OcrError):
+                _API[pid] = None
+    return _API[pid]
+
+
+def _one_omp_thread() -> None:
+    """OpenMP threads make Tesseract ~4x slower on small images on a shared machine;
+    libtesseract's OpenMP runtime is told to use one (only Tesseract uses it here)."""
+    name = ctypes.util.find_library("gomp")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(name).omp_set_num_threads(1)
+
+
+def _tesseract_binary(strip: np.ndarray, psm: int) -> dict:
     """Run the tesseract binary once and parse its TSV.
 
     Called directly rather than through pytesseract so that OpenMP can be limited to one

@@ -105,3 +105,22 @@ def test_doubtful_crops_are_read_again_at_another_scale(monkeypatch) -> None:
     texts = [t.text for t in ocr.read_crops(crops)]
     assert texts == ["conv3-64", "conv5-48", "+"]
     assert calls == [(ocr.TARGET_CHAR_H, 3), (ocr.RETRY_CHAR_H, 2)]
+
+
+def test_tesseract_library_reads_as_the_binary_does() -> None:
+    """The in-process libtesseract engine gives the binary's TSV for the same strip."""
+    import shutil
+
+    import cv2
+    import numpy as np
+
+    from papercc.compiler import ocr
+
+    if ocr._library() is None or shutil.which("tesseract") is None:
+        pytest.skip("libtesseract or the tesseract binary is missing")
+    img = np.full((60, 360), 255, np.uint8)
+    cv2.putText(img, "conv 3x3, 64", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    lib = ocr._parse_tsv(ocr._library().tsv(img, 6))
+    binary = ocr._tesseract_binary(img, 6)
+    assert [t for t in lib["text"] if t.strip()] == [t for t in binary["text"] if t.strip()]
+    assert " ".join(t for t in lib["text"] if t.strip()) == "conv 3x3, 64"
