@@ -184,27 +184,39 @@ _API: dict[int, _TessApi | None] = {}  # per process id: a forked child loads it
 
 
 def _library() -> _TessApi | None:
-    """This process's Tesseract engine, or None when libtesseract cannot be loaded."""
+    """This process's Tesseract engine, or None when libtesseract cannot be loaded or
+    its OpenMP runtime cannot be held to one thread (then the binary is used)."""
     pid = os.getpid()
     if pid not in _API:
         _API[pid] = None
         name = ctypes.util.find_library("tesseract")
-        if name:
-            try:
-                _one_omp_thread()
+        if name and _one_omp_thread():
+            with contextlib.suppress(OSError, AttributeError, OcrError):
                 _API[pid] = _TessApi(ctypes.CDLL(name))
-            except (OSError, AttributeError, OcrError):
-                _API[pid] = None
     return _API[pid]
 
 
-def _one_omp_thread() -> None:
-    """OpenMP threads make Tesseract ~4x slower on small images on a shared machine;
-    libtesseract's OpenMP runtime is told to use one (only Tesseract uses it here)."""
+def _one_omp_thread() -> bool:
+    """Hold libtesseract's OpenMP runtime to one thread: its LSTM asks for several,
+    which makes it several times slower on a shared machine. The runtime reads its
+    thread limit from the environment once, when it is loaded, so the variable is set
+    only around loading it (nothing else in this process sees it); False if the runtime
+    was loaded earlier with another limit."""
     name = ctypes.util.find_library("gomp")
-    if name:
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(name).omp_set_num_threads(1)
+    if not name:
+        return True  # built without OpenMP
+    old = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        gomp = ctypes.CDLL(name)
+        return int(gomp.omp_get_thread_limit()) == 1
+    except (OSError, AttributeError):
+        return False
+    finally:
+        if old is None:
+            del os.environ["OMP_THREAD_LIMIT"]
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = old
 
 
 def _tesseract_binary(strip: np.ndarray, psm: int) -> dict:
