@@ -11,14 +11,15 @@ _WORDY = re.compile(r"[A-Za-z0-9]")
 
 # Tesseract's usual misreads in layer labels, each fixed only where the reading is
 # unambiguous: a times sign read as 8 between two equal small kernel digits ("3×3" ->
-# "383") or lost before a stride ("33/2"), or read as a guillemet between digits
-# ("2«2/2"); a 1 read as l ("convl-32", "convl1-32", "pad l", "padl", "pad I"); a 5 read
-# as s in the VGG form ("convs-48": S and 5 share their shape); the slanted stem of a 7
-# read twice ("conv/7-64": a stride sign cannot stand between "conv" and a kernel
-# digit); and "fc" read as "fe" or "fo" before a number ("fe-10", "fo7", "fe 10").
+# "383"), lost before a stride ("33/2"), or read as a guillemet or percent sign between
+# digits ("2«2/2", "2%2/2"); a 1 read as l ("convl-32", "convl1-32", "pad l", "padl",
+# "pad I"); a 5 read as s in the VGG form ("convs-48": S and 5 share their shape); the
+# slanted stem of a 7 read twice ("conv/7-64": a stride sign cannot stand between
+# "conv" and a kernel digit); and "fc" read as "fe" or "fo" before a number ("fe-10",
+# "fo7", "fe 10").
 _TIMES_AS_8 = re.compile(r"^([1-7])8\1(?=$|[/,;:)])")
 _TIMES_LOST = re.compile(r"^([2-7])\1(?=/\d)")  # "33/2": a kernel 3×3, stride 2
-_TIMES_GUILLEMET = re.compile(r"(?<=\d)[«»](?=\d)")
+_TIMES_GUILLEMET = re.compile(r"(?<=\d)[«»%](?=\d)")
 _LONE_L = re.compile(r"^(/?)l(?=[,;]?$)")  # "pad l", "/l": a digit 1 on its own
 _CONV_L = re.compile(r"^(conv)l1?(?=[-_/,]|\d|$)", re.IGNORECASE)
 _CONV_S = re.compile(r"^(conv)[sS](?=-\d)", re.IGNORECASE)

@@ -39,6 +39,8 @@ from papercc.compiler.raster_words import clean_label
         # a times sign read as a guillemet between digits
         ("Avg Pool 2«2/2", "Avg Pool 2×2/2"),
         ("a « b", "a b"),
+        ("maxpool 2%2/2", "maxpool 2×2/2"),
+        ("dropout 50%", "dropout 50%"),
     ],
 )
 def test_clean_label(read: str, clean: str) -> None:
