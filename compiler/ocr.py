@@ -3,21 +3,35 @@
 A Tesseract process costs ~100-200 ms to start, more than reading a box label, so all the
 crops of a figure are scaled to one text height, stacked into a single strip with white
 gaps, read once with `image_to_data`, and the words are mapped back by their position.
+
+Tesseract's misreads of a clean crop depend on the exact glyph size it is given ("conv5-48"
+read as "convo-48" at one scale and right at another), and come with a low word
+confidence or a reading that is no diagram label. Such crops are read a second time, at
+another scale, in one more (smaller) call, and the reading that looks more like a label
+(`raster_words.label_doubt`), then the more confident one, is kept.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import ctypes
+import ctypes.util
 import os
-import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .raster_words import label_doubt
+
 TARGET_CHAR_H = 30  # pixels; Tesseract reads best with glyphs roughly this tall
+RETRY_CHAR_H = 24  # the second reading of a doubtful crop
+RETRY_CONF = 0.7  # a crop with a word read less confidently than this is read again
 PAD = 14
 GAP = 26
 MAX_STRIP_PIXELS = 40_000_000
@@ -31,6 +45,7 @@ class OcrError(RuntimeError):
 class OcrText:
     text: str
     confidence: float  # mean word confidence in [0, 1]; 0 when nothing was read
+    worst: float = 0.0  # confidence of the least confident word
 
 
 def char_height(binary: np.ndarray) -> float:
@@ -43,9 +58,9 @@ def char_height(binary: np.ndarray) -> float:
     return float(np.median(hs))
 
 
-def _scaled(crop: np.ndarray) -> np.ndarray:
+def _scaled(crop: np.ndarray, target: float) -> np.ndarray:
     ch = char_height(crop)
-    f = TARGET_CHAR_H / ch if ch > 0 else 1.0
+    f = target / ch if ch > 0 else 1.0
     f = float(np.clip(f, 0.5, 8.0))
     if abs(f - 1.0) < 0.05:
         return crop
@@ -56,9 +71,32 @@ def _scaled(crop: np.ndarray) -> np.ndarray:
 
 def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
     """Read dark-on-white uint8 grey crops; one result per crop, in order."""
+    out = read_strip(crops, TARGET_CHAR_H, psm)
+    again = [i for i, t in enumerate(out) if doubtful(t)]
+    if again:
+        retry = read_strip([crops[i] for i in again], RETRY_CHAR_H, psm)
+        for i, t in zip(again, retry, strict=True):
+            out[i] = better(out[i], t)
+    return out
+
+
+def doubtful(t: OcrText) -> bool:
+    """Worth a second reading: a word read with low confidence, or no label read."""
+    return t.worst < RETRY_CONF or label_doubt(t.text) > 0
+
+
+def better(a: OcrText, b: OcrText) -> OcrText:
+    """Of two readings of one crop, the one that reads more like a label, then the
+    more confident; the first on a tie."""
+    ka, kb = (-label_doubt(a.text), a.confidence), (-label_doubt(b.text), b.confidence)
+    return b if kb > ka else a
+
+
+def read_strip(crops: list[np.ndarray], target: float, psm: int = 6) -> list[OcrText]:
+    """One Tesseract call on the crops scaled to glyphs `target` pixels tall."""
     if not crops:
         return []
-    scaled = [_scaled(c) for c in crops]
+    scaled = [_scaled(c, target) for c in crops]
     width = max(c.shape[1] for c in scaled) + 2 * PAD
     rows, spans, y = [], [], 0
     for c in scaled:
@@ -72,12 +110,116 @@ def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
     strip = np.vstack(rows)
     if strip.size > MAX_STRIP_PIXELS:
         half = len(crops) // 2
-        return read_crops(crops[:half], psm) + read_crops(crops[half:], psm)
+        return read_strip(crops[:half], target, psm) + read_strip(crops[half:], target, psm)
     data = _tesseract(strip, psm)
     return _assign(data, spans)
 
 
 def _tesseract(strip: np.ndarray, psm: int) -> dict:
+    """The parsed TSV of one strip: from the Tesseract library loaded into this process
+    when it can be (its model is loaded once per process, not once per figure, so a
+    second reading of doubtful crops costs only their recognition), else from the
+    tesseract binary."""
+    api = _library()
+    if api is not None:
+        return _parse_tsv(api.tsv(strip, psm))
+    return _tesseract_binary(strip, psm)
+
+
+_TSV_HEAD = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+)
+# the resolution the binary assumes for an image without one (a PNG strip); it sets
+# the minimum text size Tesseract looks for, so the library is told the same
+_DEFAULT_DPI = 70
+
+
+class _TessApi:
+    """libtesseract's C API through ctypes: one engine with the English model, kept for
+    the life of the process."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        c = ctypes
+        lib.TessBaseAPICreate.restype = c.c_void_p
+        lib.TessBaseAPIInit3.argtypes = [c.c_void_p, c.c_char_p, c.c_char_p]
+        lib.TessBaseAPISetPageSegMode.argtypes = [c.c_void_p, c.c_int]
+        lib.TessBaseAPISetImage.argtypes = [c.c_void_p, c.c_void_p] + [c.c_int] * 4
+        lib.TessBaseAPISetSourceResolution.argtypes = [c.c_void_p, c.c_int]
+        lib.TessBaseAPIRecognize.argtypes = [c.c_void_p, c.c_void_p]
+        lib.TessBaseAPIGetTsvText.argtypes = [c.c_void_p, c.c_int]
+        lib.TessBaseAPIGetTsvText.restype = c.c_void_p
+        lib.TessDeleteText.argtypes = [c.c_void_p]
+        lib.TessBaseAPIDelete.argtypes = [c.c_void_p]
+        self.lib = lib
+        self.handle = lib.TessBaseAPICreate()
+        if not self.handle or lib.TessBaseAPIInit3(self.handle, None, b"eng") != 0:
+            raise OcrError("libtesseract could not load its English model")
+        self.lock = threading.Lock()
+        atexit.register(self.close)
+
+    def tsv(self, img: np.ndarray, psm: int) -> str:
+        img = np.ascontiguousarray(img, dtype=np.uint8)
+        h, w = img.shape
+        with self.lock:
+            lib, api = self.lib, self.handle
+            lib.TessBaseAPISetPageSegMode(api, psm)
+            lib.TessBaseAPISetImage(api, img.ctypes.data, w, h, 1, img.strides[0])
+            lib.TessBaseAPISetSourceResolution(api, _DEFAULT_DPI)
+            if lib.TessBaseAPIRecognize(api, None) != 0:
+                raise OcrError("libtesseract could not read the strip")
+            ptr = lib.TessBaseAPIGetTsvText(api, 0)
+            if not ptr:
+                return _TSV_HEAD
+            text = ctypes.string_at(ptr).decode("utf-8", "replace")
+            lib.TessDeleteText(ptr)
+        return _TSV_HEAD + "\n" + text
+
+    def close(self) -> None:
+        if self.handle:
+            self.lib.TessBaseAPIDelete(self.handle)
+            self.handle = None
+
+
+_API: dict[int, _TessApi | None] = {}  # per process id: a forked child loads its own
+
+
+def _library() -> _TessApi | None:
+    """This process's Tesseract engine, or None when libtesseract cannot be loaded or
+    its OpenMP runtime cannot be held to one thread (then the binary is used)."""
+    pid = os.getpid()
+    if pid not in _API:
+        _API[pid] = None
+        name = ctypes.util.find_library("tesseract")
+        if name and _one_omp_thread():
+            with contextlib.suppress(OSError, AttributeError, OcrError):
+                _API[pid] = _TessApi(ctypes.CDLL(name))
+    return _API[pid]
+
+
+def _one_omp_thread() -> bool:
+    """Hold libtesseract's OpenMP runtime to one thread: its LSTM asks for several,
+    which makes it several times slower on a shared machine. The runtime reads its
+    thread limit from the environment once, when it is loaded, so the variable is set
+    only around loading it (nothing else in this process sees it); False if the runtime
+    was loaded earlier with another limit."""
+    name = ctypes.util.find_library("gomp")
+    if not name:
+        return True  # built without OpenMP
+    old = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        gomp = ctypes.CDLL(name)
+        return int(gomp.omp_get_thread_limit()) == 1
+    except (OSError, AttributeError):
+        return False
+    finally:
+        if old is None:
+            del os.environ["OMP_THREAD_LIMIT"]
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = old
+
+
+def _tesseract_binary(strip: np.ndarray, psm: int) -> dict:
     """Run the tesseract binary once and parse its TSV.
 
     Called directly rather than through pytesseract so that OpenMP can be limited to one
@@ -141,60 +283,6 @@ def _assign(data: dict, spans: list[tuple[int, int]]) -> list[OcrText]:
         for line, _, text, _ in ws:
             lines.setdefault(line, []).append(text)
         text = " ".join(" ".join(v) for v in lines.values())
-        out.append(OcrText(text, float(np.mean([w[3] for w in ws]))))
+        confs = [w[3] for w in ws]
+        out.append(OcrText(text, float(np.mean(confs)), float(min(confs))))
     return out
-
-
-# Tesseract's usual misreads in layer labels, each fixed only where the reading is
-# unambiguous: a times sign read as 8 between two equal small kernel digits ("3×3" ->
-# "383") or lost before a stride ("33/2"), or read as a guillemet between digits
-# ("2«2/2"); a 1 read as l ("convl-32", "convl1-32", "pad l", "padl", "pad I"); a 5 read
-# as s in the VGG form ("convs-48": S and 5 share their shape); the slanted stem of a 7
-# read twice ("conv/7-64": a stride sign cannot stand between "conv" and a kernel
-# digit); and "fc" read as "fe" or "fo" before a number ("fe-10", "fo7", "fe 10").
-_TIMES_AS_8 = re.compile(r"^([1-7])8\1(?=$|[/,;:)])")
-_TIMES_LOST = re.compile(r"^([2-7])\1(?=/\d)")  # "33/2": a kernel 3×3, stride 2
-_TIMES_GUILLEMET = re.compile(r"(?<=\d)[«»](?=\d)")
-_LONE_L = re.compile(r"^(/?)l(?=[,;]?$)")  # "pad l", "/l": a digit 1 on its own
-_CONV_L = re.compile(r"^(conv)l1?(?=[-_/,]|\d|$)", re.IGNORECASE)
-_CONV_S = re.compile(r"^(conv)[sS](?=-\d)", re.IGNORECASE)
-_CONV_SLASH = re.compile(r"^(conv)/(?=\d+-\d)", re.IGNORECASE)
-_PAD_L = re.compile(r"^(pad|stride|dilation)[lI|](?=[,;]?$)", re.IGNORECASE)
-_FC_NUM = re.compile(r"^(f)[eo](?=-?\d)", re.IGNORECASE)
-_FC_WORD = {"fe": "fc", "Fe": "Fc", "FE": "FC", "fo": "fc", "Fo": "Fc", "FO": "FC"}
-_ONE_AFTER = frozenset({"pad", "padding", "stride", "dilation"})  # take a number
-
-
-def fix_misreads(word: str) -> str:
-    """One OCR'd word with the common glyph confusions of layer labels undone."""
-    word = _TIMES_AS_8.sub(r"\1×\1", word)
-    word = _TIMES_LOST.sub(r"\1×\1", word)
-    word = _TIMES_GUILLEMET.sub("×", word)
-    word = _LONE_L.sub(r"\g<1>1", word)
-    word = _CONV_L.sub(r"\g<1>1", word)
-    word = _CONV_S.sub(r"\g<1>5", word)
-    word = _CONV_SLASH.sub(r"\g<1>", word)
-    word = _PAD_L.sub(r"\g<1> 1", word)
-    m = _FC_NUM.match(word)
-    if m:
-        word = m.group(1) + ("C" if word[0].isupper() and word[1:2].isupper() else "c") + word[2:]
-    return word
-
-
-def fix_misread_words(words: list[str]) -> list[str]:
-    """`fix_misreads` on each word; "fe"/"fo" standing before a number is "fc"; a lone
-    I after a word that takes a number ("pad I") is 1; a word split before its hyphen
-    ("soft -max") is joined again: labels put no space before a hyphen."""
-    out = [fix_misreads(w) for w in words]
-    for i in range(len(out) - 1):
-        if out[i] in _FC_WORD and out[i + 1][:1].isdigit():
-            out[i] = _FC_WORD[out[i]]
-        if out[i].lower() in _ONE_AFTER and re.fullmatch(r"[Il|][,;]?", out[i + 1]):
-            out[i + 1] = "1" + out[i + 1][1:]
-    joined: list[str] = []
-    for w in out:
-        if joined and re.fullmatch(r"-[A-Za-z]+,?", w) and re.search(r"[A-Za-z]{2}$", joined[-1]):
-            joined[-1] += w
-        else:
-            joined.append(w)
-    return joined

@@ -36,18 +36,40 @@ def box_text_crop(prep: Prepared, box: Box) -> np.ndarray | None:
             ring, (w // 2, h // 2), (max(1, w // 2 - s), max(1, h // 2 - s)), 0, 0, 360, 255, -1
         )
         ink = cv2.bitwise_and(ink, ring)
-    ink = _drop_edge_components(ink)
+    ink = _drop_edge_components(ink, keep_cut_glyphs=True)
     return _tight(_gray_text(g, ink))
 
 
-def _drop_edge_components(ink: np.ndarray) -> np.ndarray:
+def _drop_edge_components(ink: np.ndarray, keep_cut_glyphs: bool = False) -> np.ndarray:
+    """The ink with components touching the crop's edge (border, neighbouring strokes)
+    dropped. With `keep_cut_glyphs`, a component that touches one side only and is a
+    glyph among the others (about their size, reaching well into the crop, in their
+    rows and columns) is kept: a descender ("p", "g") of a label in a tight box touches
+    the border, and dropping it turns "pool" into "ool"."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     h, w = ink.shape
     keep = np.zeros(n, bool)
+    sides = np.zeros(n, int)
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
-        edge = x == 0 or y == 0 or x + bw >= w or y + bh >= h
-        keep[i] = not edge and area >= 2
+        sides[i] = int(x == 0) + int(y == 0) + int(x + bw >= w) + int(y + bh >= h)
+        keep[i] = sides[i] == 0 and area >= 2
+    if keep_cut_glyphs and keep.sum() >= 2:
+        inner = stats[keep]
+        gh = float(np.median(inner[:, 3]))
+        top, bottom = int(inner[:, 1].min()), int((inner[:, 1] + inner[:, 3]).max())
+        left, right = int(inner[:, 0].min()), int((inner[:, 0] + inner[:, 2]).max())
+        for i in np.nonzero(sides == 1)[0]:
+            x, y, bw, bh, _ = stats[i]
+            rows = min(y + bh, bottom) - max(y, top)  # shared with the glyphs' rows
+            cols = min(x + bw, right + gh) - max(x, left - gh)
+            across = bh if y == 0 or y + bh >= h else bw  # reach away from its side
+            keep[i] = (
+                max(bw, bh) <= 1.6 * gh
+                and across >= 0.5 * gh
+                and rows >= 0.5 * gh
+                and cols >= min(bw, gh / 2)
+            )
     return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 

@@ -406,7 +406,7 @@ def test_is_size_note() -> None:
     ],
 )
 def test_ocr_misreads_fixed(word: str, fixed: str) -> None:
-    from papercc.compiler.ocr import fix_misreads
+    from papercc.compiler.raster_words import fix_misreads
 
     assert fix_misreads(word) == fixed
 
@@ -451,7 +451,7 @@ def test_lone_head_among_many_connectors_sets_no_direction() -> None:
 
 
 def test_ocr_fe_before_number_is_fc() -> None:
-    from papercc.compiler.ocr import fix_misread_words
+    from papercc.compiler.raster_words import fix_misread_words
 
     assert fix_misread_words(["fe", "10"]) == ["fc", "10"]
     assert fix_misread_words(["FE", "4096,", "relu"]) == ["FC", "4096,", "relu"]

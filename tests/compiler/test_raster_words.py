@@ -39,7 +39,90 @@ from papercc.compiler.raster_words import clean_label
         # a times sign read as a guillemet between digits
         ("Avg Pool 2«2/2", "Avg Pool 2×2/2"),
         ("a « b", "a b"),
+        ("maxpool 2%2/2", "maxpool 2×2/2"),
+        ("dropout 50%", "dropout 50%"),
     ],
 )
 def test_clean_label(read: str, clean: str) -> None:
     assert clean_label(read) == clean
+
+
+@pytest.mark.parametrize(
+    "text, doubt",
+    [
+        ("conv5-48", 0),
+        ("3x3 max pool, /2", 0),
+        ("Dropout, p=0.2", 0),
+        ("Conv2d 3x3 64", 0),
+        ("image 1x32x32", 0),
+        ("224x224x3", 0),  # a size note
+        ("+", 0),
+        ("convo-48", 4),  # unknown, not understood, a number no attribute holds
+        ("conv/-64", 1),  # no kernel
+        ("3x3 max pool, [2", 1),  # the stride read as "[2": a number left over
+        ("i", 3),
+        ("", 3),
+    ],
+)
+def test_label_doubt(text: str, doubt: int) -> None:
+    from papercc.compiler.raster_words import label_doubt
+
+    assert label_doubt(text) == doubt
+
+
+def test_better_reading_is_the_label_then_the_confident() -> None:
+    from papercc.compiler.ocr import OcrText, better
+
+    assert better(OcrText("convo-48", 0.92, 0.92), OcrText("conv5-48", 0.5, 0.5)).text == (
+        "conv5-48"
+    )
+    assert better(
+        OcrText("11x1 conv, 32", 0.81, 0.5), OcrText("1x1 conv, 32", 0.92, 0.85)
+    ).text == ("1x1 conv, 32")
+    assert better(OcrText("relu", 0.9, 0.9), OcrText("relu", 0.9, 0.9)) == OcrText("relu", 0.9, 0.9)
+
+
+def test_doubtful_crops_are_read_again_at_another_scale(monkeypatch) -> None:
+    """Only crops with a low-confidence word or no label reading are read a second
+    time; the second reading replaces the first where it reads more like a label."""
+    import numpy as np
+
+    from papercc.compiler import ocr
+
+    calls: list[tuple[float, int]] = []
+    first = {
+        0: ocr.OcrText("conv3-64", 0.95, 0.93),
+        1: ocr.OcrText("convo-48", 0.6, 0.4),
+        2: ocr.OcrText("+", 0.2, 0.2),
+    }
+    second = {1: ocr.OcrText("conv5-48", 0.9, 0.9), 2: ocr.OcrText("-", 0.1, 0.1)}
+
+    def fake_read_strip(crops, target, psm=6):
+        calls.append((target, len(crops)))
+        table = first if target == ocr.TARGET_CHAR_H else second
+        return [table[int(c[0, 0])] for c in crops]
+
+    monkeypatch.setattr(ocr, "read_strip", fake_read_strip)
+    crops = [np.full((10, 10), i, np.uint8) for i in range(3)]
+    texts = [t.text for t in ocr.read_crops(crops)]
+    assert texts == ["conv3-64", "conv5-48", "+"]
+    assert calls == [(ocr.TARGET_CHAR_H, 3), (ocr.RETRY_CHAR_H, 2)]
+
+
+def test_tesseract_library_reads_as_the_binary_does() -> None:
+    """The in-process libtesseract engine gives the binary's TSV for the same strip."""
+    import shutil
+
+    import cv2
+    import numpy as np
+
+    from papercc.compiler import ocr
+
+    if ocr._library() is None or shutil.which("tesseract") is None:
+        pytest.skip("libtesseract or the tesseract binary is missing")
+    img = np.full((60, 360), 255, np.uint8)
+    cv2.putText(img, "conv 3x3, 64", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    lib = ocr._parse_tsv(ocr._library().tsv(img, 6))
+    binary = ocr._tesseract_binary(img, 6)
+    assert [t for t in lib["text"] if t.strip()] == [t for t in binary["text"] if t.strip()]
+    assert " ".join(t for t in lib["text"] if t.strip()) == "conv 3x3, 64"
