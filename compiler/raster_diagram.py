@@ -91,7 +91,7 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
             cv2.bitwise_and(prep.faint, keep),
             cv2.bitwise_and(text_mask, cv2.bitwise_not(_block_mask(text_mask.shape, junk, 0))),
         ),
-        min_len=3 * char_h,
+        min_len=1.5 * char_h,  # boxes stacked close are ~2 glyphs apart; specks are smaller
         max_thick=2 + 2 * prep.stroke,
     )
     conn = cv2.bitwise_and(conn, cv2.bitwise_not(text_mask))

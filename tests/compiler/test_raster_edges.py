@@ -180,3 +180,20 @@ def test_size_note_with_lost_leading_number() -> None:
 
     assert _size_note_cut("x32x16") and _size_note_cut("×7×1")
     assert not _size_note_cut("xception") and not _size_note_cut("x") and not _size_note_cut("32")
+
+
+@needs_tesseract
+def test_short_grey_hairline_between_close_boxes() -> None:
+    """Boxes stacked a couple of glyph heights apart, joined by a pale grey line with
+    no ink-dark pixel: the line is shorter than three glyphs, still a connector."""
+    img = np.full((240, 300, 3), 255, np.uint8)
+    for y0, text in ((20, "conv 3x3"), (134, "relu")):
+        cv2.rectangle(img, (40, y0), (260, y0 + 80), (0, 0, 0), 2)
+        cv2.putText(img, text, (80, y0 + 52), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
+    cv2.line(img, (150, 101), (150, 133), (190, 190, 190), 1)
+    img = cv2.GaussianBlur(img, (0, 0), 0.6)
+    assert 255 - int(img[105:130, 148:153].min()) < 70  # no ink-dark pixel on the line
+    d = extract_raster_diagram(img)
+    boxes = sorted((n for n in d.nodes if n.shape != "text"), key=lambda n: n.bbox[1])
+    assert len(boxes) == 2
+    assert [(e.src, e.dst) for e in d.edges] == [(boxes[0].id, boxes[1].id)]
