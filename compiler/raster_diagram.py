@@ -146,8 +146,23 @@ def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h:
     boxes = [blk for blk, _, _ in notes]
     touches, labels = find_touches(conn, boxes, [margin] * len(boxes), stroke, char_h)
     along = {t.node for t in touches if _runs_along(labels, t, boxes[t.node], margin, char_h)}
-    hit = {t.node for t in touches if _comes_from_afar(labels, t, boxes[t.node], margin)} - along
-    return [n for i, n in enumerate(notes) if i in hit]
+    hit = {
+        t.node
+        for t in touches
+        if _comes_from_afar(labels, t, boxes[t.node], margin)
+        and _faces(t, boxes[t.node], stroke + 1)
+    }
+    return [n for i, n in enumerate(notes) if i in hit - along]
+
+
+def _faces(t, box: IBox, tol: float) -> bool:
+    """The contact's nearest pixel lies in front of the note's side (within its extent
+    along that side): a line that ends at a note points at it, while a line that only
+    clips the corner of the note's window passes it by."""
+    x, y = t.pixel
+    if t.side in ("top", "bottom"):
+        return box[0] - tol <= x <= box[2] + tol
+    return box[1] - tol <= y <= box[3] + tol
 
 
 def _ends_at_label(

@@ -197,3 +197,16 @@ def test_short_grey_hairline_between_close_boxes() -> None:
     boxes = sorted((n for n in d.nodes if n.shape != "text"), key=lambda n: n.bbox[1])
     assert len(boxes) == 2
     assert [(e.src, e.dst) for e in d.edges] == [(boxes[0].id, boxes[1].id)]
+
+
+def test_line_clipping_a_note_window_corner_does_not_face_it() -> None:
+    """A connector that ends at a size note points at it; one whose nearest pixel lies
+    beyond the note's extent only clips the corner of its window."""
+    from papercc.compiler.raster_diagram import _faces
+
+    note = (100, 50, 160, 62)
+    at = Touch(1, 0, "top", (130.0, 30.0), False, (128, 48))
+    corner = Touch(1, 0, "top", (175.0, 30.0), False, (172, 30))
+    side = Touch(2, 0, "left", (80.0, 56.0), False, (98, 57))
+    assert _faces(at, note, 2) and _faces(side, note, 2)
+    assert not _faces(corner, note, 2)
