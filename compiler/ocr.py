@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 
 import cv2
@@ -54,8 +53,14 @@ def _scaled(crop: np.ndarray) -> np.ndarray:
     return cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
 
 
-def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
-    """Read dark-on-white uint8 grey crops; one result per crop, in order."""
+def read_crops(
+    crops: list[np.ndarray], psm: int = 6, started: Tesseract | None = None
+) -> list[OcrText]:
+    """Read dark-on-white uint8 grey crops; one result per crop, in order.
+
+    `started`: a `Tesseract` process started earlier (see `start_tesseract`) to read
+    the strip with; it is used once, for the first strip read with its psm.
+    """
     if not crops:
         return []
     scaled = [_scaled(c) for c in crops]
@@ -72,35 +77,89 @@ def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
     strip = np.vstack(rows)
     if strip.size > MAX_STRIP_PIXELS:
         half = len(crops) // 2
-        return read_crops(crops[:half], psm) + read_crops(crops[half:], psm)
-    data = _tesseract(strip, psm)
-    return _assign(data, spans)
+        first = read_crops(crops[:half], psm, started)
+        return first + read_crops(crops[half:], psm)
+    if started is not None and started.psm == psm and not started.used:
+        return _assign(started.read(strip), spans)
+    return _assign(_tesseract(strip, psm), spans)
+
+
+class Tesseract:
+    """One tesseract process, started before its image is ready.
+
+    Tesseract spends 100-200 ms loading its model before it reads its image. Started
+    early and fed the image on stdin, that load overlaps the caller's work of cutting
+    the crops; the TSV is the same as for the image read from a file. Use as a context
+    manager (or call `close`), so that a process never fed is not left behind.
+
+    Tesseract is called directly rather than through pytesseract so that OpenMP can be
+    limited to one thread for this child only (4x faster on small images on a shared
+    machine) without touching this process's environment.
+    """
+
+    def __init__(self, psm: int = 6) -> None:
+        exe = shutil.which("tesseract")
+        if exe is None:
+            raise OcrError("tesseract is not installed (apt-get install tesseract-ocr)")
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        cmd = [exe, "stdin", "stdout", "-l", "eng", "--psm", str(psm), "tsv"]
+        self.psm = psm
+        self.used = False
+        try:
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+            )
+        except OSError as exc:
+            raise OcrError(f"tesseract failed: {exc}") from exc
+
+    def read(self, strip: np.ndarray) -> dict:
+        """The TSV of one grey image, parsed; a process reads one image only."""
+        if self.used:
+            raise OcrError("a Tesseract process reads one image only")
+        self.used = True
+        h, w = strip.shape
+        # binary PGM: no compression to spend time on; Leptonica reads it like a PNG
+        data = b"P5\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(strip, np.uint8).tobytes()
+        try:
+            out, err = self._proc.communicate(data, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.close()
+            raise OcrError(f"tesseract failed: {exc}") from exc
+        if self._proc.returncode != 0:
+            msg = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+            raise OcrError(f"tesseract failed: {msg[0]}")
+        return _parse_tsv(out.decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        """End the process if it is still running (never fed, or failed)."""
+        if self._proc.returncode is not None:
+            return  # read and reaped
+        self._proc.kill()
+        try:
+            self._proc.communicate(timeout=10)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            pass
+
+    def __enter__(self) -> Tesseract:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_tesseract(psm: int = 6) -> Tesseract | None:
+    """A tesseract process loading its model while the caller prepares the crops; None
+    when it cannot start (`read_crops` then reports why, if there is anything to read)."""
+    try:
+        return Tesseract(psm)
+    except OcrError:
+        return None
 
 
 def _tesseract(strip: np.ndarray, psm: int) -> dict:
-    """Run the tesseract binary once and parse its TSV.
-
-    Called directly rather than through pytesseract so that OpenMP can be limited to one
-    thread for this child only (4x faster on small images on a shared machine) without
-    touching this process's environment.
-    """
-    exe = shutil.which("tesseract")
-    if exe is None:
-        raise OcrError("tesseract is not installed (apt-get install tesseract-ocr)")
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    with tempfile.TemporaryDirectory(prefix="papercc-ocr-") as tmp:
-        path = os.path.join(tmp, "strip.png")
-        if not cv2.imwrite(path, strip):
-            raise OcrError("could not write the OCR strip image")
-        cmd = [exe, path, "stdout", "-l", "eng", "--psm", str(psm), "tsv"]
-        try:
-            done = subprocess.run(cmd, capture_output=True, env=env, timeout=120, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise OcrError(f"tesseract failed: {exc}") from exc
-    if done.returncode != 0:
-        msg = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
-        raise OcrError(f"tesseract failed: {msg[0]}")
-    return _parse_tsv(done.stdout.decode("utf-8", "replace"))
+    """Run the tesseract binary once on one image and parse its TSV."""
+    with Tesseract(psm) as t:
+        return t.read(strip)
 
 
 def _parse_tsv(tsv: str) -> dict:

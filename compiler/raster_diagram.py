@@ -14,7 +14,7 @@ import numpy as np
 
 from .diagram import Diagram, DiagramEdge, DiagramNode
 from .diagram_flow import orient_by_content
-from .ocr import OcrText, fix_misread_words, read_crops
+from .ocr import OcrText, Tesseract, fix_misread_words, read_crops, start_tesseract
 from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
 from .raster_boxes import Box, IBox, find_boxes
 from .raster_image import ImageError, as_bgr, load_image
@@ -32,6 +32,16 @@ _WORDY = re.compile(r"[A-Za-z0-9]")
 def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Diagram:
     """Parse a 2D-box diagram from a BGR or gray image; an empty Diagram if none is found."""
     bgr = as_bgr(image)
+    # tesseract loads its model (100-200 ms) while the masks, boxes and crops are made
+    ocr = start_tesseract() if min(bgr.shape[:2]) >= MIN_SIDE else None
+    try:
+        return _extract(bgr, source, ocr)
+    finally:
+        if ocr is not None:
+            ocr.close()
+
+
+def _extract(bgr: np.ndarray, source: dict | None, ocr: Tesseract | None) -> Diagram:
     src = dict(source or {})
     if min(bgr.shape[:2]) < MIN_SIDE:
         return Diagram((), (), src)
@@ -59,7 +69,7 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     for j, blk in enumerate(blocks):
         crops.append(block_crop(prep, text_mask, blk))
         owners.append(-1 - j)
-    texts = dict(zip(owners, read_crops(crops), strict=False))
+    texts = dict(zip(owners, read_crops(crops, started=ocr), strict=False))
 
     nodes_xy: list[IBox] = []
     kinds: list[tuple[str, str, float]] = []  # shape, text, confidence
