@@ -51,10 +51,10 @@ def find_touches(
     conn: np.ndarray, nodes: list[IBox], margins: list[int], stroke: float, char_h: float
 ) -> tuple[list[Touch], np.ndarray]:
     """All (connector component, node) contacts with the head/tail verdict of each."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(conn, connectivity=8)
+    n, labels = cv2.connectedComponents(conn, connectivity=8)  # no stats: 2-4x faster
     min_area = max(4, int(3 * stroke))
-    big = np.zeros(n, bool)
-    big[1:] = stats[1:, 4] >= min_area
+    big = np.bincount(labels[conn > 0], minlength=n) >= min_area  # pixel count
+    big[0] = False
     h, w = conn.shape
     touches: list[Touch] = []
     for idx, (box, m) in enumerate(zip(nodes, margins, strict=False)):
@@ -69,8 +69,7 @@ def find_touches(
             side = _side(box, px, py)
             if _passes_by(box, side, m, xs + x0, ys + y0):
                 continue
-            gaps = np.array([_gap(box, x + x0, y + y0) for x, y in zip(xs, ys, strict=False)])
-            k = int(np.argmin(gaps))
+            k = int(np.argmin(_gaps(box, xs + x0, ys + y0)))
             if _grazes(win == comp, xs, ys, k):
                 continue
             head = _is_head(labels, int(comp), box, side, px, py, stroke, char_h)
@@ -151,8 +150,12 @@ def _ring_crossings(inwin: np.ndarray) -> int:
     return int(np.count_nonzero(np.diff(np.concatenate([ring, ring[:1]])) == 1))
 
 
-def _gap(box: IBox, x: int, y: int) -> int:
-    return max(box[0] - x, x - box[2], 0) + max(box[1] - y, y - box[3], 0)
+def _gaps(box: IBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """City-block distance of each pixel from the box (0 inside)."""
+    zero = np.zeros_like(xs)
+    gx = np.maximum(np.maximum(box[0] - xs, xs - box[2]), zero)
+    gy = np.maximum(np.maximum(box[1] - ys, ys - box[3]), zero)
+    return gx + gy
 
 
 def _side(box: IBox, px: float, py: float) -> str:
@@ -199,23 +202,27 @@ def _is_head(
         a, b = max(0, c - half), min(comp.shape[1], c + half + 1)
         start = box[1] - 1 if side == "top" else box[3]
         step = -1 if side == "top" else 1
-        rows = [comp[y, a:b] for y in _range(start, step, depth, comp.shape[0])]
+        rows = comp[list(_range(start, step, depth, comp.shape[0])), a:b]
     else:
         c = int(round(py))
         a, b = max(0, c - half), min(comp.shape[0], c + half + 1)
         start = box[0] - 1 if side == "left" else box[2]
         step = -1 if side == "left" else 1
-        rows = [comp[a:b, x] for x in _range(start, step, depth, comp.shape[1])]
-    widths, edge = [], []
-    for r in rows:
-        nz = np.flatnonzero(r)
-        if nz.size == 0:
-            widths.append(0)
-            edge.append(False)
-            continue
-        widths.append(int(nz[-1] - nz[0] + 1))
-        edge.append(bool(r[0] or r[-1]))
-    return _head_profile(widths, edge, stroke)
+        rows = comp[a:b, list(_range(start, step, depth, comp.shape[1]))].T
+    return _head_profile(*_row_widths(rows), stroke)
+
+
+def _row_widths(rows: np.ndarray) -> tuple[list[int], list[bool]]:
+    """Per row of a boolean array: the extent of its set pixels (first to last; 0 if
+    none) and whether one of them is at either end of the row."""
+    if rows.shape[0] == 0 or rows.shape[1] == 0:
+        return [0] * rows.shape[0], [False] * rows.shape[0]
+    any_ = rows.any(axis=1)
+    first = rows.argmax(axis=1)
+    last = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
+    widths = np.where(any_, last - first + 1, 0)
+    edge = any_ & (rows[:, 0] | rows[:, -1])
+    return widths.tolist(), edge.tolist()
 
 
 def _range(start: int, step: int, depth: int, limit: int) -> range:

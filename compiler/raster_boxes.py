@@ -149,7 +149,6 @@ def _symbol_circles(prep: Prepared, empty: list[np.ndarray]) -> list[Box]:
     if len(empty) < 2:
         return []
     ink = prep.ink
-    mask = np.zeros_like(ink)
     keep = []
     for c in empty:
         x, y, w, h = cv2.boundingRect(c)
@@ -159,9 +158,15 @@ def _symbol_circles(prep: Prepared, empty: list[np.ndarray]) -> list[Box]:
             keep.append(c)
     if len(keep) < 2:
         return []
-    cv2.drawContours(mask, keep, -1, 255, thickness=cv2.FILLED)
-    cv2.drawContours(mask, keep, -1, 0, thickness=1)  # the rim is the separating stroke
     k = 2 * int(np.ceil(prep.stroke)) + 3
+    # only the holes' bounding box (widened by the dilation) is drawn and labelled: the
+    # same components as on the full image, for a fraction of the work
+    bx, by, bw, bh = cv2.boundingRect(np.vstack(keep))
+    ox, oy = max(0, bx - k), max(0, by - k)
+    ex, ey = min(ink.shape[1], bx + bw + k), min(ink.shape[0], by + bh + k)
+    mask = np.zeros((ey - oy, ex - ox), np.uint8)
+    cv2.drawContours(mask, keep, -1, 255, thickness=cv2.FILLED, offset=(-ox, -oy))
+    cv2.drawContours(mask, keep, -1, 0, thickness=1, offset=(-ox, -oy))  # the separating stroke
     merged = cv2.dilate(mask, np.ones((k, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
     out: list[Box] = []
@@ -181,6 +186,7 @@ def _symbol_circles(prep: Prepared, empty: list[np.ndarray]) -> list[Box]:
         symbol = _quadrant_symbol(pcent[1:], w, h) if np_ - 1 == 4 else ""
         if not symbol:
             continue
+        x, y = x + ox, y + oy
         core = (x + k // 2, y + k // 2, x + w - k // 2, y + h - k // 2)
         outer = _grow_round(ink, core, prep.stroke)
         out.append(Box(outer, (x, y, x + w, y + h), "circle", symbol=symbol))

@@ -58,15 +58,17 @@ def _darker(gray: np.ndarray, bg_gray: int, delta: int) -> np.ndarray:
 def background_color(bgr: np.ndarray) -> tuple[int, int, int]:
     """The most frequent colour (coarsely quantised), averaged over its pixels."""
     step = max(1, int(np.sqrt(bgr.shape[0] * bgr.shape[1] / 250_000)))
-    sample = bgr[::step, ::step].reshape(-1, 3)
-    b, g, r = (sample[:, c] >> 4 for c in range(3))
-    keys = (b.astype(np.uint16) << 8) | (g.astype(np.uint16) << 4) | r
-    counts = np.bincount(keys, minlength=4096)
-    top = int(counts.argmax())
-    sel = keys == top
-    n = int(counts[top])
-    # integer sums divided once: the exact mean, as a float64 mean of the pixels gives
-    b, g, r = (int(round(int(sample[:, c][sel].sum(dtype=np.int64)) / n)) for c in range(3))
+    sample = np.ascontiguousarray(bgr[::step, ::step])
+    # 16 levels per channel: bin (b, g, r) of the C-ordered histogram is key b*256+g*16+r,
+    # and argmax takes the first of equal counts, as a bincount of those keys would
+    hist = cv2.calcHist([sample], [0, 1, 2], None, [16, 16, 16], [0, 256, 0, 256, 0, 256])
+    top = int(hist.argmax())
+    lo = np.array([(top >> 8) << 4, ((top >> 4) & 15) << 4, (top & 15) << 4], np.uint8)
+    sel = cv2.inRange(sample, lo, lo + 15)
+    n = cv2.countNonZero(sel)
+    # exact integer channel sums divided once: the float64 mean of the selected pixels
+    sums = cv2.sumElems(cv2.bitwise_and(sample, sample, mask=sel))
+    b, g, r = (int(round(sums[c] / n)) for c in range(3))
     return (b, g, r)
 
 

@@ -110,22 +110,19 @@ def split_text(
     when it is about glyph-sized, does not touch a box, and is not a long thin line.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(residual, connectivity=8)
-    is_text = np.zeros(n, bool)
-    for i in range(1, n):
-        x, y, w, h, area = stats[i]
-        if max(w, h) > 2.2 * char_h or h < 0.25 * char_h and w < 0.25 * char_h:
-            continue
-        if h > 1.6 * char_h:
-            continue
-        if np.any(near_box[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]):
-            continue
-        thin = min(w, h) <= 2 * stroke + 1 and max(w, h) >= 6 * (min(w, h) + 1)
-        if thin and max(w, h) > 0.9 * char_h:
-            continue  # a short dash of line, not a glyph
-        is_text[i] = True
-    text = np.where(is_text[labels], 255, 0).astype(np.uint8)
+    w, h = stats[:, 2], stats[:, 3]
+    long, short = np.maximum(w, h), np.minimum(w, h)
+    glyph_sized = ~((long > 2.2 * char_h) | (h < 0.25 * char_h) & (w < 0.25 * char_h))
+    glyph_sized &= h <= 1.6 * char_h
+    touches_box = np.zeros(n, bool)  # some pixel of the component lies near a box
+    touches_box[labels[cv2.bitwise_and(residual, near_box) > 0]] = True
+    thin = (short <= 2 * stroke + 1) & (long >= 6 * (short + 1))
+    dash = thin & (long > 0.9 * char_h)  # a short dash of line, not a glyph
+    is_text = glyph_sized & ~touches_box & ~dash
+    is_text[0] = False
     if not is_text.any():
-        return text, []
+        return np.zeros_like(residual), []
+    text = np.where(is_text, 255, 0).astype(np.uint8)[labels]
     kw = max(3, int(round(2.0 * char_h)))
     kh = max(3, int(round(0.8 * char_h)))
     grouped = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, kh)))

@@ -117,3 +117,121 @@ def test_started_tesseract_reads_like_a_fresh_one() -> None:
     assert unused._proc.returncode is not None
     with pytest.raises(ocr.OcrError):
         t.read(_strip())  # one image per process
+
+
+def _masks() -> list[np.ndarray]:
+    """Sparse ink-like masks: random strokes, blobs and specks."""
+    import cv2
+
+    rng = np.random.default_rng(11)
+    out = []
+    for _ in range(12):
+        h, w = (int(v) for v in rng.integers(40, 200, 2))
+        m = np.zeros((h, w), np.uint8)
+        for _ in range(int(rng.integers(3, 30))):
+            x0, x1 = (int(v) for v in rng.integers(0, w, 2))
+            y0, y1 = (int(v) for v in rng.integers(0, h, 2))
+            kind = rng.integers(0, 3)
+            if kind == 0:
+                cv2.line(m, (x0, y0), (x1, y1), 255, int(rng.integers(1, 4)))
+            elif kind == 1:
+                cv2.rectangle(m, (x0, y0), (x0 + 6, y0 + 9), 255, -1)
+            else:
+                cv2.circle(m, (x0, y0), int(rng.integers(1, 5)), 255, -1)
+        out.append(m)
+    return out
+
+
+def test_split_text_matches_per_component_rule() -> None:
+    import cv2
+
+    from papercc.compiler.raster_text import split_text
+
+    for m in _masks():
+        near = np.zeros_like(m)
+        near[: m.shape[0] // 3, : m.shape[1] // 2] = 255
+        char_h, stroke = 12.0, 2.0
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        want = np.zeros(n, bool)
+        for i in range(1, n):  # the rule, one component at a time
+            x, y, w, h, _ = stats[i]
+            if max(w, h) > 2.2 * char_h or h < 0.25 * char_h and w < 0.25 * char_h:
+                continue
+            if h > 1.6 * char_h:
+                continue
+            if np.any(near[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]):
+                continue
+            thin = min(w, h) <= 2 * stroke + 1 and max(w, h) >= 6 * (min(w, h) + 1)
+            want[i] = not (thin and max(w, h) > 0.9 * char_h)
+        text, _ = split_text(m, near, char_h, stroke)
+        assert np.array_equal(text, np.where(want[labels], 255, 0).astype(np.uint8))
+
+
+def test_components_without_stats_label_like_with_stats() -> None:
+    import cv2
+
+    for m in _masks():
+        n, labels = cv2.connectedComponents(m, connectivity=8)
+        n2, labels2, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        assert n == n2 and np.array_equal(labels, labels2)
+        area = np.bincount(labels[m > 0], minlength=n)
+        assert np.array_equal(area[1:], stats[1:, 4])
+
+
+def test_row_widths_and_gaps_match_their_definitions() -> None:
+    from papercc.compiler.raster_arrows import _gaps, _row_widths
+
+    rng = np.random.default_rng(5)
+    for shape in ((0, 5), (4, 0), (7, 9), (20, 3), (1, 1)):
+        rows = rng.random(shape) < 0.3
+        widths, edge = [], []
+        for r in rows:
+            nz = np.flatnonzero(r)
+            widths.append(int(nz[-1] - nz[0] + 1) if nz.size else 0)
+            edge.append(bool(nz.size and (r[0] or r[-1])))
+        assert _row_widths(rows) == (widths, edge)
+    xs, ys = rng.integers(0, 50, 40), rng.integers(0, 50, 40)
+    box = (10, 12, 30, 25)
+    want = [
+        max(box[0] - x, x - box[2], 0) + max(box[1] - y, y - box[3], 0)
+        for x, y in zip(xs, ys, strict=True)
+    ]
+    assert _gaps(box, xs, ys).tolist() == want
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_symbol_circle_search_in_a_crop_finds_the_full_image_circles(k: int) -> None:
+    import cv2
+
+    from papercc.compiler import raster_boxes as B
+
+    rng = np.random.default_rng(k)
+    img = np.full((220, 300, 3), 255, np.uint8)
+    for _ in range(3):  # circles with a plus or a cross, and some letters with holes
+        cx, cy, r = int(rng.integers(30, 270)), int(rng.integers(30, 190)), int(rng.integers(9, 20))
+        cv2.circle(img, (cx, cy), r, (0, 0, 0), 2)
+        if rng.random() < 0.5:
+            cv2.line(img, (cx - r, cy), (cx + r, cy), (0, 0, 0), 2)
+            cv2.line(img, (cx, cy - r), (cx, cy + r), (0, 0, 0), 2)
+        else:
+            d = int(r * 0.7)
+            cv2.line(img, (cx - d, cy - d), (cx + d, cy + d), (0, 0, 0), 2)
+            cv2.line(img, (cx - d, cy + d), (cx + d, cy - d), (0, 0, 0), 2)
+    cv2.putText(img, "0o8", (5, 215), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 2)
+    prep = P.prepare(img)
+    contours, hier = cv2.findContours(prep.ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    empty = [c for c, h in zip(contours, hier[0], strict=True) if h[3] >= 0]
+    got = B._symbol_circles(prep, empty)
+    # reference: the same search on an uncropped canvas, shifted back
+    pad = 40
+    big = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    bprep = P.prepare(big)
+    bc, bh = cv2.findContours(bprep.ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    ref = B._symbol_circles(bprep, [c for c, h in zip(bc, bh[0], strict=True) if h[3] >= 0])
+
+    def shift(b):
+        return (tuple(int(v) - pad for v in b.bbox), tuple(int(v) - pad for v in b.inner), b.symbol)
+
+    assert [shift(b) for b in ref] == [
+        (tuple(map(int, b.bbox)), tuple(map(int, b.inner)), b.symbol) for b in got
+    ]
