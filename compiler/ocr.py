@@ -117,9 +117,11 @@ class Tesseract:
         if self.used:
             raise OcrError("a Tesseract process reads one image only")
         self.used = True
-        h, w = strip.shape
-        # binary PGM: no compression to spend time on; Leptonica reads it like a PNG
-        data = b"P5\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(strip, np.uint8).tobytes()
+        # PNG: Leptonica reads an uncompressed PGM more slowly than it inflates a PNG
+        ok, png = cv2.imencode(".png", strip)
+        if not ok:
+            raise OcrError("could not encode the OCR strip image")
+        data = png.tobytes()
         try:
             out, err = self._proc.communicate(data, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -61,8 +61,8 @@ def find_touches(
         x0, y0 = max(0, box[0] - m), max(0, box[1] - m)
         x1, y1 = min(w, box[2] + m), min(h, box[3] + m)
         win = labels[y0:y1, x0:x1]
-        for comp in np.unique(win):
-            if comp == 0 or not big[comp]:
+        for comp in np.unique(win[win > 0]):  # the window is mostly node and background
+            if not big[comp]:
                 continue
             ys, xs = np.nonzero(win == comp)
             px, py = float(xs.mean() + x0), float(ys.mean() + y0)
