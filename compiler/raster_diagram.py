@@ -15,7 +15,13 @@ import numpy as np
 from .diagram import Diagram, DiagramEdge, DiagramNode
 from .diagram_flow import orient_by_content
 from .ocr import OcrText, Tesseract, fix_misread_words, read_crops, start_tesseract
-from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
+from .raster_arrows import (
+    build_edges,
+    find_touches,
+    flow_direction,
+    label_connectors,
+    layout_direction,
+)
 from .raster_boxes import Box, IBox, find_boxes
 from .raster_image import ImageError, as_bgr, load_image
 from .raster_prep import prepare
@@ -104,11 +110,12 @@ def _extract(bgr: np.ndarray, source: dict | None, ocr: Tesseract | None) -> Dia
     conn = cv2.bitwise_and(cv2.morphologyEx(conn, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), keep)
     s = int(np.ceil(prep.stroke))
     text_margin = max(4 + s, int(2 * char_h))
-    for blk, text, conf in _ended_at(conn, notes, text_margin, prep.stroke, char_h):
+    comps = label_connectors(conn)
+    for blk, text, conf in _ended_at(conn, notes, text_margin, prep.stroke, char_h, comps):
         nodes_xy.append(blk)
         kinds.append(("text", text, conf))
     margins = [4 + s if k[0] != "text" else text_margin for k in kinds]
-    touches, labels = find_touches(conn, nodes_xy, margins, prep.stroke, char_h)
+    touches, labels = find_touches(conn, nodes_xy, margins, prep.stroke, char_h, comps)
     centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes_xy]
     direction = flow_direction(touches, centers)
     if direction == "?":
@@ -139,13 +146,15 @@ def is_size_note(text: str) -> bool:
     return bool(_SIZE_NOTE.fullmatch(t)) and any(c.isdigit() for c in t)
 
 
-def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h: float) -> list:
+def _ended_at(
+    conn: np.ndarray, notes: list, margin: int, stroke: float, char_h: float, comps=None
+) -> list:
     """The size notes a connector ends at (an input size drawn as the graph's source);
     the others sit beside a line that passes them by and are annotations, not nodes."""
     if not notes:
         return []
     boxes = [blk for blk, _, _ in notes]
-    touches, labels = find_touches(conn, boxes, [margin] * len(boxes), stroke, char_h)
+    touches, labels = find_touches(conn, boxes, [margin] * len(boxes), stroke, char_h, comps)
     along = {t.node for t in touches if _runs_along(labels, t, boxes[t.node], margin, char_h)}
     hit = {t.node for t in touches if _comes_from_afar(labels, t, boxes[t.node], margin)} - along
     return [n for i, n in enumerate(notes) if i in hit]
