@@ -235,3 +235,14 @@ def test_symbol_circle_search_in_a_crop_finds_the_full_image_circles(k: int) -> 
     assert [shift(b) for b in ref] == [
         (tuple(map(int, b.bbox)), tuple(map(int, b.inner)), b.symbol) for b in got
     ]
+
+
+def test_find_touches_with_precomputed_components() -> None:
+    from papercc.compiler.raster_arrows import find_touches, label_connectors
+
+    for m in _masks():
+        h, w = m.shape
+        nodes = [(w // 4, h // 4, w // 2, h // 2), (5, 5, 20, 15)]
+        a = find_touches(m, nodes, [6, 6], 2.0, 12.0)
+        b = find_touches(m, nodes, [6, 6], 2.0, 12.0, label_connectors(m))
+        assert a[0] == b[0] and np.array_equal(a[1], b[1])
