@@ -87,7 +87,7 @@ def read_crops(
 class Tesseract:
     """One tesseract process, started before its image is ready.
 
-    Tesseract spends 100-200 ms loading its model before it reads its image. Started
+    Tesseract spends 70-200 ms loading its model before it reads its image. Started
     early and fed the image on stdin, that load overlaps the caller's work of cutting
     the crops; the TSV is the same as for the image read from a file. Use as a context
     manager (or call `close`), so that a process never fed is not left behind.

@@ -160,9 +160,10 @@ def _symbol_circles(prep: Prepared, empty: list[np.ndarray]) -> list[Box]:
         return []
     k = 2 * int(np.ceil(prep.stroke)) + 3
     # only the holes' bounding box (widened by the dilation) is drawn and labelled: the
-    # same components as on the full image, for a fraction of the work
+    # same components as on the full image, for a fraction of the work (an even offset
+    # keeps OpenCV's 2x2 labelling grid, so they also come in the same order)
     bx, by, bw, bh = cv2.boundingRect(np.vstack(keep))
-    ox, oy = max(0, bx - k), max(0, by - k)
+    ox, oy = max(0, bx - k) & ~1, max(0, by - k) & ~1
     ex, ey = min(ink.shape[1], bx + bw + k), min(ink.shape[0], by + bh + k)
     mask = np.zeros((ey - oy, ex - ox), np.uint8)
     cv2.drawContours(mask, keep, -1, 255, thickness=cv2.FILLED, offset=(-ox, -oy))

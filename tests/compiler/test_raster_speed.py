@@ -163,8 +163,19 @@ def test_split_text_matches_per_component_rule() -> None:
                 continue
             thin = min(w, h) <= 2 * stroke + 1 and max(w, h) >= 6 * (min(w, h) + 1)
             want[i] = not (thin and max(w, h) > 0.9 * char_h)
-        text, _ = split_text(m, near, char_h, stroke)
-        assert np.array_equal(text, np.where(want[labels], 255, 0).astype(np.uint8))
+        text, blocks = split_text(m, near, char_h, stroke)
+        want_text = np.where(want[labels], 255, 0).astype(np.uint8)
+        assert np.array_equal(text, want_text)
+        # blocks: the full-image dilation's components, each cut to its text pixels
+        k = cv2.getStructuringElement(cv2.MORPH_RECT, (24, 10))
+        g, _, gs, _ = cv2.connectedComponentsWithStats(cv2.dilate(want_text, k), connectivity=8)
+        want_blocks = []
+        for i in range(1, g):
+            x, y, w, h, _ = gs[i]
+            ys, xs = np.nonzero(want_text[y : y + h, x : x + w])
+            if ys.size:
+                want_blocks.append((x + xs.min(), y + ys.min(), x + xs.max() + 1, y + ys.max() + 1))
+        assert blocks == [tuple(int(v) for v in b) for b in want_blocks]
 
 
 def test_components_without_stats_label_like_with_stats() -> None:
@@ -246,3 +257,24 @@ def test_find_touches_with_precomputed_components() -> None:
         a = find_touches(m, nodes, [6, 6], 2.0, 12.0)
         b = find_touches(m, nodes, [6, 6], 2.0, 12.0, label_connectors(m))
         assert a[0] == b[0] and np.array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("dy", range(4))
+def test_split_text_blocks_in_full_image_order(dy: int) -> None:
+    """OpenCV labels 8-connected components on a 2x2 block grid: two labels whose first
+    pixels lie in rows 2r+1 and 2r come in column order. Working in a crop must keep
+    that order (the crop's offset must be even)."""
+    import cv2
+
+    from papercc.compiler.raster_text import split_text
+
+    char_h = 10.0
+    m = np.zeros((120, 200), np.uint8)
+    y = 40 + dy
+    cv2.rectangle(m, (10, y + 1), (16, y + 9), 255, -1)  # starts one row lower, left
+    cv2.rectangle(m, (120, y), (126, y + 8), 255, -1)  # starts one row higher, right
+    text, blocks = split_text(m, np.zeros_like(m), char_h, 1.0)
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (20, 8))
+    _, _, gs, _ = cv2.connectedComponentsWithStats(cv2.dilate(text, k), connectivity=8)
+    want = [10 if x < 60 else 120 for x in gs[1:, 0]]  # the full image's label order
+    assert [b[0] for b in blocks] == want
