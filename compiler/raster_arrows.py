@@ -47,30 +47,41 @@ FLOW_SIDES = {  # direction -> (side a source leaves by, side a destination is e
 }
 
 
+def label_connectors(conn: np.ndarray) -> tuple[int, np.ndarray]:
+    """The connector components of a mask (count, label image): computed once when
+    several node sets are probed against the same connectors."""
+    return cv2.connectedComponents(conn, connectivity=8)  # no stats: 2-4x faster
+
+
 def find_touches(
-    conn: np.ndarray, nodes: list[IBox], margins: list[int], stroke: float, char_h: float
+    conn: np.ndarray,
+    nodes: list[IBox],
+    margins: list[int],
+    stroke: float,
+    char_h: float,
+    components: tuple[int, np.ndarray] | None = None,
 ) -> tuple[list[Touch], np.ndarray]:
-    """All (connector component, node) contacts with the head/tail verdict of each."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(conn, connectivity=8)
+    """All (connector component, node) contacts with the head/tail verdict of each.
+    `components`: `label_connectors(conn)` if already computed."""
+    n, labels = components if components is not None else label_connectors(conn)
     min_area = max(4, int(3 * stroke))
-    big = np.zeros(n, bool)
-    big[1:] = stats[1:, 4] >= min_area
+    big = np.bincount(labels[conn > 0], minlength=n) >= min_area  # pixel count
+    big[0] = False
     h, w = conn.shape
     touches: list[Touch] = []
     for idx, (box, m) in enumerate(zip(nodes, margins, strict=False)):
         x0, y0 = max(0, box[0] - m), max(0, box[1] - m)
         x1, y1 = min(w, box[2] + m), min(h, box[3] + m)
         win = labels[y0:y1, x0:x1]
-        for comp in np.unique(win):
-            if comp == 0 or not big[comp]:
+        for comp in np.unique(win[win > 0]):  # the window is mostly node and background
+            if not big[comp]:
                 continue
             ys, xs = np.nonzero(win == comp)
             px, py = float(xs.mean() + x0), float(ys.mean() + y0)
             side = _side(box, px, py)
             if _passes_by(box, side, m, xs + x0, ys + y0):
                 continue
-            gaps = np.array([_gap(box, x + x0, y + y0) for x, y in zip(xs, ys, strict=False)])
-            k = int(np.argmin(gaps))
+            k = int(np.argmin(_gaps(box, xs + x0, ys + y0)))
             if _grazes(win == comp, xs, ys, k):
                 continue
             head = _is_head(labels, int(comp), box, side, px, py, stroke, char_h)
@@ -151,8 +162,12 @@ def _ring_crossings(inwin: np.ndarray) -> int:
     return int(np.count_nonzero(np.diff(np.concatenate([ring, ring[:1]])) == 1))
 
 
-def _gap(box: IBox, x: int, y: int) -> int:
-    return max(box[0] - x, x - box[2], 0) + max(box[1] - y, y - box[3], 0)
+def _gaps(box: IBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """City-block distance of each pixel from the box (0 inside)."""
+    zero = np.zeros_like(xs)
+    gx = np.maximum(np.maximum(box[0] - xs, xs - box[2]), zero)
+    gy = np.maximum(np.maximum(box[1] - ys, ys - box[3]), zero)
+    return gx + gy
 
 
 def _side(box: IBox, px: float, py: float) -> str:
@@ -199,25 +214,29 @@ def _is_head(
         a, b = max(0, c - half), min(comp.shape[1], c + half + 1)
         start = box[1] - 1 if side == "top" else box[3]
         step = -1 if side == "top" else 1
-        rows = [comp[y, a:b] for y in _range(start, step, depth, comp.shape[0])]
+        rows = comp[list(_range(start, step, depth, comp.shape[0])), a:b]
     else:
         c = int(round(py))
         a, b = max(0, c - half), min(comp.shape[0], c + half + 1)
         start = box[0] - 1 if side == "left" else box[2]
         step = -1 if side == "left" else 1
-        rows = [comp[a:b, x] for x in _range(start, step, depth, comp.shape[1])]
-    widths, edge, mids = [], [], []
-    for r in rows:
-        nz = np.flatnonzero(r)
-        if nz.size == 0:
-            widths.append(0)
-            edge.append(False)
-            mids.append(0.0)
-            continue
-        widths.append(int(nz[-1] - nz[0] + 1))
-        edge.append(bool(r[0] or r[-1]))
-        mids.append((nz[-1] + nz[0]) / 2.0)
+        rows = comp[a:b, list(_range(start, step, depth, comp.shape[1]))].T
+    widths, edge, mids = _row_widths(rows)
     return _head_profile(widths, edge, stroke) and _symmetric(widths, edge, mids, stroke)
+
+
+def _row_widths(rows: np.ndarray) -> tuple[list[int], list[bool], list[float]]:
+    """Per row of a boolean array: the extent of its set pixels (first to last; 0 if
+    none), whether one of them is at either end of the row, and the extent's middle."""
+    if rows.shape[0] == 0 or rows.shape[1] == 0:
+        return [0] * rows.shape[0], [False] * rows.shape[0], [0.0] * rows.shape[0]
+    any_ = rows.any(axis=1)
+    first = rows.argmax(axis=1)
+    last = rows.shape[1] - 1 - rows[:, ::-1].argmax(axis=1)
+    widths = np.where(any_, last - first + 1, 0)
+    edge = any_ & (rows[:, 0] | rows[:, -1])
+    mids = np.where(any_, (first + last) / 2.0, 0.0)
+    return widths.tolist(), edge.tolist(), mids.tolist()
 
 
 def _symmetric(widths: list[int], edge: list[bool], mids: list[float], stroke: float) -> bool:

@@ -20,7 +20,9 @@ _OFFSETS = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dx or dy]
 
 def component_pixels(labels: np.ndarray, comps: set[int]) -> dict[int, tuple[np.ndarray, ...]]:
     """(xs, ys) of each wanted component, in one pass over the label image."""
-    ys, xs = np.nonzero(np.isin(labels, list(comps)))
+    wanted = np.zeros(int(labels.max()) + 1, bool)
+    wanted[list(comps)] = True
+    ys, xs = np.nonzero(wanted[labels])  # one lookup per pixel, not one pass per component
     lab = labels[ys, xs]
     order = np.argsort(lab, kind="stable")
     lab, xs, ys = lab[order], xs[order], ys[order]

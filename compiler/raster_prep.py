@@ -29,37 +29,52 @@ class Prepared:
 
 
 def prepare(bgr: np.ndarray) -> Prepared:
+    # OpenCV primitives, one pass each over a possibly 10-megapixel image:
+    # fg = any channel differs from the background by more than FG_DELTA
+    #    = not every channel within [bg - FG_DELTA, bg + FG_DELTA];
+    # ink / faint = grey level more than INK_DELTA / FAINT_DELTA darker than the
+    # background's grey (lighter, on a dark background).
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     bg = background_color(bgr)
-    diff = np.abs(bgr.astype(np.int16) - np.array(bg, np.int16)).max(axis=2)
-    fg = np.where(diff > FG_DELTA, 255, 0).astype(np.uint8)
+    lo = np.array([max(0, c - FG_DELTA) for c in bg], np.uint8)
+    hi = np.array([min(255, c + FG_DELTA) for c in bg], np.uint8)
+    fg = cv2.bitwise_not(cv2.inRange(bgr, lo, hi))
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))  # ringing, JPEG
     bg_gray = int(round(0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2]))
-    g = gray.astype(np.int16)
-    if bg_gray < 128:  # light drawing on a dark background
-        g = 255 - g
-        bg_gray = 255 - bg_gray
-    ink = np.where(g < bg_gray - INK_DELTA, 255, 0).astype(np.uint8)
-    faint = np.where(g < bg_gray - FAINT_DELTA, 255, 0).astype(np.uint8)
+    ink = _darker(gray, bg_gray, INK_DELTA)
+    faint = _darker(gray, bg_gray, FAINT_DELTA)
     return Prepared(bgr, gray, bg, fg, ink, faint, stroke_width(ink))
+
+
+def _darker(gray: np.ndarray, bg_gray: int, delta: int) -> np.ndarray:
+    """255 where a pixel is more than `delta` grey levels darker than the background
+    (lighter, when the background is dark: a light drawing on it), else 0."""
+    if bg_gray < 128:  # gray > bg_gray + delta
+        return cv2.threshold(gray, bg_gray + delta, 255, cv2.THRESH_BINARY)[1]
+    # gray < bg_gray - delta, i.e. gray <= bg_gray - delta - 1 (all-zero when negative)
+    return cv2.threshold(gray, bg_gray - delta - 1, 255, cv2.THRESH_BINARY_INV)[1]
 
 
 def background_color(bgr: np.ndarray) -> tuple[int, int, int]:
     """The most frequent colour (coarsely quantised), averaged over its pixels."""
     step = max(1, int(np.sqrt(bgr.shape[0] * bgr.shape[1] / 250_000)))
-    sample = bgr[::step, ::step].reshape(-1, 3)
-    q = (sample >> 4).astype(np.int32)
-    keys = (q[:, 0] << 8) | (q[:, 1] << 4) | q[:, 2]
-    counts = np.bincount(keys, minlength=4096)
-    top = int(counts.argmax())
-    sel = sample[keys == top]
-    b, g, r = (int(round(v)) for v in sel.mean(axis=0))
+    sample = np.ascontiguousarray(bgr[::step, ::step])
+    # 16 levels per channel: bin (b, g, r) of the C-ordered histogram is key b*256+g*16+r,
+    # and argmax takes the first of equal counts, as a bincount of those keys would
+    hist = cv2.calcHist([sample], [0, 1, 2], None, [16, 16, 16], [0, 256, 0, 256, 0, 256])
+    top = int(hist.argmax())
+    lo = np.array([(top >> 8) << 4, ((top >> 4) & 15) << 4, (top & 15) << 4], np.uint8)
+    sel = cv2.inRange(sample, lo, lo + 15)
+    n = cv2.countNonZero(sel)
+    # exact integer channel sums divided once: the float64 mean of the selected pixels
+    sums = cv2.sumElems(cv2.bitwise_and(sample, sample, mask=sel))
+    b, g, r = (int(round(sums[c] / n)) for c in range(3))
     return (b, g, r)
 
 
 def stroke_width(ink: np.ndarray) -> float:
     """The most common run length of ink across rows and columns (lines and glyph stems)."""
-    runs = np.concatenate([_run_lengths(ink), _run_lengths(ink.T)])
+    runs = np.concatenate([_run_lengths(ink), _run_lengths(cv2.transpose(ink))])
     runs = runs[runs <= 12]
     if runs.size == 0:
         return 1.0

@@ -132,35 +132,42 @@ def split_text(
     when it is about glyph-sized, does not touch a box, and is not a long thin line.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(residual, connectivity=8)
-    is_text = np.zeros(n, bool)
-    for i in range(1, n):
-        x, y, w, h, area = stats[i]
-        if max(w, h) > 2.2 * char_h or h < 0.25 * char_h and w < 0.25 * char_h:
-            continue
-        if h > 1.6 * char_h:
-            continue
-        if np.any(near_box[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]):
-            continue
-        thin = min(w, h) <= 2 * stroke + 1 and max(w, h) >= 6 * (min(w, h) + 1)
-        if thin and max(w, h) > 0.9 * char_h:
-            continue  # a short dash of line, not a glyph
-        is_text[i] = True
-    text = np.where(is_text[labels], 255, 0).astype(np.uint8)
+    w, h = stats[:, 2], stats[:, 3]
+    long, short = np.maximum(w, h), np.minimum(w, h)
+    glyph_sized = ~((long > 2.2 * char_h) | (h < 0.25 * char_h) & (w < 0.25 * char_h))
+    glyph_sized &= h <= 1.6 * char_h
+    touches_box = np.zeros(n, bool)  # some pixel of the component lies near a box
+    touches_box[labels[cv2.bitwise_and(residual, near_box) > 0]] = True
+    thin = (short <= 2 * stroke + 1) & (long >= 6 * (short + 1))
+    dash = thin & (long > 0.9 * char_h)  # a short dash of line, not a glyph
+    is_text = glyph_sized & ~touches_box & ~dash
+    is_text[0] = False
     if not is_text.any():
-        return text, []
+        return np.zeros_like(residual), []
     kw = max(3, int(round(2.0 * char_h)))
     kh = max(3, int(round(0.8 * char_h)))
-    grouped = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, kh)))
+    # text pixels, their dilation and its components exist only in the text components'
+    # bounding box widened by the kernel: work there. An even offset keeps OpenCV's 2x2
+    # block grid, so the components come in the same order as on the full image.
+    st = stats[is_text]
+    ox, oy = max(0, int(st[:, 0].min()) - kw) & ~1, max(0, int(st[:, 1].min()) - kh) & ~1
+    ex = min(residual.shape[1], int((st[:, 0] + st[:, 2]).max()) + kw)
+    ey = min(residual.shape[0], int((st[:, 1] + st[:, 3]).max()) + kh)
+    text = np.zeros_like(residual)
+    win = np.where(is_text, 255, 0).astype(np.uint8)[labels[oy:ey, ox:ex]]
+    text[oy:ey, ox:ex] = win
+    grouped = cv2.dilate(win, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, kh)))
     m, _, gstats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     blocks: list[IBox] = []
     for i in range(1, m):
         x, y, w, h, _ = gstats[i]
-        sub = text[y : y + h, x : x + w]
+        sub = win[y : y + h, x : x + w]
         ys, xs = np.nonzero(sub)
         if ys.size == 0:
             continue
+        x, y = ox + int(x), oy + int(y)
         blocks.append(
-            (int(x + xs.min()), int(y + ys.min()), int(x + xs.max() + 1), int(y + ys.max() + 1))
+            (x + int(xs.min()), y + int(ys.min()), x + int(xs.max()) + 1, y + int(ys.max()) + 1)
         )
     return text, blocks
 
