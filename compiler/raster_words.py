@@ -135,10 +135,21 @@ def label_doubt(text: str) -> int:
         doubt += 2 if layer.op == "unknown" else 0
         doubt += 1 if layer.op != "input" and layer.holes else 0
         doubt += sum(1 for note in layer.notes if "symbol" in note)  # "... as the symbol 'r'"
-        for _, value in layer.attrs:
+        for name, value in layer.attrs:
             used.update(_numbers(value))
+            doubt += 1 if name == "kernel" and _odd_kernel(value) else 0
     doubt += sum(1 for m in _NUMBER.finditer(t) if float(m.group()) not in used)
     return doubt
+
+
+def _odd_kernel(value: object) -> bool:
+    """A kernel with two different sides, neither of them 1 ("5x65"): papers use square
+    kernels and factorised 1×n / n×1 ones, so this is more likely a misread ("×" read as
+    "x6") worth a second reading; it is still kept if the second reading agrees."""
+    if not isinstance(value, tuple) or len(value) != 2:
+        return False
+    a, b = value
+    return isinstance(a, int) and isinstance(b, int) and a != b and min(a, b) > 1
 
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![A-Za-z0-9])")  # not in "Conv2d", "fc7"

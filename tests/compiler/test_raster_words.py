@@ -60,6 +60,9 @@ def test_clean_label(read: str, clean: str) -> None:
         ("convo-48", 4),  # unknown, not understood, a number no attribute holds
         ("conv/-64", 1),  # no kernel
         ("3x3 max pool, [2", 1),  # the stride read as "[2": a number left over
+        ("conv 5x65, 64, pad 2", 1),  # an odd kernel: "×" read as "x6"
+        ("1x7 conv (224)", 0),  # factorised kernels are common
+        ("7x1 conv (224)", 0),
         ("i", 3),
         ("", 3),
     ],
