@@ -112,20 +112,33 @@ def test_doubtful_crops_are_read_again_at_another_scale(monkeypatch) -> None:
     assert calls == [(ocr.TARGET_CHAR_H, 3), (ocr.RETRY_CHAR_H, 2)]
 
 
+_LIBRARY_CHECK = """
+import shutil, sys
+import cv2, numpy as np
+from papercc.compiler import ocr
+if ocr._library() is None or shutil.which("tesseract") is None:
+    sys.exit(3)
+img = np.full((60, 360), 255, np.uint8)
+cv2.putText(img, "conv 3x3, 64", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+lib = ocr._parse_tsv(ocr._library().tsv(img, 6))
+binary = ocr._tesseract_binary(img, 6)
+words = [t for t in lib["text"] if t.strip()]
+assert words == [t for t in binary["text"] if t.strip()], (words, binary["text"])
+assert " ".join(words) == "conv 3x3, 64", words
+"""
+
+
 def test_tesseract_library_reads_as_the_binary_does() -> None:
-    """The in-process libtesseract engine gives the binary's TSV for the same strip."""
-    import shutil
+    """The in-process libtesseract engine gives the binary's TSV for the same strip.
 
-    import cv2
-    import numpy as np
+    Run in a fresh interpreter: once another library (torch) has loaded the OpenMP
+    runtime without a thread limit, this process uses the binary instead."""
+    import subprocess
+    import sys
 
-    from papercc.compiler import ocr
-
-    if ocr._library() is None or shutil.which("tesseract") is None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LIBRARY_CHECK], capture_output=True, text=True, timeout=120
+    )
+    if done.returncode == 3:
         pytest.skip("libtesseract or the tesseract binary is missing")
-    img = np.full((60, 360), 255, np.uint8)
-    cv2.putText(img, "conv 3x3, 64", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
-    lib = ocr._parse_tsv(ocr._library().tsv(img, 6))
-    binary = ocr._tesseract_binary(img, 6)
-    assert [t for t in lib["text"] if t.strip()] == [t for t in binary["text"] if t.strip()]
-    assert " ".join(t for t in lib["text"] if t.strip()) == "conv 3x3, 64"
+    assert done.returncode == 0, done.stderr
