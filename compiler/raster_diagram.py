@@ -7,6 +7,8 @@ circles), `raster_text` (text crops, free labels), `ocr` (one batched Tesseract 
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 
@@ -103,6 +105,7 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     ended = _ended_at(
         cv2.bitwise_and(conn, cv2.bitwise_not(note_rects)), notes, text_margin, prep.stroke, char_h
     )
+    note_ids = frozenset(range(len(nodes_xy), len(nodes_xy) + len(ended)))
     for blk, text, conf in ended:
         nodes_xy.append(blk)
         kinds.append(("text", text, conf))
@@ -135,7 +138,42 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         for i, (bb, (shape, text, conf)) in enumerate(zip(nodes_xy, kinds, strict=False))
     )
     dedges = tuple(DiagramEdge(e.src, e.dst, e.confidence) for e in wiring.edges)
-    return orient_by_content(Diagram(nodes, dedges, src, direction if nodes else "?"))
+    diagram = orient_by_content(Diagram(nodes, dedges, src, direction if nodes else "?"))
+    return _without(diagram, _annotations(diagram, note_ids))
+
+
+def _annotations(diagram: Diagram, note_ids: frozenset[int]) -> set[int]:
+    """The size notes that are no nodes after all: a note is a node only as an input
+    drawn as text ("224×224×3" with an arrow into the first layer), so it has edges
+    out only, into nodes nothing else feeds. A note with an edge in, without edges, or
+    feeding a node that a layer feeds too sits beside that node's input arrow."""
+    feeds: dict[int, set[int]] = {}
+    for e in diagram.edges:
+        feeds.setdefault(e.dst, set()).add(e.src)
+    drop = set()
+    for n in note_ids:
+        outs = [e.dst for e in diagram.edges if e.src == n]
+        if n in feeds or not outs or any(feeds[d] - note_ids for d in outs):
+            drop.add(n)
+    return drop
+
+
+def _without(diagram: Diagram, drop: set[int]) -> Diagram:
+    """The diagram without the nodes `drop` and their edges; ids renumbered in order."""
+    if not drop:
+        return diagram
+    new = {n.id: i for i, n in enumerate(k for k in diagram.nodes if k.id not in drop)}
+    nodes = tuple(
+        DiagramNode(new[n.id], n.text, n.bbox, n.shape, n.confidence)
+        for n in diagram.nodes
+        if n.id in new
+    )
+    edges = tuple(
+        DiagramEdge(new[e.src], new[e.dst], e.confidence)
+        for e in diagram.edges
+        if e.src in new and e.dst in new
+    )
+    return Diagram(nodes, edges, diagram.source, diagram.direction)
 
 
 def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h: float) -> list:
@@ -223,12 +261,15 @@ def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) ->
     return span >= 3 * thickness and span >= min(0.8 * side_len, 2 * char_h)
 
 
+_SIZE_FRAGMENT = re.compile(r"[0-9xX×*\s]*[0-9][0-9xX×*\s]*")
+
+
 def _size_note_cut(text: str) -> bool:
-    """A size note whose leading number was lost ("x32x16" for "32×32×16"): its first
-    glyph touched the arrow it is written beside and went with the line's ink. No layer
-    name starts with a times sign and a number."""
+    """A size note that lost glyphs to the lines it touches ("x32x16", "96x96x", "6x x"
+    for "56×56×64"): glyphs that touched an arrow went with the line's ink. Only digits
+    and times signs, with a times sign: no layer label is written that way."""
     t = text.strip()
-    return len(t) > 2 and t[0] in "xX×*" and t[1].isdigit() and is_size_note(t[1:])
+    return bool(_SIZE_FRAGMENT.fullmatch(t)) and any(c in "xX×*" for c in t)
 
 
 def _specks(blk: IBox, char_h: float) -> bool:

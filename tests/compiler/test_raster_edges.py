@@ -180,6 +180,31 @@ def test_size_note_with_lost_leading_number() -> None:
 
     assert _size_note_cut("x32x16") and _size_note_cut("×7×1")
     assert not _size_note_cut("xception") and not _size_note_cut("x") and not _size_note_cut("32")
+    for fragment in ("96x96x", "6x x", "x 4", "x1 x", "x64x256"):  # glyphs lost to lines
+        assert _size_note_cut(fragment), fragment
+    for label in ("conv 3x3", "3x3 conv, 64", "fc 1000", "x"):
+        assert not _size_note_cut(label), label
+
+
+def test_size_note_is_a_node_only_as_an_input() -> None:
+    """A note kept as a node must be a source feeding a node nothing else feeds (an
+    input size drawn as text); beside another node's input arrow it is an annotation."""
+    from papercc.compiler.diagram import Diagram, DiagramEdge, DiagramNode
+    from papercc.compiler.raster_diagram import _annotations, _without
+
+    def diagram(edges):
+        nodes = tuple(DiagramNode(i, t, (0, i, 1, i + 1)) for i, t in enumerate("ab"))
+        nodes += (DiagramNode(2, "224x224x3", (0, 9, 1, 10), "text"),)
+        return Diagram(nodes, tuple(DiagramEdge(s, d) for s, d in edges))
+
+    notes = frozenset({2})
+    assert _annotations(diagram([(2, 0), (0, 1)]), notes) == set()  # the input
+    assert _annotations(diagram([(0, 1), (2, 1)]), notes) == {2}  # beside 0 -> 1
+    assert _annotations(diagram([(0, 1), (1, 2)]), notes) == {2}  # an edge into it
+    assert _annotations(diagram([(0, 1)]), notes) == {2}  # no edge at all
+    kept = _without(diagram([(0, 1), (2, 1)]), {0})
+    assert [n.text for n in kept.nodes] == ["b", "224x224x3"]
+    assert [(e.src, e.dst) for e in kept.edges] == [(1, 0)]
 
 
 @needs_tesseract
