@@ -21,11 +21,12 @@ def box_text_crop(prep: Prepared, box: Box) -> np.ndarray | None:
     g = prep.gray[y0:y1, x0:x1]
     if g.size == 0 or min(g.shape) < 3:
         return None
-    _, bw = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level, bw = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if float(g.max()) - float(g.min()) < 50:
         return None  # flat: no text
     ink = bw == 0
-    if ink.mean() > 0.5:
+    dark_text = ink.mean() <= 0.5
+    if not dark_text:
         ink = ~ink  # light text on a dark fill
     ink = ink.astype(np.uint8) * 255
     if box.shape in ("circle", "ellipse"):
@@ -36,8 +37,42 @@ def box_text_crop(prep: Prepared, box: Box) -> np.ndarray | None:
             ring, (w // 2, h // 2), (max(1, w // 2 - s), max(1, h // 2 - s)), 0, 0, 360, 255, -1
         )
         ink = cv2.bitwise_and(ink, ring)
+    else:
+        ink = cv2.bitwise_and(ink, cv2.bitwise_not(_corner_arcs(prep, box, level, dark_text)))
     ink = _drop_edge_components(ink, keep_cut_glyphs=True)
     return _tight(_gray_text(g, ink))
+
+
+def _corner_arcs(prep: Prepared, box: Box, level: float, dark_text: bool) -> np.ndarray:
+    """The border's ink inside a box's corners, in `box.inner` coordinates.
+
+    The inner rectangle of a rounded box (also one whose thin border made it look
+    square) still holds the curved corners of its border; an arc cut free by the crop
+    reads as "/", "(", "J". Arcs are the ink (at the crop's own threshold `level`)
+    connected to the box's outline, which touches the box's outer edge, and lying in a
+    corner square; glyphs touching the border mid-side are not affected."""
+    x0, y0, x1, y1 = box.bbox
+    g = prep.gray[y0:y1, x0:x1].astype(np.int16)
+    # a thin border is anti-aliased into a broken dotted arc: a laxer threshold joins
+    # its pieces to the outline
+    fill = float(np.median(g))
+    lax = (level + fill) / 2.0
+    ink = ((g < lax) if dark_text else (g > lax)).astype(np.uint8)
+    h, w = ink.shape
+    out = np.zeros((box.inner[3] - box.inner[1], box.inner[2] - box.inner[0]), np.uint8)
+    if min(h, w) < 3 or out.size == 0:
+        return out
+    n, labels = cv2.connectedComponents(ink, connectivity=8)
+    edge = np.zeros(n, bool)
+    edge[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    edge[0] = False
+    border = edge[labels]
+    c = min(h, w) // 3
+    corners = np.zeros_like(border)
+    corners[:c, :c] = corners[:c, -c:] = corners[-c:, :c] = corners[-c:, -c:] = True
+    arcs = cv2.dilate((border & corners).astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
+    ix0, iy0 = box.inner[0] - x0, box.inner[1] - y0
+    return arcs[iy0 : iy0 + out.shape[0], ix0 : ix0 + out.shape[1]]
 
 
 def _drop_edge_components(ink: np.ndarray, keep_cut_glyphs: bool = False) -> np.ndarray:

@@ -33,3 +33,25 @@ def test_border_and_corner_pieces_are_still_dropped() -> None:
     out = _drop_edge_components(ink, keep_cut_glyphs=True)
     assert out[24, 60] == 0 and out[2, 2] == 0 and out[1, 91] == 0
     assert out[12, 12] == 255
+
+
+def test_corner_arcs_of_a_thin_rounded_border_are_no_text() -> None:
+    """A thin rounded border found as a plain rectangle leaves its corner arcs inside
+    the inner rectangle; they are border, not glyphs ("/", "(", "J")."""
+    from PIL import Image, ImageDraw
+
+    from papercc.compiler.raster_boxes import Box
+    from papercc.compiler.raster_prep import prepare
+    from papercc.compiler.raster_text import box_text_crop
+
+    k = 3  # drawn 3x and reduced, as renderers anti-alias: a hairline turns to grey dots
+    im = Image.new("RGB", (240 * k, 100 * k), "white")
+    d = ImageDraw.Draw(im)
+    d.rounded_rectangle((20 * k, 20 * k, 220 * k, 80 * k), 22 * k, outline=(60,) * 3, width=2)
+    d.rectangle((95 * k, 42 * k, 145 * k, 58 * k), fill=(0, 0, 0))  # the "text" mid-box
+    img = np.asarray(im.reduce(k))[:, :, ::-1].copy()
+    prep = prepare(img)
+    box = Box((20, 20, 221, 81), (21, 21, 220, 80), "rect")
+    crop = box_text_crop(prep, box)
+    assert crop is not None
+    assert crop.shape[1] <= 50 + 2 * 3 + 2  # the block and the crop's padding only
