@@ -47,23 +47,11 @@ FLOW_SIDES = {  # direction -> (side a source leaves by, side a destination is e
 }
 
 
-def label_connectors(conn: np.ndarray) -> tuple[int, np.ndarray]:
-    """The connector components of a mask (count, label image): computed once when
-    several node sets are probed against the same connectors."""
-    return cv2.connectedComponents(conn, connectivity=8)  # no stats: 2-4x faster
-
-
 def find_touches(
-    conn: np.ndarray,
-    nodes: list[IBox],
-    margins: list[int],
-    stroke: float,
-    char_h: float,
-    components: tuple[int, np.ndarray] | None = None,
+    conn: np.ndarray, nodes: list[IBox], margins: list[int], stroke: float, char_h: float
 ) -> tuple[list[Touch], np.ndarray]:
-    """All (connector component, node) contacts with the head/tail verdict of each.
-    `components`: `label_connectors(conn)` if already computed."""
-    n, labels = components if components is not None else label_connectors(conn)
+    """All (connector component, node) contacts with the head/tail verdict of each."""
+    n, labels = cv2.connectedComponents(conn, connectivity=8)  # no stats: 2-4x faster
     min_area = max(4, int(3 * stroke))
     big = np.bincount(labels[conn > 0], minlength=n) >= min_area  # pixel count
     big[0] = False

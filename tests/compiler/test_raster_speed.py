@@ -226,17 +226,6 @@ def test_symbol_circles_do_not_depend_on_the_canvas_offset(k: int) -> None:
     ]
 
 
-def test_find_touches_with_precomputed_components() -> None:
-    from papercc.compiler.raster_arrows import find_touches, label_connectors
-
-    for m in _masks():
-        h, w = m.shape
-        nodes = [(w // 4, h // 4, w // 2, h // 2), (5, 5, 20, 15)]
-        a = find_touches(m, nodes, [6, 6], 2.0, 12.0)
-        b = find_touches(m, nodes, [6, 6], 2.0, 12.0, label_connectors(m))
-        assert a[0] == b[0] and np.array_equal(a[1], b[1])
-
-
 @pytest.mark.parametrize("dy", range(4))
 def test_split_text_blocks_in_full_image_order(dy: int) -> None:
     """OpenCV labels 8-connected components on a 2x2 block grid: two labels whose first
