@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .raster_boxes import IBox
+from .raster_boxes import IBox, grown
 from .raster_paths import SIGN, InkGraph, component_pixels
 
 
@@ -55,11 +55,9 @@ def find_touches(
     min_area = max(4, int(3 * stroke))
     big = np.bincount(labels[conn > 0], minlength=n) >= min_area  # pixel count
     big[0] = False
-    h, w = conn.shape
     touches: list[Touch] = []
     for idx, (box, m) in enumerate(zip(nodes, margins, strict=False)):
-        x0, y0 = max(0, box[0] - m), max(0, box[1] - m)
-        x1, y1 = min(w, box[2] + m), min(h, box[3] + m)
+        x0, y0, x1, y1 = grown(box, m, conn.shape)
         win = labels[y0:y1, x0:x1]
         for comp in np.unique(win[win > 0]):  # the window is mostly node and background
             if not big[comp]:
@@ -191,9 +189,7 @@ def _is_head(
     half = int(max(8, round(2.0 * char_h)))
     depth = int(max(16, round(4.0 * char_h)))
     reach = half + depth + 2
-    h, w = labels.shape
-    wx0, wy0 = max(0, box[0] - reach), max(0, box[1] - reach)
-    wx1, wy1 = min(w, box[2] + reach), min(h, box[3] + reach)
+    wx0, wy0, wx1, wy1 = grown(box, reach, labels.shape)
     comp = labels[wy0:wy1, wx0:wx1] == comp_id
     box = (box[0] - wx0, box[1] - wy0, box[2] - wx0, box[3] - wy0)
     px, py = px - wx0, py - wy0
@@ -522,8 +518,7 @@ def _entry_box(box: IBox, t: Touch, win: IBox) -> IBox:
 
 def _band(box: IBox, side: str, m: int, shape: tuple[int, ...]) -> IBox:
     """The strip outside one side of a node where connectors enter it."""
-    h, w = shape[:2]
-    x0, y0, x1, y1 = max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m)
+    x0, y0, x1, y1 = grown(box, m, shape)
     if side == "top":
         return (x0, y0, x1, box[1] + 1)
     if side == "bottom":

@@ -17,6 +17,15 @@ import numpy as np
 from .raster_prep import Prepared
 
 IBox = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
+
+
+def grown(box: IBox, m: int, shape: tuple[int, ...]) -> IBox:
+    """`box` widened by `m` pixels on every side, clipped to an image of `shape`: the
+    window around a node in which connectors touch it."""
+    h, w = shape[:2]
+    return (max(0, box[0] - m), max(0, box[1] - m), min(w, box[2] + m), min(h, box[3] + m))
+
+
 # A box holds a line of text: its interior is taller than this many x-heights (glyph
 # counters, and gaps closed between touching glyphs, are not)
 MIN_SIDE_GLYPHS = 1.5
@@ -194,9 +203,7 @@ def _grow_to_border(ink: np.ndarray, box: IBox, limit: int = 12) -> IBox:
 
 def _grow_round(ink: np.ndarray, box: IBox, stroke: float) -> IBox:
     """Circles: the ring is about one stroke wide all round."""
-    g = int(np.ceil(stroke)) + 1
-    h, w = ink.shape
-    return (max(0, box[0] - g), max(0, box[1] - g), min(w, box[2] + g), min(h, box[3] + g))
+    return grown(box, int(np.ceil(stroke)) + 1, ink.shape)
 
 
 def _symbol_circles(prep: Prepared, ink: np.ndarray, empty: list[np.ndarray]) -> list[Box]:

@@ -16,7 +16,7 @@ from .diagram import Diagram, DiagramEdge, DiagramNode
 from .diagram_flow import orient_by_content
 from .ocr import OcrText, read_crops
 from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
-from .raster_boxes import Box, IBox, find_boxes
+from .raster_boxes import Box, IBox, find_boxes, grown
 from .raster_image import ImageError, as_bgr, load_image
 from .raster_prep import prepare
 from .raster_text import block_crop, box_text_crop, glyph_height, split_text
@@ -216,16 +216,21 @@ def _ends_at_label(
     return not (t.side in along_flow and _runs_along(labels, t, box, margin, char_h))
 
 
+def _contact(labels: np.ndarray, t, box: IBox, margin: int) -> tuple[np.ndarray, tuple]:
+    """The touching component's pixels in the label's window (the box grown by
+    `margin`), and the window's origin (x, y)."""
+    x0, y0, x1, y1 = grown(box, margin, labels.shape)
+    return labels[y0:y1, x0:x1] == t.component, (x0, y0)
+
+
 def _cut_off_glyph(labels: np.ndarray, t, box: IBox, margin: int) -> bool:
     """A piece beside the label's first or last letter, in line with its text, as tall
     as its letters and never leaving the label's window: the rest of the word, not a
     line (lines are thin, and arrows into a label come from further away)."""
     if t.side not in ("left", "right") or _comes_from_afar(labels, t, box, margin):
         return False
-    h, w = labels.shape
-    x0, y0 = max(0, box[0] - margin), max(0, box[1] - margin)
-    x1, y1 = min(w, box[2] + margin), min(h, box[3] + margin)
-    ys, _ = np.nonzero(labels[y0:y1, x0:x1] == t.component)
+    win, (_, y0) = _contact(labels, t, box, margin)
+    ys, _ = np.nonzero(win)
     if ys.size == 0:
         return False
     top, bottom = int(ys.min()) + y0, int(ys.max()) + y0 + 1
@@ -236,10 +241,7 @@ def _cut_off_glyph(labels: np.ndarray, t, box: IBox, margin: int) -> bool:
 def _comes_from_afar(labels: np.ndarray, t, box: IBox, margin: int) -> bool:
     """The contact leaves the note's window: a connector, not a glyph fragment of the
     note that was left out of its text block."""
-    h, w = labels.shape
-    x0, y0 = max(0, box[0] - margin), max(0, box[1] - margin)
-    x1, y1 = min(w, box[2] + margin), min(h, box[3] + margin)
-    win = labels[y0:y1, x0:x1] == t.component
+    win, _ = _contact(labels, t, box, margin)
     return bool(win[0].any() or win[-1].any() or win[:, 0].any() or win[:, -1].any())
 
 
@@ -247,10 +249,7 @@ def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) ->
     """The contact is a line running parallel to the note's facing side (a line the
     note is written beside): long along the side and thin across it, unlike a line
     that points at the note and ends there."""
-    h, w = labels.shape
-    x0, y0 = max(0, box[0] - margin), max(0, box[1] - margin)
-    x1, y1 = min(w, box[2] + margin), min(h, box[3] + margin)
-    ys, xs = np.nonzero(labels[y0:y1, x0:x1] == t.component)
+    ys, xs = np.nonzero(_contact(labels, t, box, margin)[0])
     if xs.size == 0:
         return False
     along, side_len = (

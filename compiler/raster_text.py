@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .raster_boxes import Box, IBox
+from .raster_boxes import Box, IBox, grown
 from .raster_prep import Prepared
 
 
@@ -209,9 +209,7 @@ def split_text(
 
 def block_crop(prep: Prepared, text_mask: np.ndarray, block: IBox, pad: int = 3) -> np.ndarray:
     """Grey crop of a free label with the non-text pixels whitened."""
-    h, w = text_mask.shape
-    x0, y0 = max(0, block[0] - pad), max(0, block[1] - pad)
-    x1, y1 = min(w, block[2] + pad), min(h, block[3] + pad)
+    x0, y0, x1, y1 = grown(block, pad, text_mask.shape)
     g = prep.gray[y0:y1, x0:x1]
     if int(np.mean(prep.background)) < 128:
         g = 255 - g
