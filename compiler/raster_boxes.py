@@ -9,11 +9,13 @@ A convexity test rejects the regions that arrows enclose between boxes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .grouping import groups
 from .raster_prep import Prepared
 
 IBox = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
@@ -250,22 +252,14 @@ def _near_groups(rects: list[tuple[int, int, int, int]], gap: int) -> list[list[
     """Indices of rectangles (x, y, w, h) grouped by chains of gaps under `gap`."""
     r = np.array(rects, np.int64).reshape(-1, 4)
     x0, y0, x1, y1 = r[:, 0] - gap, r[:, 1] - gap, r[:, 0] + r[:, 2] + gap, r[:, 1] + r[:, 3] + gap
-    parent = list(range(len(r)))
 
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+    def near() -> Iterator[tuple[int, int]]:
+        for a in range(len(r)):
+            hits = np.flatnonzero((x0 < x1[a]) & (x0[a] < x1) & (y0 < y1[a]) & (y0[a] < y1))
+            for b in hits[hits > a]:
+                yield int(b), a
 
-    for a in range(len(r)):
-        hits = np.flatnonzero((x0 < x1[a]) & (x0[a] < x1) & (y0 < y1[a]) & (y0[a] < y1))
-        for b in hits[hits > a]:
-            parent[find(int(b))] = find(a)
-    groups: dict[int, list[int]] = {}
-    for a in range(len(r)):
-        groups.setdefault(find(a), []).append(a)
-    return list(groups.values())
+    return groups(len(r), near())
 
 
 def _group_symbol_pieces(

@@ -12,10 +12,12 @@ little farther, since the region is a table candidate.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pymupdf as fitz
 
+from .grouping import groups
 from .table_rulings import PageGeometry, Ruling
 from .table_text import CAPTION_RE, FIGURE_RE
 from .table_words import Word
@@ -97,27 +99,18 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 
 def _clusters(rules: tuple[Ruling, ...], tol: float = 2.0) -> list[list[Ruling]]:
-    parent = list(range(len(rules)))
+    def touching() -> Iterator[tuple[int, int]]:
+        order = sorted(range(len(rules)), key=lambda i: rules[i].x0)
+        for a_pos, i in enumerate(order):
+            a = rules[i]
+            for j in order[a_pos + 1 :]:
+                b = rules[j]
+                if b.x0 > a.x1 + tol:
+                    break
+                if b.y0 <= a.y1 + tol and a.y0 <= b.y1 + tol:
+                    yield i, j
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    order = sorted(range(len(rules)), key=lambda i: rules[i].x0)
-    for a_pos, i in enumerate(order):
-        a = rules[i]
-        for j in order[a_pos + 1 :]:
-            b = rules[j]
-            if b.x0 > a.x1 + tol:
-                break
-            if b.y0 <= a.y1 + tol and a.y0 <= b.y1 + tol:
-                parent[find(i)] = find(j)
-    groups: dict[int, list[Ruling]] = {}
-    for i in range(len(rules)):
-        groups.setdefault(find(i), []).append(rules[i])
-    return list(groups.values())
+    return [[rules[i] for i in g] for g in groups(len(rules), touching())]
 
 
 def _bbox(rules: list[Ruling]) -> BBox:

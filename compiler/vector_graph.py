@@ -10,9 +10,11 @@ pass only through junctions gives node-to-node edges for all of those cases.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
+from .grouping import groups
 from .vector_arrows import Piece, attach_arrowheads, contains, point_before, unit
 from .vector_geometry import (
     Arrowhead,
@@ -186,30 +188,23 @@ def connect(
         ends.append(pair)
 
     # cluster free ends into junctions
-    parent = list(range(len(free)))
+    def close() -> Iterator[tuple[int, int]]:
+        order = sorted(range(len(free)), key=lambda k: free[k][0][0])
+        for ai, a in enumerate(order):
+            pa = free[a][0]
+            for b in order[ai + 1 :]:
+                pb = free[b][0]
+                if pb[0] - pa[0] > tol.junction:
+                    break
+                if dist(pa, pb) <= tol.junction:
+                    yield a, b
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    order = sorted(range(len(free)), key=lambda k: free[k][0][0])
-    for ai, a in enumerate(order):
-        pa = free[a][0]
-        for b in order[ai + 1 :]:
-            pb = free[b][0]
-            if pb[0] - pa[0] > tol.junction:
-                break
-            if dist(pa, pb) <= tol.junction:
-                parent[find(a)] = find(b)
-    junction_of: dict[int, int] = {}
     jpos: dict[int, Pt] = {}
-    for k, (pt, i, e) in enumerate(free):
-        root = find(k)
-        jid = junction_of.setdefault(root, n + len(junction_of))
-        ends[i][e] = jid
-        jpos.setdefault(jid, pt)
+    for jid, group in enumerate(groups(len(free), close()), start=n):
+        for k in group:
+            _, i, e = free[k]
+            ends[i][e] = jid
+        jpos[jid] = free[group[0]][0]
 
     reach = _snap_dangling(free, ends, jpos, pieces, body_dist, boxes, labels, nidx, tol)
     _cast_dangling(pieces, ends, jpos, boxes, labels, tol)
