@@ -11,6 +11,7 @@ no head at all are oriented by the side of the node they leave and the layout's 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import cv2
@@ -37,7 +38,8 @@ class Edge:
     confidence: float
 
 
-LONE_HEAD_MIN_CONNECTORS = 6  # with this many connectors, one head alone is doubtful
+LONE_HEAD_MIN_CONNECTORS = 6  # with this many connectors, one head alone is doubtful ...
+HEADED_MIN_SHARE = 0.2  # ... and so are heads on at most this share of them
 
 FLOW_SIDES = {  # direction -> (side a source leaves by, side a destination is entered by)
     "down": ("bottom", "top"),
@@ -45,6 +47,7 @@ FLOW_SIDES = {  # direction -> (side a source leaves by, side a destination is e
     "right": ("right", "left"),
     "left": ("left", "right"),
 }
+ENTERED_FROM = {side: d for d, (_, side) in FLOW_SIDES.items()}  # head's side -> flow
 
 
 def find_touches(
@@ -125,6 +128,8 @@ def _grazes(inwin: np.ndarray, xs: np.ndarray, ys: np.ndarray, k: int) -> bool:
     lies mid-way along it: it runs past a corner or side, it does not end here."""
     if xs.size < 6 or _ring_crossings(inwin) != 2:
         return False
+    if any(_runs(edge) > 1 for edge in (inwin[0], inwin[-1], inwin[:, 0], inwin[:, -1])):
+        return False  # two strokes leave by one edge: lines meeting here (a fork), not one
     pts = np.stack([xs, ys], axis=1).astype(np.float64)
     c = pts - pts.mean(axis=0)
     _, sv, vt = np.linalg.svd(c, full_matrices=False)
@@ -146,6 +151,12 @@ def _ring_crossings(inwin: np.ndarray) -> int:
     if ring.size == 0 or ring.all():
         return 0 if ring.size == 0 else 1
     return int(np.count_nonzero(np.diff(np.concatenate([ring, ring[:1]])) == 1))
+
+
+def _runs(line: np.ndarray) -> int:
+    """How many separate runs of True a 1-D mask holds."""
+    v = np.concatenate([[0], line.astype(np.int8), [0]])
+    return int(np.count_nonzero(np.diff(v) == 1))
 
 
 def _gaps(box: IBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -266,12 +277,16 @@ def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
     if i >= len(widths) or i > 3 + 2 * stroke:
         return False
     seg = []
+    diverging = False  # still widening where it leaves the probe window
     for wd, e in zip(widths[i:], edge[i:], strict=False):
         if wd == 0 or e:
+            diverging = e and bool(seg) and wd >= max(seg)
             break
         seg.append(wd)
     if len(seg) < 2:
         return False
+    if diverging and seg[-1] >= max(seg) - 1:
+        return False  # lines fanning out from one point (a fork), not a head that closes
     shaft = max(1.0, stroke)
     wide = max(2.4 * shaft, shaft + 3)
     peak_at = int(np.argmax(seg))
@@ -319,12 +334,16 @@ def _truncated_head(seg: list[int], stroke: float) -> bool:
 
 
 def flow_direction(touches: list[Touch], centers: list[tuple[float, float]]) -> str:
-    """The dominant direction of head-oriented connections; '?' if there are none, or
-    if a lone head among many headless connectors says it (a fork or a crossing that
-    looked like a head is likelier than a figure with one arrowhead)."""
-    headed = {t.component for t in touches if t.head}
-    if len(headed) == 1 and len({t.component for t in touches}) >= LONE_HEAD_MIN_CONNECTORS:
+    """The direction most arrowheads point: a head on a node's top points down, and so
+    on. Each head votes once, so a bus with many ends does not outweigh a long chain (a
+    vote per source/destination pair would). Ties fall to the head-oriented pairs; '?'
+    without heads, or when they are doubtful."""
+    if doubtful_heads(touches):
         return "?"
+    votes = Counter(ENTERED_FROM[t.side] for t in touches if t.head)
+    ranked = votes.most_common()
+    if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
     vx = vy = 0.0
     for s, d in _oriented_pairs(touches):
         vx += centers[d][0] - centers[s][0]
@@ -334,6 +353,17 @@ def flow_direction(touches: list[Touch], centers: list[tuple[float, float]]) -> 
     if abs(vy) >= abs(vx):
         return "down" if vy > 0 else "up"
     return "right" if vx > 0 else "left"
+
+
+def doubtful_heads(touches: list[Touch]) -> bool:
+    """Heads on a small minority of many connectors: forks, crossings or a note's glyph
+    that looked like a head are likelier than a figure that draws a few arrowheads and
+    leaves most connectors bare. Its flow is then read from the layout and the text."""
+    wires = {t.component for t in touches}
+    headed = {t.component for t in touches if t.head}
+    if not headed or len(wires) < LONE_HEAD_MIN_CONNECTORS:
+        return False
+    return len(headed) <= max(1, HEADED_MIN_SHARE * len(wires))
 
 
 def _oriented_pairs(touches: list[Touch]) -> list[tuple[int, int]]:

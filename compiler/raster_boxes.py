@@ -150,8 +150,10 @@ def _hole_boxes(
             continue
         interior = _interior_mask(c, x, y, w, h)
         # a few stray pixels (noise, JPEG ringing) are no content: text or a symbol is
-        # at least a couple of stroke-wide squares of ink
-        has_content = np.count_nonzero(ink[y : y + h, x : x + w][interior > 0]) >= min_content
+        # at least a couple of stroke-wide squares of ink, or a thin sign (a hairline
+        # "+" in a box with thick borders) at least half a glyph across
+        inside = cv2.bitwise_and(ink[y : y + h, x : x + w], interior)
+        has_content = np.count_nonzero(inside) >= min_content or _thin_sign(inside, glyph)
         if not has_content:
             if w * h < img_area / 8:
                 empty.append(c)
@@ -169,6 +171,16 @@ def _hole_boxes(
         out.append(Box(outer, inner, shape))
     out.extend(_symbol_circles(prep, ink, empty))
     return out
+
+
+def _thin_sign(inside: np.ndarray, glyph: float) -> bool:
+    """One connected stroke figure of eight pixels or more, half a glyph across."""
+    if np.count_nonzero(inside) < 8:
+        return False
+    n, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    span = np.maximum(stats[1:, 2], stats[1:, 3])
+    big = (stats[1:, 4] >= 8) & (span >= max(5.0, 0.5 * glyph))
+    return bool(big.any())
 
 
 def _interior_mask(c: np.ndarray, x: int, y: int, w: int, h: int) -> np.ndarray:

@@ -8,6 +8,7 @@ circles), `raster_text` (text crops, free labels), `ocr` (one batched Tesseract 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -15,11 +16,17 @@ import numpy as np
 from .diagram import Diagram, DiagramEdge, DiagramNode
 from .diagram_flow import orient_by_content
 from .ocr import OcrText, read_crops
-from .raster_arrows import build_edges, find_touches, flow_direction, layout_direction
+from .raster_arrows import (
+    build_edges,
+    doubtful_heads,
+    find_touches,
+    flow_direction,
+    layout_direction,
+)
 from .raster_boxes import Box, IBox, find_boxes, grown
 from .raster_image import ImageError, as_bgr, load_image
 from .raster_prep import prepare
-from .raster_text import block_crop, box_text_crop, glyph_height, split_text
+from .raster_text import block_crop, box_text_crop, glyph_height, plus_glyph, split_text
 from .raster_words import circle_sign, is_size_note
 from .raster_words import clean_label as _clean
 from .raster_words import wordy as _wordy
@@ -62,6 +69,9 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         crops.append(block_crop(prep, text_mask, blk))
         owners.append(-1 - j)
     texts = dict(zip(owners, read_crops(crops), strict=False))
+    for owner, crop in zip(owners, crops, strict=True):
+        if plus_glyph(crop):  # a lone "+" reads as "4", "t", "=" or "a"
+            texts[owner] = OcrText("+", 1.0)
 
     nodes_xy: list[IBox] = []
     kinds: list[tuple[str, str, float]] = []  # shape, text, confidence
@@ -73,10 +83,18 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
         text = _clean(t.text)
         kinds.append((b.shape, circle_sign(text) if b.shape == "circle" else text, t.confidence))
     labels_kept, junk, notes = [], [], []
+    line_w = 2 + 2 * prep.stroke  # the thickest a connector is
+    runs = _straight_runs(prep.faint, 1.5 * char_h, line_w, text_mask)
+    runs = cv2.bitwise_and(runs, cv2.bitwise_not(box_mask))
     for j, blk in enumerate(blocks):
         t = texts.get(-1 - j, OcrText("", 0.0))
         text = _clean(t.text)
-        if not _wordy(text) or _specks(blk, char_h):
+        if (
+            not _wordy(text)
+            or _specks(blk, char_h)
+            or _arrow_tip(blk, text, [b.bbox for b in boxes], runs, char_h)
+            or _line_piece(blk, runs, prep.stroke, char_h)
+        ):
             junk.append(blk)  # stray strokes (dotted lines, hatching) that looked like glyphs
             continue
         if is_size_note(text) or _size_note_cut(text):
@@ -94,16 +112,21 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
             cv2.bitwise_and(text_mask, cv2.bitwise_not(_block_mask(text_mask.shape, junk, 0))),
         ),
         min_len=1.5 * char_h,  # boxes stacked close are ~2 glyphs apart; specks are smaller
-        max_thick=2 + 2 * prep.stroke,
+        max_thick=line_w,
     )
     conn = cv2.bitwise_and(conn, cv2.bitwise_not(text_mask))
+    conn = cv2.bitwise_or(conn, cv2.bitwise_and(runs, keep))
     conn = cv2.bitwise_or(conn, _dashes(text_mask, junk, char_h))
     conn = cv2.bitwise_and(cv2.morphologyEx(conn, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), keep)
     s = int(np.ceil(prep.stroke))
     text_margin = max(4 + s, int(2 * char_h))
     note_rects = _block_mask(text_mask.shape, [n[0] for n in notes], 0)
     ended = _ended_at(
-        cv2.bitwise_and(conn, cv2.bitwise_not(note_rects)), notes, text_margin, prep.stroke, char_h
+        cv2.bitwise_and(conn, cv2.bitwise_not(note_rects)),
+        [n for n in notes if not _crossed(runs, n[0])],
+        text_margin,
+        prep.stroke,
+        char_h,
     )
     note_ids = frozenset(range(len(nodes_xy), len(nodes_xy) + len(ended)))
     for blk, text, conf in ended:
@@ -119,6 +142,8 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes_xy]
     direction = flow_direction(touches, centers)
     if direction == "?":
+        if doubtful_heads(touches):
+            touches = [replace(t, head=False) for t in touches]
         direction = layout_direction(centers, touches)
     touches = [
         t
@@ -191,6 +216,16 @@ def _ended_at(conn: np.ndarray, notes: list, margin: int, stroke: float, char_h:
         and _faces(t, boxes[t.node], stroke + 1)
     }
     return [n for i, n in enumerate(notes) if i in hit - along]
+
+
+def _crossed(runs: np.ndarray, blk: IBox) -> bool:
+    """A straight line runs right through the note, from side to side under its glyphs:
+    the note is written over a connector, which goes on beyond it on both sides."""
+    x0, y0, x1, y1 = blk
+    win = runs[y0:y1, x0:x1] > 0
+    if win.size == 0:
+        return False
+    return bool(win.all(axis=1).any() or win.all(axis=0).any())
 
 
 def _faces(t, box: IBox, tol: float) -> bool:
@@ -266,9 +301,13 @@ _SIZE_FRAGMENT = re.compile(r"[0-9xX×*\s]*[0-9][0-9xX×*\s]*")
 def _size_note_cut(text: str) -> bool:
     """A size note that lost glyphs to the lines it touches ("x32x16", "96x96x", "6x x"
     for "56×56×64"): glyphs that touched an arrow went with the line's ink. Only digits
-    and times signs, with a times sign: no layer label is written that way."""
+    and times signs, with a times sign, or times signs alone (two or more; a lone "x"
+    may name an input): no layer label is written that way."""
     t = text.strip()
-    return bool(_SIZE_FRAGMENT.fullmatch(t)) and any(c in "xX×*" for c in t)
+    signs = sum(c in "xX×*" for c in t)
+    if not any(c.isdigit() for c in t):  # the digits all went: "x x" is no word either
+        return signs >= 2 and not t.replace(" ", "").strip("xX×*")
+    return bool(_SIZE_FRAGMENT.fullmatch(t)) and signs > 0
 
 
 def _specks(blk: IBox, char_h: float) -> bool:
@@ -276,6 +315,50 @@ def _specks(blk: IBox, char_h: float) -> bool:
     crossing or a corner of lines (a darker dot where strokes overlap) that OCR read as
     a letter. Treated as line ink, it keeps its connector in one piece."""
     return max(blk[2] - blk[0], blk[3] - blk[1]) < 0.5 * char_h
+
+
+def _arrow_tip(blk: IBox, text: str, boxes: list[IBox], runs: np.ndarray, char_h: float) -> bool:
+    """A "label" of a glyph or two wedged between a box's side and the end of a line
+    pointing at it is an arrowhead whose faint outline broke into glyph-sized pieces
+    (read as "a", "y" or "v"): line ink, so the line reaches the box."""
+    x0, y0, x1, y1 = blk
+    if len(text.replace(" ", "")) > 2 or circle_sign(text) == "+":
+        return False
+    if max(x1 - x0, y1 - y0) > 1.2 * char_h:
+        return False
+    cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+    gap, reach, half = 0.8 * char_h, int(round(0.6 * char_h)), max(2, int(round(0.3 * char_h)))
+    h, w = runs.shape
+    for bx0, by0, bx1, by1 in boxes:
+        if bx0 <= cx < bx1 and -2 <= y0 - by1 <= gap:  # below the box, line from below
+            win = runs[y1 : min(h, y1 + reach), max(0, cx - half) : cx + half + 1]
+        elif bx0 <= cx < bx1 and -2 <= by0 - y1 <= gap:  # above it, line from above
+            win = runs[max(0, y0 - reach) : y0, max(0, cx - half) : cx + half + 1]
+        elif by0 <= cy < by1 and -2 <= x0 - bx1 <= gap:  # right of it, line from the right
+            win = runs[max(0, cy - half) : cy + half + 1, x1 : min(w, x1 + reach)]
+        elif by0 <= cy < by1 and -2 <= bx0 - x1 <= gap:  # left of it, line from the left
+            win = runs[max(0, cy - half) : cy + half + 1, max(0, x0 - reach) : x0]
+        else:
+            continue
+        if win.any():
+            return True
+    return False
+
+
+def _line_piece(blk: IBox, runs: np.ndarray, stroke: float, char_h: float) -> bool:
+    """A block one stroke thin in line with a straight line's end is a piece of that
+    line cut off by a note's halo or a break in a faint line (read as "I", "l" or "L")."""
+    x0, y0, x1, y1 = blk
+    thin = 2 * stroke + 1
+    reach = max(2, int(round(0.6 * char_h)))
+    h, w = runs.shape
+    if x1 - x0 <= thin:
+        a, b = max(0, x0 - 1), min(w, x1 + 1)
+        return bool(runs[max(0, y0 - reach) : y0, a:b].any() or runs[y1 : y1 + reach, a:b].any())
+    if y1 - y0 <= thin:
+        a, b = max(0, y0 - 1), min(h, y1 + 1)
+        return bool(runs[a:b, max(0, x0 - reach) : x0].any() or runs[a:b, x1 : x1 + reach].any())
+    return False
 
 
 def _lines_through_notes(conn: np.ndarray, rects: list[IBox], char_h: float) -> np.ndarray:
@@ -314,6 +397,28 @@ def _dashes(text_mask: np.ndarray, junk: list[IBox], char_h: float) -> np.ndarra
     return cv2.morphologyEx(
         m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     )
+
+
+def _straight_runs(
+    faint: np.ndarray, min_len: float, max_thick: float, text: np.ndarray | None = None
+) -> np.ndarray:
+    """Faint ink in thin straight horizontal or vertical runs at least `min_len` long:
+    the hairline connectors, also where a note written close beside one glues its
+    glyphs' halo to it (a glyph has no straight stroke longer than a glyph). Areas
+    thicker than `max_thick` (a light fill, a filled head) are no lines; glyphs on a
+    line (`text`, with their halo) do not make it thick."""
+    k = max(3, int(round(min_len)))
+    t = int(max_thick) + 1
+    runs = cv2.bitwise_or(
+        cv2.morphologyEx(faint, cv2.MORPH_OPEN, np.ones((1, k), np.uint8)),
+        cv2.morphologyEx(faint, cv2.MORPH_OPEN, np.ones((k, 1), np.uint8)),
+    )
+    solid = faint
+    if text is not None:
+        solid = cv2.bitwise_and(faint, cv2.bitwise_not(cv2.dilate(text, np.ones((5, 5), np.uint8))))
+    thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((t, t), np.uint8))
+    thick = cv2.dilate(thick, np.ones((5, 5), np.uint8))  # with the rim it cannot reach
+    return cv2.bitwise_and(runs, cv2.bitwise_not(thick))
 
 
 def _off_text(faint: np.ndarray, text_mask: np.ndarray) -> np.ndarray:

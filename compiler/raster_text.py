@@ -137,6 +137,43 @@ def _tight(gray_text: np.ndarray, pad: int = 3) -> np.ndarray | None:
     return gray_text[y0:y1, x0:x1]
 
 
+def plus_glyph(crop: np.ndarray) -> bool:
+    """The crop (dark on white) holds a lone "+": a full-width bar and a full-height bar
+    crossing near their middles, and no other ink. Tesseract reads a lone "+" as "4",
+    "t", "=" or "a"; each of those has ink off the two bars (a diagonal, a hook)."""
+    ink = crop < 128
+    ys, xs = np.nonzero(ink)
+    if ys.size < 8:
+        return False
+    sub = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = sub.shape
+    if min(h, w) < 5 or not 0.6 <= w / h <= 1.6:
+        return False
+    rows, cols = sub.sum(axis=1), sub.sum(axis=0)
+    r, c = int(rows.argmax()), int(cols.argmax())
+    if rows[r] < 0.85 * w or cols[c] < 0.85 * h:
+        return False
+    if abs(r - (h - 1) / 2) > max(1.0, 0.15 * h) or abs(c - (w - 1) / 2) > max(1.0, 0.15 * w):
+        return False  # the bars cross near their middles
+    bar_rows, bar_cols = _band(rows >= 0.5 * w, r), _band(cols >= 0.5 * h, c)
+    if bar_rows.sum() > 0.4 * h or bar_cols.sum() > 0.4 * w:
+        return False  # a solid blob, not two bars
+    off_bars = sub & ~bar_rows[:, None] & ~bar_cols[None, :]
+    return int(off_bars.sum()) <= 0.1 * int(sub.sum())
+
+
+def _band(mask: np.ndarray, i: int) -> np.ndarray:
+    """The run of True in a 1-D mask around index i (a bar with its blurred fringe)."""
+    out = np.zeros_like(mask)
+    a = b = i
+    while a > 0 and mask[a - 1]:
+        a -= 1
+    while b + 1 < mask.size and mask[b + 1]:
+        b += 1
+    out[a : b + 1] = True
+    return out
+
+
 def glyph_height(prep: Prepared, boxes: tuple[Box, ...], residual: np.ndarray) -> float:
     """Typical glyph height: from box labels if there are boxes, else from loose ink."""
     hs: list[int] = []

@@ -69,11 +69,20 @@ def fix_misread_words(words: list[str]) -> list[str]:
 _SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*HhKk«»\s]\s*[0-9lIO]+)*\)?")
 
 
+# a 3-D size read with the line it touches ("B2x32x128": the "3" with the line's stroke,
+# ",32×32x192": a bit of the line) or a "×" misread ("32*%32"); no layer reads like that
+_NOISY_SIZE = re.compile(r"[0-9lIOoBbGgqSsZz]+(?:\s*[xX×*%«»]+\s*[0-9lIOoBbGgqSsZz]+){2,}")
+_EDGE_SPECKS = ",.;:'\"|!`«»"
+
+
 def is_size_note(text: str) -> bool:
     """Only a tensor size ("56×56×64", "28 x 28", "1000"): papers write these beside
     arrows as annotations; they name no layer."""
     t = text.strip()
-    return bool(_SIZE_NOTE.fullmatch(t)) and any(c.isdigit() for c in t)
+    if not any(c.isdigit() for c in t):
+        return False
+    bare = t.strip(_EDGE_SPECKS + " ")
+    return any(p.fullmatch(x) for p in (_SIZE_NOTE, _NOISY_SIZE) for x in (t, bare))
 
 
 _PLUS_LOOKALIKES = frozenset({"4", "+4", "4+", "t", "+t", "++", "+."})
@@ -97,12 +106,12 @@ _OPERATORS = {"+", "-", "*", "/", "×", "x", "X", "⊕", "⊗", "&", "=", "(", "
 _QUOTES = "\"'`‘’“”„"
 # signs run together ("++", "+,"): a chain of operators written in a label ("+, relu")
 _SIGNS = re.compile(r"[+×⊕⊗*]+[,;]?")
-_SIZE_TOKEN = re.compile(r"^([0-9lIO|]+)([xX×])([0-9lIO|]+)(,?)$")
+_SIZE_TOKEN = re.compile(r"^([0-9lIO|\]]+)([xX×])([0-9lIO|\]]+)(,?)$")
 
 
 def clean_label(text: str) -> str:
     """Collapse whitespace, drop specks and quote marks; keep operator signs (also
-    with a comma: "+, relu"); in size tokens like `3x3` read l, I, | as 1 and O as 0."""
+    with a comma: "+, relu"); in size tokens like `3x3` read l, I, |, ] as 1 and O as 0."""
     words = []
     for w in fix_misread_words(text.split()):
         w = w.strip(_QUOTES) or w
@@ -110,7 +119,7 @@ def clean_label(text: str) -> str:
             continue  # "~~.", "‘" and the like: specks and stroke ends, not words
         m = _SIZE_TOKEN.match(w)
         if m and (any(ch.isdigit() for ch in m.group(1) + m.group(3)) or len(w) <= 6):
-            fix = str.maketrans("lI|O", "1110")
+            fix = str.maketrans("lI|]O", "11110")
             w = m.group(1).translate(fix) + m.group(2) + m.group(3).translate(fix) + m.group(4)
         words.append(w)
     return " ".join(words)

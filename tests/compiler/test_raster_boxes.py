@@ -224,3 +224,18 @@ def test_small_plus_circle_with_ring_as_thick_as_box_borders() -> None:
     assert prep.stroke >= 5
     circles = [b for b in find_boxes(prep) if b.shape == "circle"]
     assert len(circles) == 1 and circles[0].symbol == "+"
+
+
+def test_box_with_thick_border_around_a_hairline_plus_is_a_box() -> None:
+    """A sum drawn as a box with 5 px borders around a 1 px '+' nine pixels across: the
+    '+' has fewer pixels than two stroke-wide squares, yet it is content, not noise."""
+    img = _canvas(200, 300)
+    for y0 in (20, 120):
+        cv2.rectangle(img, (60, y0), (228, y0 + 38), (80, 80, 80), 5)
+    _text(img, "relu", 120, 47, 0.6, 2)
+    cv2.line(img, (140, 134), (148, 134), (10, 10, 10), 1)  # the hairline "+"
+    cv2.line(img, (144, 130), (144, 138), (10, 10, 10), 1)
+    prep = prepare(img)
+    assert prep.stroke >= 4
+    boxes = find_boxes(prep)
+    assert len(boxes) == 2 and any(b.bbox[1] > 100 for b in boxes)

@@ -370,9 +370,14 @@ def test_is_size_note() -> None:
         "112x112x3 0",
         "14«14«32",
         "112*112«96",
+        ",32×32x192",
+        "32*%32x128",
+        "B2x32x128",
+        "«56x32",
+        "gx8x320",
     ):
         assert is_size_note(t), t
-    for t in ("conv 3x3", "fc 1000", "input", "x", "3x3 conv", "H", "1K", "H96"):
+    for t in ("conv 3x3", "fc 1000", "input", "x", "3x3 conv", "H", "1K", "H96", "BxSxZ"):
         assert not is_size_note(t), t
 
 

@@ -180,6 +180,7 @@ def test_size_note_with_lost_leading_number() -> None:
 
     assert _size_note_cut("x32x16") and _size_note_cut("×7×1")
     assert not _size_note_cut("xception") and not _size_note_cut("x") and not _size_note_cut("32")
+    assert _size_note_cut("x x") and not _size_note_cut("x y")
     for fragment in ("96x96x", "6x x", "x 4", "x1 x", "x64x256"):  # glyphs lost to lines
         assert _size_note_cut(fragment), fragment
     for label in ("conv 3x3", "3x3 conv, 64", "fc 1000", "x"):
@@ -235,3 +236,98 @@ def test_line_clipping_a_note_window_corner_does_not_face_it() -> None:
     side = Touch(2, 0, "left", (80.0, 56.0), False, (98, 57))
     assert _faces(at, note, 2) and _faces(side, note, 2)
     assert not _faces(corner, note, 2)
+
+
+def test_flow_follows_most_heads_not_a_wide_bus() -> None:
+    """Up-flow chain of five boxes; a bus under a wide row joins four boxes with one head
+    at the far left. Each head votes once: the bus's long leftward pairs do not win."""
+    from papercc.compiler.raster_arrows import flow_direction
+
+    centers = [(400.0, 500.0 - 60 * i) for i in range(5)] + [
+        (100.0 + 200 * i, 700.0) for i in range(4)
+    ]
+    ts = []
+    for c in range(4):  # connector c from node c (below) up into node c + 1
+        ts.append(Touch(c, c, "top", (400.0, 480.0 - 60 * c), False))
+        ts.append(Touch(c, c + 1, "bottom", (400.0, 460.0 - 60 * c), True))
+    ts.append(Touch(9, 5, "bottom", (100.0, 720.0), True))
+    ts += [Touch(9, 5 + i, "bottom", (100.0 + 200 * i, 720.0), False) for i in (1, 2, 3)]
+    assert flow_direction(ts, centers) == "up"
+
+
+def test_heads_on_few_of_many_connectors_are_doubtful() -> None:
+    from papercc.compiler.raster_arrows import doubtful_heads
+
+    def wires(n: int, headed: int) -> list[Touch]:
+        out = []
+        for c in range(n):
+            out.append(Touch(c, c, "bottom", (0.0, 0.0), False))
+            out.append(Touch(c, c + 1, "top", (0.0, 0.0), c < headed))
+        return out
+
+    assert doubtful_heads(wires(12, 2))  # two "heads" on twelve bare lines: misreads
+    assert not doubtful_heads(wires(12, 6))  # half the lines headed: a headed figure
+    assert not doubtful_heads(wires(4, 1))  # too few lines to tell
+    assert not doubtful_heads(wires(12, 0))
+
+
+def test_arrow_tip_read_as_a_letter_is_line_ink() -> None:
+    """An open head's faint outline broke into a glyph-sized piece read as 'a', wedged
+    between a box's bottom and the end of a line rising to it."""
+    from papercc.compiler.raster_diagram import _arrow_tip
+
+    runs = np.zeros((200, 200), np.uint8)
+    runs[88:150, 99:101] = 255  # the line, from below, ending short of the box
+    box = (40, 40, 160, 77)
+    tip = (96, 80, 104, 86)
+    assert _arrow_tip(tip, "a", [box], runs, char_h=13.0)
+    assert not _arrow_tip(tip, "conv", [box], runs, char_h=13.0)  # a word, not a tip
+    assert not _arrow_tip(tip, "+", [box], runs, char_h=13.0)  # a sum sign at a merge
+    assert not _arrow_tip(tip, "a", [box], np.zeros_like(runs), char_h=13.0)  # no line
+    assert not _arrow_tip((96, 110, 104, 116), "a", [box], runs, char_h=13.0)  # far off
+
+
+def test_thin_block_in_line_with_a_line_is_a_piece_of_it() -> None:
+    from papercc.compiler.raster_diagram import _line_piece
+
+    runs = np.zeros((200, 200), np.uint8)
+    runs[20:80, 100:102] = 255  # a vertical line, broken at 80..88
+    assert _line_piece((100, 82, 102, 90), runs, stroke=1.0, char_h=12.0)  # read as "I"
+    assert not _line_piece((96, 82, 106, 90), runs, stroke=1.0, char_h=12.0)  # a glyph
+    assert not _line_piece((140, 82, 142, 90), runs, stroke=1.0, char_h=12.0)  # elsewhere
+
+
+def test_note_written_across_a_line_is_crossed() -> None:
+    from papercc.compiler.raster_diagram import _crossed, _straight_runs
+
+    faint = np.zeros((80, 300), np.uint8)
+    faint[40:42, 0:300] = 255  # a fork line under the note
+    faint[33:47, 130:133] = 255  # glyph strokes
+    runs = _straight_runs(faint, 18.0, 4.0)
+    assert not runs[33:39, 130:133].any()  # glyph strokes are no runs
+    assert _crossed(runs, (120, 32, 190, 48))
+    filled = faint.copy()
+    filled[10:30, 200:240] = 255  # a light fill is faint too, but no line
+    assert not _straight_runs(filled, 18.0, 4.0)[12:28, 205:235].any()
+    ends = np.zeros_like(faint)
+    ends[40:42, 190:300] = 255  # a line ending at the note's right side
+    assert not _crossed(_straight_runs(ends, 18.0, 4.0), (120, 32, 190, 48))
+
+
+def test_lines_fanning_out_from_one_point_on_a_box_are_no_head() -> None:
+    """Three lines leave one point of a box's top (Inception's bottom 'Filter concat'):
+    the V they make widens until it leaves the probe window, unlike a head, which closes
+    to its shaft; nor is the V one line grazing the box."""
+    from papercc.compiler.raster_arrows import _grazes
+
+    box = (60, 120, 180, 160)
+    img = np.zeros((200, 200), np.uint8)
+    cv2.line(img, (120, 119), (120, 10), 1, 2)
+    cv2.line(img, (120, 119), (10, 60), 1, 2)
+    cv2.line(img, (120, 119), (199, 90), 1, 2)
+    labels = img.astype(np.int32)
+    assert not _is_head(labels, 1, box, "top", 120.0, 116.0, 1.0, 12.0)
+    win = labels[115:165, 55:185] == 1
+    ys, xs = np.nonzero(win)
+    k = int(np.argmax(ys))
+    assert not _grazes(win, xs, ys, k)

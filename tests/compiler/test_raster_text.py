@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
 
 
 def _ink_with_glyphs() -> np.ndarray:
@@ -55,3 +58,22 @@ def test_corner_arcs_of_a_thin_rounded_border_are_no_text() -> None:
     crop = box_text_crop(prep, box)
     assert crop is not None
     assert crop.shape[1] <= 50 + 2 * 3 + 2  # the block and the crop's padding only
+
+
+@pytest.mark.parametrize("blur", [0.0, 0.7])
+@pytest.mark.parametrize("scale", [0.5, 0.8, 1.5])
+def test_plus_glyph_tells_a_plus_from_its_misreads(scale: float, blur: float) -> None:
+    """Tesseract reads a lone '+' as '4', 't', '=' or 'a'; the shape settles it."""
+    from papercc.compiler.raster_text import plus_glyph
+
+    def glyph(text: str) -> np.ndarray:
+        img = np.full((80, 80), 255, np.uint8)
+        cv2.putText(img, text, (20, 55), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, 1, cv2.LINE_AA)
+        if blur:
+            img = cv2.GaussianBlur(img, (0, 0), blur)
+        ys, xs = np.nonzero(img < 128)
+        return img[ys.min() - 3 : ys.max() + 4, xs.min() - 3 : xs.max() + 4]
+
+    assert plus_glyph(glyph("+"))
+    for other in ("4", "t", "=", "a", "x", "1", "T", "-", "I", "*"):
+        assert not plus_glyph(glyph(other)), other

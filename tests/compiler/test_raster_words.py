@@ -41,6 +41,9 @@ from papercc.compiler.raster_words import clean_label
         ("a « b", "a b"),
         ("maxpool 2%2/2", "maxpool 2×2/2"),
         ("dropout 50%", "dropout 50%"),
+        # a 1 read as a bracket in a size token
+        ("conv 1x] (48)", "conv 1x1 (48)"),
+        ("pool, [2", "pool, [2"),
     ],
 )
 def test_clean_label(read: str, clean: str) -> None:
