@@ -6,9 +6,10 @@ gaps, read once with `image_to_data`, and the words are mapped back by their pos
 
 Tesseract's misreads of a clean crop depend on the exact glyph size it is given ("conv5-48"
 read as "convo-48" at one scale and right at another), and come with a low word
-confidence or a reading that is no diagram label. Such crops are read a second time, at
-another scale, in one more (smaller) call, and the reading that looks more like a label
-(`raster_words.label_doubt`), then the more confident one, is kept.
+confidence or a reading that is no diagram label. Such crops are read again, at another
+scale, in one more (smaller) call, and those still doubtful a third time at a third scale;
+the reading that looks more like a label (`raster_words.label_doubt`), then the more
+confident one, is kept.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 from .raster_words import label_doubt
 
 TARGET_CHAR_H = 30  # pixels; Tesseract reads best with glyphs roughly this tall
-RETRY_CHAR_H = 24  # the second reading of a doubtful crop
+RETRY_CHAR_HS = (24, 38)  # the second and third readings of a doubtful crop
 RETRY_CONF = 0.7  # a crop with a word read less confidently than this is read again
 PAD = 14
 GAP = 26
@@ -72,9 +73,11 @@ def _scaled(crop: np.ndarray, target: float) -> np.ndarray:
 def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
     """Read dark-on-white uint8 grey crops; one result per crop, in order."""
     out = read_strip(crops, TARGET_CHAR_H, psm)
-    again = [i for i, t in enumerate(out) if doubtful(t)]
-    if again:
-        retry = read_strip([crops[i] for i in again], RETRY_CHAR_H, psm)
+    for height in RETRY_CHAR_HS:
+        again = [i for i, t in enumerate(out) if doubtful(t)]
+        if not again:
+            break
+        retry = read_strip([crops[i] for i in again], height, psm)
         for i, t in zip(again, retry, strict=True):
             out[i] = better(out[i], t)
     return out

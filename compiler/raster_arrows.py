@@ -574,12 +574,23 @@ def _roles(
     seen = any(t.head for t in ts)
     heads = [t for t in ts if t.head or (t.side == entry_side)]
     tails = [t for t in ts if t not in heads]
+    pos = {t.node: _flow_pos(centers[t.node], direction) for t in ts}
     if heads and tails and seen:
-        return heads, tails, 1.0
+        # a bare end further along the flow than every head, met mid-side but not by
+        # its exit side, is a destination whose small head was missed (a skip line
+        # forking off an arrow into a later node); sources lie upstream of their heads
+        last = max(pos[t.node] for t in heads)
+        late = [
+            t
+            for t in tails
+            if t.side != exit_side
+            and pos[t.node] > last
+            and (nodes is None or _mid_side(nodes[t.node], t))
+        ]
+        return heads + late, [t for t in tails if t not in late], 1.0
     if len(ts) > 2 and heads and not tails:
         return heads, [], 0.6  # branches taken from a node's input: see junctions
     if heads and tails:
-        pos = {t.node: _flow_pos(centers[t.node], direction) for t in ts}
         mid = float(np.mean(list(pos.values())))
         late = [
             t

@@ -201,18 +201,19 @@ def _grow_to_border(ink: np.ndarray, box: IBox, limit: int = 12) -> IBox:
     h, w = ink.shape
     xs = [x0 + (x1 - x0) * f // 4 for f in (1, 2, 3)]
     ys = [y0 + (y1 - y0) * f // 4 for f in (1, 2, 3)]
-
-    def run(line: np.ndarray) -> int:
-        n = 0
-        while n < min(limit, line.size) and line[n]:
-            n += 1
-        return n
-
-    left = min(run(ink[y, x0 - 1 :: -1]) if x0 > 0 else 0 for y in ys)
-    right = min(run(ink[y, x1:]) for y in ys)
-    top = min(run(ink[y0 - 1 :: -1, x]) if y0 > 0 else 0 for x in xs)
-    bottom = min(run(ink[y1:, x]) for x in xs)
+    left = min(_ink_run(ink[y, x0 - 1 :: -1], limit) if x0 > 0 else 0 for y in ys)
+    right = min(_ink_run(ink[y, x1:], limit) for y in ys)
+    top = min(_ink_run(ink[y0 - 1 :: -1, x], limit) if y0 > 0 else 0 for x in xs)
+    bottom = min(_ink_run(ink[y1:, x], limit) for x in xs)
     return (x0 - left, y0 - top, min(w, x1 + right), min(h, y1 + bottom))
+
+
+def _ink_run(line: np.ndarray, limit: int) -> int:
+    """How many pixels from the start of a 1-D mask are ink, counting up to `limit`."""
+    n = 0
+    while n < min(limit, line.size) and line[n]:
+        n += 1
+    return n
 
 
 def _grow_round(ink: np.ndarray, box: IBox, stroke: float) -> IBox:
@@ -367,17 +368,34 @@ def _filled_boxes(
     for (x, y, w, h), shape in found:
         if w < min_side or h < min_side:
             continue
-        if np.count_nonzero(prep.ink[y : y + h, x : x + w]) > 0.5 * w * h:
-            continue  # dark as ink: a bold glyph, an arrowhead or a thick mark
         region = prep.gray[y + k : y + h - k, x + k : x + w - k]
         if region.size == 0:
+            continue
+        # dark as ink inside (a thick border may be half of a small box): a bold glyph,
+        # an arrowhead or a thick mark
+        if np.count_nonzero(prep.ink[y + k : y + h - k, x + k : x + w - k]) > 0.5 * region.size:
             continue
         med = float(np.median(region))
         if not np.any(np.abs(region.astype(np.int16) - med) > 60):
             continue  # no text or symbol inside: a bar, a legend swatch, a thick line
-        inner = (x + 1, y + 1, x + w - 1, y + h - 1)
+        inner = _inside_border(prep.ink, (x, y, x + w, y + h))
         out.append(Box((x, y, x + w, y + h), inner, shape, filled=True))
     return out
+
+
+def _inside_border(ink: np.ndarray, box: IBox, limit: int = 12) -> IBox:
+    """The box without its border: the run of ink from each side inwards (none for a
+    borderless fill; at least one pixel), the thinnest of three probes along the side
+    so a glyph touching the border there does not count. A label's glyph that touches
+    a thick border then stays in the text crop, cut, instead of going with the border."""
+    x0, y0, x1, y1 = box
+    xs = [x0 + (x1 - x0) * f // 4 for f in (1, 2, 3)]
+    ys = [y0 + (y1 - y0) * f // 4 for f in (1, 2, 3)]
+    left = max(1, min(_ink_run(ink[y, x0:x1], limit) for y in ys))
+    right = max(1, min(_ink_run(ink[y, x0:x1][::-1], limit) for y in ys))
+    top = max(1, min(_ink_run(ink[y0:y1, x], limit) for x in xs))
+    bottom = max(1, min(_ink_run(ink[y0:y1, x][::-1], limit) for x in xs))
+    return (x0 + left, y0 + top, x1 - right, y1 - bottom)
 
 
 def _cut_boxes(

@@ -295,6 +295,7 @@ def _runs_along(labels: np.ndarray, t, box: IBox, margin: int, char_h: float) ->
     return span >= 3 * thickness and span >= min(0.8 * side_len, 2 * char_h)
 
 
+_DIGIT_LOOKALIKES = str.maketrans("lI|O", "1110")  # in a fragment of digits: "xl" is "×1"
 _SIZE_FRAGMENT = re.compile(r"[0-9xX×*\s]*[0-9][0-9xX×*\s]*")
 
 
@@ -303,7 +304,7 @@ def _size_note_cut(text: str) -> bool:
     for "56×56×64"): glyphs that touched an arrow went with the line's ink. Only digits
     and times signs, with a times sign, or times signs alone (two or more; a lone "x"
     may name an input): no layer label is written that way."""
-    t = text.strip()
+    t = text.strip().translate(_DIGIT_LOOKALIKES)
     signs = sum(c in "xX×*" for c in t)
     if not any(c.isdigit() for c in t):  # the digits all went: "x x" is no word either
         return signs >= 2 and not t.replace(" ", "").strip("xX×*")
@@ -329,15 +330,19 @@ def _arrow_tip(blk: IBox, text: str, boxes: list[IBox], runs: np.ndarray, char_h
     cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
     gap, reach, half = 0.8 * char_h, int(round(0.6 * char_h)), max(2, int(round(0.3 * char_h)))
     h, w = runs.shape
+    # across the approach: the block's extent and a little more (one arm of a vee head
+    # lies beside its shaft, not in line with it)
+    xa, xb = max(0, x0 - half), min(w, x1 + half)
+    ya, yb = max(0, y0 - half), min(h, y1 + half)
     for bx0, by0, bx1, by1 in boxes:
         if bx0 <= cx < bx1 and -2 <= y0 - by1 <= gap:  # below the box, line from below
-            win = runs[y1 : min(h, y1 + reach), max(0, cx - half) : cx + half + 1]
+            win = runs[y1 : min(h, y1 + reach), xa:xb]
         elif bx0 <= cx < bx1 and -2 <= by0 - y1 <= gap:  # above it, line from above
-            win = runs[max(0, y0 - reach) : y0, max(0, cx - half) : cx + half + 1]
+            win = runs[max(0, y0 - reach) : y0, xa:xb]
         elif by0 <= cy < by1 and -2 <= x0 - bx1 <= gap:  # right of it, line from the right
-            win = runs[max(0, cy - half) : cy + half + 1, x1 : min(w, x1 + reach)]
+            win = runs[ya:yb, x1 : min(w, x1 + reach)]
         elif by0 <= cy < by1 and -2 <= bx0 - x1 <= gap:  # left of it, line from the left
-            win = runs[max(0, cy - half) : cy + half + 1, max(0, x0 - reach) : x0]
+            win = runs[ya:yb, max(0, x0 - reach) : x0]
         else:
             continue
         if win.any():

@@ -151,14 +151,20 @@ def label_doubt(text: str) -> int:
     return doubt
 
 
+MAX_PLAUSIBLE_KERNEL = 15  # AlexNet's 11x11 is about the largest kernel papers draw
+
+
 def _odd_kernel(value: object) -> bool:
-    """A kernel with two different sides, neither of them 1 ("5x65"): papers use square
-    kernels and factorised 1×n / n×1 ones, so this is more likely a misread ("×" read as
-    "x6") worth a second reading; it is still kept if the second reading agrees."""
+    """A kernel with two different sides, neither of them 1 ("5x65"), or with a side
+    longer than any paper's kernel ("1x196": "1x1 96" with the space lost): papers use
+    square kernels and factorised 1×n / n×1 ones, so this is more likely a misread
+    worth another reading; it is still kept if no other reading does better."""
     if not isinstance(value, tuple) or len(value) != 2:
         return False
     a, b = value
-    return isinstance(a, int) and isinstance(b, int) and a != b and min(a, b) > 1
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return False
+    return (a != b and min(a, b) > 1) or max(a, b) > MAX_PLAUSIBLE_KERNEL
 
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![A-Za-z0-9])")  # not in "Conv2d", "fc7"

@@ -79,6 +79,12 @@ def _pil_font(path: str | None, size: float):
     return ImageFont.truetype(path, max(1, size))
 
 
+def _corner_radius(bbox: tuple[float, float, float, float], style: Style) -> float:
+    """A rounded box's corner radius (points): a quarter of its shorter side, at most
+    its padding, so the arcs stay clear of the label's first and last lines."""
+    return min(0.25 * min(bbox[2] - bbox[0], bbox[3] - bbox[1]), style.pad)
+
+
 def _raster_font_file(style: Style, texts: list[str]) -> str | None:
     """The style's TrueType file; PIL's built-in font (None) has no glyph for "×" or
     "⊕", so labels that need one use DejaVu Sans, as the PDF path does for base-14 fonts
@@ -374,7 +380,7 @@ def _draw_raster(
                 d.line((cx, cy - r, cx, cy + r), fill=ink, width=lw)
                 continue
         elif item.box.shape == "rounded":
-            r = min(x1 - x0, y1 - y0) * 0.25
+            r = _corner_radius(item.bbox, style) * k
             d.rounded_rectangle((x0, y0, x1, y1), r, fill=item.fill, outline=outline, width=bw)
         else:
             d.rectangle((x0, y0, x1, y1), fill=item.fill, outline=outline, width=bw)
@@ -467,7 +473,7 @@ def _draw_svg(drawn, groups, notes, lay: Layout, style: Style) -> bytes:
                 f'fill="{fill}" {stroke} data-box="{item.box.id}"/>'
             )
         else:
-            r = min(x1 - x0, y1 - y0) * 0.25 if item.box.shape == "rounded" else 0
+            r = _corner_radius(item.bbox, style) if item.box.shape == "rounded" else 0
             out.append(
                 f'<rect x="{x0:.2f}" y="{y0:.2f}" width="{x1 - x0:.2f}" height="{y1 - y0:.2f}" '
                 f'rx="{r:.2f}" fill="{fill}" {stroke} data-box="{item.box.id}"/>'
@@ -521,7 +527,8 @@ def _draw_pdf(
         if item.box.shape == "circle":
             shape.draw_circle(rect.tl + (rect.br - rect.tl) * 0.5, rect.width / 2)
         elif item.box.shape == "rounded":
-            shape.draw_rect(rect, radius=0.25)
+            side = max(1e-6, min(rect.width, rect.height))
+            shape.draw_rect(rect, radius=min(0.5, _corner_radius(item.bbox, style) / side))
         else:
             shape.draw_rect(rect)
         shape.finish(color=border, fill=fill, width=style.border or 1.0)

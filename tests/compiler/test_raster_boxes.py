@@ -239,3 +239,24 @@ def test_box_with_thick_border_around_a_hairline_plus_is_a_box() -> None:
     assert prep.stroke >= 4
     boxes = find_boxes(prep)
     assert len(boxes) == 2 and any(b.bbox[1] > 100 for b in boxes)
+
+
+def test_small_filled_box_with_thick_border_and_touching_glyphs() -> None:
+    """A pastel box 25 px tall with a 6 px border is half ink; its label's descenders
+    touch the border, so its hole is no rectangle. The blob is still a box (its inside
+    is not ink-dark), and its text area lies inside the border."""
+    img = _canvas(160, 260)
+    cv2.rectangle(img, (40, 40), (140, 64), (200, 235, 235), -1)
+    cv2.rectangle(img, (40, 40), (140, 64), (20, 20, 20), 6)
+    _text(img, "avg pool", 47, 56, 0.5, 1)
+    for x in (60, 90):  # descenders touching the border
+        cv2.line(img, (x, 57), (x, 62), (30, 30, 30), 2)
+    for y in (100, 125, 150):  # more of the figure: thin strokes set the stroke width
+        _text(img, "notes beside the box", 20, y, 0.5, 1)
+    cv2.line(img, (90, 67), (90, 85), (30, 30, 30), 1)
+    prep = prepare(img)
+    boxes = find_boxes(prep)
+    assert len(boxes) == 1
+    (b,) = boxes
+    assert b.bbox[1] <= 40 and b.bbox[3] >= 64
+    assert b.inner[1] >= b.bbox[1] + 3 and b.inner[3] <= b.bbox[3] - 3

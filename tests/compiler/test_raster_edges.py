@@ -181,6 +181,7 @@ def test_size_note_with_lost_leading_number() -> None:
     assert _size_note_cut("x32x16") and _size_note_cut("×7×1")
     assert not _size_note_cut("xception") and not _size_note_cut("x") and not _size_note_cut("32")
     assert _size_note_cut("x x") and not _size_note_cut("x y")
+    assert _size_note_cut("xl") and not _size_note_cut("xylo")
     for fragment in ("96x96x", "6x x", "x 4", "x1 x", "x64x256"):  # glyphs lost to lines
         assert _size_note_cut(fragment), fragment
     for label in ("conv 3x3", "3x3 conv, 64", "fc 1000", "x"):
@@ -331,3 +332,23 @@ def test_lines_fanning_out_from_one_point_on_a_box_are_no_head() -> None:
     ys, xs = np.nonzero(win)
     k = int(np.argmax(ys))
     assert not _grazes(win, xs, ys, k)
+
+
+def test_bare_end_beyond_every_head_is_a_missed_head() -> None:
+    """Down-flow: a line leaves node 0's bottom, has a head into node 1's top and forks
+    off into the right side of node 3 (its small head unread). Node 3 lies beyond every
+    head of the line and is met mid-side: a destination, not a second source."""
+    nodes = [(100, 60 * i, 200, 60 * i + 30) for i in range(4)]
+    centers = [((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0) for b in nodes]
+    ts = [
+        Touch(1, 0, "bottom", (150.0, 32.0), False, (150, 31)),
+        Touch(1, 1, "top", (150.0, 58.0), True, (150, 59)),
+        Touch(1, 3, "right", (203.0, 195.0), False, (202, 195)),
+    ]
+    heads, tails, _ = _roles(ts, centers, "down", nodes)
+    assert {t.node for t in heads} == {1, 3} and {t.node for t in tails} == {0}
+    # a bare end upstream of the head stays a source
+    ts[2] = Touch(1, 3, "right", (203.0, 195.0), False, (202, 195))
+    up = [Touch(1, 2, "bottom", (150.0, 152.0), False, (150, 151)), ts[1]]
+    heads, tails, _ = _roles(up + [ts[0]], centers, "down", nodes)
+    assert {t.node for t in heads} == {1}

@@ -65,6 +65,8 @@ def test_clean_label(read: str, clean: str) -> None:
         ("3x3 max pool, [2", 1),  # the stride read as "[2": a number left over
         ("conv 5x65, 64, pad 2", 1),  # an odd kernel: "×" read as "x6"
         ("1x7 conv (224)", 0),  # factorised kernels are common
+        ("Convolution 1x196", 2),  # no kernel is that long ("1x1 96" run together), no filters
+        ("conv 11x11, 96, /4", 0),
         ("7x1 conv (224)", 0),
         ("i", 3),
         ("", 3),
@@ -88,31 +90,36 @@ def test_better_reading_is_the_label_then_the_confident() -> None:
     assert better(OcrText("relu", 0.9, 0.9), OcrText("relu", 0.9, 0.9)) == OcrText("relu", 0.9, 0.9)
 
 
-def test_doubtful_crops_are_read_again_at_another_scale(monkeypatch) -> None:
+def test_doubtful_crops_are_read_again_at_other_scales(monkeypatch) -> None:
     """Only crops with a low-confidence word or no label reading are read a second
-    time; the second reading replaces the first where it reads more like a label."""
+    time, and those still doubtful a third; a later reading replaces an earlier one
+    where it reads more like a label (then where it is more confident)."""
     import numpy as np
 
     from papercc.compiler import ocr
 
     calls: list[tuple[float, int]] = []
-    first = {
-        0: ocr.OcrText("conv3-64", 0.95, 0.93),
-        1: ocr.OcrText("convo-48", 0.6, 0.4),
-        2: ocr.OcrText("+", 0.2, 0.2),
+    second_h, third_h = ocr.RETRY_CHAR_HS
+    readings = {
+        ocr.TARGET_CHAR_H: {
+            0: ocr.OcrText("conv3-64", 0.95, 0.93),
+            1: ocr.OcrText("convo-48", 0.6, 0.4),
+            2: ocr.OcrText("+", 0.2, 0.2),
+        },
+        second_h: {1: ocr.OcrText("conv5-48", 0.9, 0.9), 2: ocr.OcrText("-", 0.1, 0.1)},
+        third_h: {2: ocr.OcrText("+", 0.9, 0.9)},
     }
-    second = {1: ocr.OcrText("conv5-48", 0.9, 0.9), 2: ocr.OcrText("-", 0.1, 0.1)}
 
     def fake_read_strip(crops, target, psm=6):
         calls.append((target, len(crops)))
-        table = first if target == ocr.TARGET_CHAR_H else second
-        return [table[int(c[0, 0])] for c in crops]
+        return [readings[target][int(c[0, 0])] for c in crops]
 
     monkeypatch.setattr(ocr, "read_strip", fake_read_strip)
     crops = [np.full((10, 10), i, np.uint8) for i in range(3)]
-    texts = [t.text for t in ocr.read_crops(crops)]
-    assert texts == ["conv3-64", "conv5-48", "+"]
-    assert calls == [(ocr.TARGET_CHAR_H, 3), (ocr.RETRY_CHAR_H, 2)]
+    out = ocr.read_crops(crops)
+    assert [t.text for t in out] == ["conv3-64", "conv5-48", "+"]
+    assert out[2].confidence == 0.9
+    assert calls == [(ocr.TARGET_CHAR_H, 3), (second_h, 2), (third_h, 1)]
 
 
 _LIBRARY_CHECK = """
