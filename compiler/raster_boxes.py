@@ -67,7 +67,7 @@ def find_boxes(prep: Prepared) -> tuple[Box, ...]:
         cands += [b for b in more if all(_iou(b.bbox, c.bbox) < 0.5 for c in cands)]
     # a "box" filling most of the image is a frame, a photo or a gradient, not a node
     cands = [b for b in cands if _area(b.bbox) <= 0.5 * h * w]
-    return _dedupe(cands, tol=int(np.ceil(prep.stroke)) + 3)
+    return _dedupe(cands, tol=int(np.ceil(prep.stroke)) + 3, fg=prep.fg)
 
 
 def _shape_of(contour: np.ndarray, w: int, h: int) -> str | None:
@@ -171,6 +171,25 @@ def _hole_boxes(
         out.append(Box(outer, inner, shape))
     out.extend(_symbol_circles(prep, ink, empty))
     return out
+
+
+def _sparse_strip(fg: np.ndarray | None, outer: IBox, inner: IBox, tol: int) -> bool:
+    """On the side where `outer` reaches beyond `inner` by more than `tol`, less than
+    0.8 of the strip between them is foreground (a box's fill is all foreground; lines
+    and heads, widened by the foreground mask's closing, are not)."""
+    if fg is None:
+        return True
+    x0, y0, x1, y1 = outer
+    strips = []
+    if inner[0] - x0 > tol:
+        strips.append(fg[y0:y1, x0 : inner[0]])
+    if x1 - inner[2] > tol:
+        strips.append(fg[y0:y1, inner[2] : x1])
+    if inner[1] - y0 > tol:
+        strips.append(fg[y0 : inner[1], x0:x1])
+    if y1 - inner[3] > tol:
+        strips.append(fg[inner[3] : y1, x0:x1])
+    return bool(strips) and all(st.size and np.count_nonzero(st) < 0.8 * st.size for st in strips)
 
 
 def _thin_sign(inside: np.ndarray, glyph: float) -> bool:
@@ -469,8 +488,14 @@ def _shared_sides(outer: IBox, inner: IBox, tol: int) -> int:
     return sum(abs(a - b) <= tol for a, b in zip(outer, inner, strict=True))
 
 
-def _dedupe(cands: list[Box], tol: int = 4) -> tuple[Box, ...]:
-    """Merge the detections of one box; drop frames that group other boxes."""
+def _dedupe(cands: list[Box], tol: int = 4, fg: np.ndarray | None = None) -> tuple[Box, ...]:
+    """Merge the detections of one box; drop frames that group other boxes.
+
+    The blob of a filled box grows where an arrowhead or a line sticks to one side; a
+    border found around the box's hole (sharing its other three sides) is then its
+    outline, when the strip between them is mostly background in `fg` (a head and a
+    line's end), not fill (the hole's border cut off part of the box, where its label
+    touches it)."""
     cands = sorted(cands, key=lambda b: -_area(b.bbox))
     kept: list[Box] = []
     for b in cands:
@@ -490,7 +515,16 @@ def _dedupe(cands: list[Box], tol: int = 4) -> tuple[Box, ...]:
         if dup is not None:
             k = kept[dup]
             inner = b.inner if _area(b.inner) < _area(k.inner) and not part else k.inner
-            kept[dup] = Box(k.bbox, inner, k.shape, k.symbol or b.symbol, k.filled or b.filled)
+            bbox, shape = k.bbox, k.shape
+            if (
+                k.filled
+                and not b.filled
+                and not part
+                and _shared_sides(k.bbox, b.bbox, tol) == 3
+                and _sparse_strip(fg, k.bbox, b.bbox, tol)
+            ):
+                bbox, shape = b.bbox, b.shape
+            kept[dup] = Box(bbox, inner, shape, k.symbol or b.symbol, k.filled or b.filled)
         else:
             kept.append(b)
     # A box inside another is either a node inside a group frame (the frame goes) or a

@@ -260,3 +260,25 @@ def test_small_filled_box_with_thick_border_and_touching_glyphs() -> None:
     (b,) = boxes
     assert b.bbox[1] <= 40 and b.bbox[3] >= 64
     assert b.inner[1] >= b.bbox[1] + 3 and b.inner[3] <= b.bbox[3] - 3
+
+
+def test_dedupe_keeps_the_hole_outline_of_a_filled_box_with_a_head_stuck_on() -> None:
+    """A filled box's blob grows where an arrowhead and a line's corner stick to one
+    side; the border found around its hole shares the other three sides and is the
+    box's outline. Where the strip between them is fill (the hole's border cut part of
+    the box off), the blob's extent stays."""
+    fg = np.zeros((80, 760), np.uint8)
+    fg[20:51, 543:718] = 255  # the box
+    fg[20:51, 530:533] = 255  # a bus line running down beside it
+    fg[34:37, 530:543] = 255  # the arrow into its left side
+    fg[30:41, 538:543] = 255  # the head
+    blob = Box((530, 20, 718, 51), (531, 21, 717, 50), "rounded", filled=True)
+    hole = Box((543, 20, 718, 50), (545, 22, 716, 48), "rect")
+    (got,) = _dedupe([blob, hole], fg=fg)
+    assert got.bbox == hole.bbox and got.shape == "rect" and got.filled
+    full = fg.copy()
+    full[20:51, 530:543] = 255  # the strip is fill: part of the box
+    assert _dedupe([blob, hole], fg=full)[0].bbox == blob.bbox
+    # a hole that shares two sides only is no outline of the whole box
+    piece = Box((545, 27, 718, 51), (546, 28, 717, 50), "rect")
+    assert _dedupe([blob, piece], fg=fg)[0].bbox == blob.bbox
