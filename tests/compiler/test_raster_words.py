@@ -43,7 +43,8 @@ from papercc.compiler.raster_words import clean_label
         ("dropout 50%", "dropout 50%"),
         # a 1 read as a bracket in a size token
         ("conv 1x] (48)", "conv 1x1 (48)"),
-        ("pool, [2", "pool, [2"),
+        ("2x2 max pool, [2", "2x2 max pool, /2"),
+        ("conv [3] [2", "conv [3] [2"),  # brackets that close are brackets
     ],
 )
 def test_clean_label(read: str, clean: str) -> None:
@@ -62,7 +63,7 @@ def test_clean_label(read: str, clean: str) -> None:
         ("+", 0),
         ("convo-48", 4),  # unknown, not understood, a number no attribute holds
         ("conv/-64", 1),  # no kernel
-        ("3x3 max pool, [2", 1),  # the stride read as "[2": a number left over
+        ("3x3 max pool, 12", 1),  # the stride "/2" read as "12": a number left over
         ("conv 5x65, 64, pad 2", 1),  # an odd kernel: "×" read as "x6"
         ("1x7 conv (224)", 0),  # factorised kernels are common
         ("Convolution 1x196", 2),  # no kernel is that long ("1x1 96" run together), no filters
