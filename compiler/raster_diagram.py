@@ -86,13 +86,14 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     line_w = 2 + 2 * prep.stroke  # the thickest a connector is
     runs = _straight_runs(prep.faint, 1.5 * char_h, line_w, text_mask)
     runs = cv2.bitwise_and(runs, cv2.bitwise_not(box_mask))
+    bare = cv2.bitwise_and(_off_text(prep.faint, text_mask), cv2.bitwise_not(box_mask))
     for j, blk in enumerate(blocks):
         t = texts.get(-1 - j, OcrText("", 0.0))
         text = _clean(t.text)
         if (
             not _wordy(text)
             or _specks(blk, char_h)
-            or _arrow_tip(blk, text, [b.bbox for b in boxes], runs, char_h)
+            or _arrow_tip(blk, text, [b.bbox for b in boxes], (runs, bare), char_h)
             or _line_piece(blk, runs, prep.stroke, char_h)
         ):
             junk.append(blk)  # stray strokes (dotted lines, hatching) that looked like glyphs
@@ -318,34 +319,44 @@ def _specks(blk: IBox, char_h: float) -> bool:
     return max(blk[2] - blk[0], blk[3] - blk[1]) < 0.5 * char_h
 
 
-def _arrow_tip(blk: IBox, text: str, boxes: list[IBox], runs: np.ndarray, char_h: float) -> bool:
+def _arrow_tip(
+    blk: IBox, text: str, boxes: list[IBox], lines: tuple[np.ndarray, np.ndarray], char_h: float
+) -> bool:
     """A "label" of a glyph or two wedged between a box's side and the end of a line
     pointing at it is an arrowhead whose faint outline broke into glyph-sized pieces
-    (read as "a", "y" or "v"): line ink, so the line reaches the box."""
+    (read as "a", "y" or "v"): line ink, so the line reaches the box. `lines` are the
+    long straight runs and the faint ink away from text; beyond the block the line
+    shows as a straight run, or as faint ink along the approach at least half a glyph
+    long (a short arrow between close boxes is not much longer)."""
+    runs, bare = lines
     x0, y0, x1, y1 = blk
     if len(text.replace(" ", "")) > 2 or circle_sign(text) == "+":
         return False
-    if max(x1 - x0, y1 - y0) > 1.2 * char_h:
+    if max(x1 - x0, y1 - y0) > 2 * char_h:  # a head may be wider than a glyph
         return False
     cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
-    gap, reach, half = 0.8 * char_h, int(round(0.6 * char_h)), max(2, int(round(0.3 * char_h)))
-    h, w = runs.shape
+    gap, reach, half = 0.8 * char_h, int(round(char_h)), max(2, int(round(0.3 * char_h)))
+    need = max(3, 0.5 * char_h)
+    h, w = bare.shape
     # across the approach: the block's extent and a little more (one arm of a vee head
     # lies beside its shaft, not in line with it)
     xa, xb = max(0, x0 - half), min(w, x1 + half)
     ya, yb = max(0, y0 - half), min(h, y1 + half)
     for bx0, by0, bx1, by1 in boxes:
+        # the far half of the block and beyond it (a head's base may sit on a bus line)
         if bx0 <= cx < bx1 and -2 <= y0 - by1 <= gap:  # below the box, line from below
-            win = runs[y1 : min(h, y1 + reach), xa:xb]
+            axis, win = 0, (slice(cy, min(h, y1 + reach)), slice(xa, xb))
         elif bx0 <= cx < bx1 and -2 <= by0 - y1 <= gap:  # above it, line from above
-            win = runs[max(0, y0 - reach) : y0, xa:xb]
+            axis, win = 0, (slice(max(0, y0 - reach), cy), slice(xa, xb))
         elif by0 <= cy < by1 and -2 <= x0 - bx1 <= gap:  # right of it, line from the right
-            win = runs[ya:yb, x1 : min(w, x1 + reach)]
+            axis, win = 1, (slice(ya, yb), slice(cx, min(w, x1 + reach)))
         elif by0 <= cy < by1 and -2 <= bx0 - x1 <= gap:  # left of it, line from the left
-            win = runs[ya:yb, max(0, x0 - reach) : x0]
+            axis, win = 1, (slice(ya, yb), slice(max(0, x0 - reach), cx))
         else:
             continue
-        if win.any():
+        if runs[win].any():
+            return True
+        if bare[win].size and int(np.count_nonzero(bare[win], axis=axis).max()) >= need:
             return True
     return False
 

@@ -72,10 +72,26 @@ def fix_misread_words(words: list[str]) -> list[str]:
 _SIZE_NOTE = re.compile(r"\(?[0-9lIO]+(?:\s*[xX×*HhKk«»\s]\s*[0-9lIO]+)*\)?")
 
 
-# a 3-D size read with the line it touches ("B2x32x128": the "3" with the line's stroke,
-# ",32×32x192": a bit of the line) or a "×" misread ("32*%32"); no layer reads like that
-_NOISY_SIZE = re.compile(r"[0-9lIOoBbGgqSsZz]+(?:\s*[xX×*%«»]+\s*[0-9lIOoBbGgqSsZz]+){2,}")
 _EDGE_SPECKS = ",.;:'\"|!`«»"
+_TIMES_RUN = re.compile(r"\s*[xX×*%«»]+[KkHh]?\s*")
+_DIGIT_LIKE = str.maketrans("lIOoBbGgqSsZz", "1100866995522")
+
+
+def _noisy_size(t: str) -> bool:
+    """A 3-D size read with the line it touches or a glyph misread: "B2x32x128" (the
+    "3" with the line's stroke), "32*%32x128", "12xK112x192", "4x224x25¢". Three or
+    more parts between times signs, each a number with at most one odd glyph (letters
+    that look like digits count as digits), two real digits at least; no layer label
+    reads like that."""
+    parts = _TIMES_RUN.split(t)
+    if len(parts) < 3 or sum(c.isdigit() for c in t) < 2:
+        return False
+    for part in parts:
+        p = part.translate(_DIGIT_LIKE)
+        digits = sum(c.isdigit() for c in p)
+        if digits == 0 or len(p) - digits > 1:
+            return False
+    return True
 
 
 def is_size_note(text: str) -> bool:
@@ -85,7 +101,7 @@ def is_size_note(text: str) -> bool:
     if not any(c.isdigit() for c in t):
         return False
     bare = t.strip(_EDGE_SPECKS + " ")
-    return any(p.fullmatch(x) for p in (_SIZE_NOTE, _NOISY_SIZE) for x in (t, bare))
+    return any(_SIZE_NOTE.fullmatch(x) or _noisy_size(x) for x in (t, bare))
 
 
 _PLUS_LOOKALIKES = frozenset({"4", "+4", "4+", "t", "+t", "++", "+."})

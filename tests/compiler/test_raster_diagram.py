@@ -375,9 +375,24 @@ def test_is_size_note() -> None:
         "B2x32x128",
         "«56x32",
         "gx8x320",
+        "A12x112x256",
+        "12xK112x192",
+        "4x224x25¢",
     ):
         assert is_size_note(t), t
-    for t in ("conv 3x3", "fc 1000", "input", "x", "3x3 conv", "H", "1K", "H96", "BxSxZ"):
+    for t in (
+        "conv 3x3",
+        "fc 1000",
+        "input",
+        "x",
+        "3x3 conv",
+        "H",
+        "1K",
+        "H96",
+        "BxSxZ",
+        "conv3x3x3",
+        "3x3 convx2x2",
+    ):
         assert not is_size_note(t), t
 
 

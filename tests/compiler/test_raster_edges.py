@@ -281,11 +281,12 @@ def test_arrow_tip_read_as_a_letter_is_line_ink() -> None:
     runs[88:150, 99:101] = 255  # the line, from below, ending short of the box
     box = (40, 40, 160, 77)
     tip = (96, 80, 104, 86)
-    assert _arrow_tip(tip, "a", [box], runs, char_h=13.0)
-    assert not _arrow_tip(tip, "conv", [box], runs, char_h=13.0)  # a word, not a tip
-    assert not _arrow_tip(tip, "+", [box], runs, char_h=13.0)  # a sum sign at a merge
-    assert not _arrow_tip(tip, "a", [box], np.zeros_like(runs), char_h=13.0)  # no line
-    assert not _arrow_tip((96, 110, 104, 116), "a", [box], runs, char_h=13.0)  # far off
+    assert _arrow_tip(tip, "a", [box], (runs, runs), char_h=13.0)
+    assert not _arrow_tip(tip, "conv", [box], (runs, runs), char_h=13.0)  # a word, not a tip
+    assert not _arrow_tip(tip, "+", [box], (runs, runs), char_h=13.0)  # a sum sign at a merge
+    none = np.zeros_like(runs)
+    assert not _arrow_tip(tip, "a", [box], (none, none), char_h=13.0)  # no line
+    assert not _arrow_tip((96, 110, 104, 116), "a", [box], (runs, runs), char_h=13.0)  # far off
 
 
 def test_thin_block_in_line_with_a_line_is_a_piece_of_it() -> None:
