@@ -523,3 +523,15 @@ def test_builtin_font_labels_with_times_sign_are_drawn_in_a_font_that_has_it():
     assert _raster_font_file(style, ["conv 3×3, 64"]) == FONT_FILES["sans"]
     serif = replace(vertical(), font="serif")
     assert _raster_font_file(serif, ["conv 3×3"]) == serif.font_file()
+
+
+def test_rounded_corners_stay_clear_of_the_label():
+    """A rounded box's corner radius is at most its label padding, so the arcs never
+    cut into the first or last line of a tall, wrapped label."""
+    g = _graph(next(p for p in ZOO if p.stem == "vgg16"))
+    style = replace(vertical(), shape="rounded", wrap=14, pad=4.0)
+    root = ET.fromstring(render(g, style, "svg").data)
+    tall = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("data-box")]
+    radii = [float(r.get("rx")) for r in tall]
+    assert tall and max(float(r.get("height")) for r in tall) > 4 * style.pad
+    assert radii and max(radii) <= style.pad + 1e-6
