@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -36,6 +37,7 @@ RETRY_CONF = 0.7  # a crop with a word read less confidently than this is read a
 PAD = 14
 GAP = 26
 MAX_STRIP_PIXELS = 40_000_000
+SPLIT_MIN_CROPS = 8  # from this many crops on, a reading is split in two strips
 
 
 class OcrError(RuntimeError):
@@ -96,10 +98,30 @@ def better(a: OcrText, b: OcrText) -> OcrText:
 
 
 def read_strip(crops: list[np.ndarray], target: float, psm: int = 6) -> list[OcrText]:
-    """One Tesseract call on the crops scaled to glyphs `target` pixels tall."""
+    """The crops scaled to glyphs `target` pixels tall and read in strips: one strip
+    for a few crops, two halves (by area) for more, read at once by two engines on two
+    cores. The split depends on the crops only, never on the machine, so the words
+    read are the same with one core or two."""
     if not crops:
         return []
     scaled = [_scaled(c, target) for c in crops]
+    if len(scaled) < SPLIT_MIN_CROPS:
+        return _read_scaled(scaled, psm, 0)
+    area = np.cumsum([c.size for c in scaled])
+    cut = int(np.searchsorted(area, area[-1] / 2)) + 1
+    cut = min(max(cut, 1), len(scaled) - 1)
+    parts = [scaled[:cut], scaled[cut:]]
+    if _workers() < 2:
+        return [t for i, part in enumerate(parts) for t in _read_scaled(part, psm, i)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = list(pool.map(lambda ip: _read_scaled(ip[1], psm, ip[0]), enumerate(parts)))
+    return done[0] + done[1]
+
+
+def _read_scaled(scaled: list[np.ndarray], psm: int, engine: int) -> list[OcrText]:
+    """One Tesseract call (engine number `engine`) on crops already scaled."""
+    if not scaled:
+        return []
     width = max(c.shape[1] for c in scaled) + 2 * PAD
     rows, spans, y = [], [], 0
     for c in scaled:
@@ -111,19 +133,28 @@ def read_strip(crops: list[np.ndarray], target: float, psm: int = 6) -> list[Ocr
         spans.append((y, y + h + 2 * PAD))
         y += h + 2 * PAD + GAP
     strip = np.vstack(rows)
-    if strip.size > MAX_STRIP_PIXELS:
-        half = len(crops) // 2
-        return read_strip(crops[:half], target, psm) + read_strip(crops[half:], target, psm)
-    data = _tesseract(strip, psm)
+    if strip.size > MAX_STRIP_PIXELS and len(scaled) > 1:
+        half = len(scaled) // 2
+        return _read_scaled(scaled[:half], psm, engine) + _read_scaled(scaled[half:], psm, engine)
+    data = _tesseract(strip, psm, engine)
     return _assign(data, spans)
 
 
-def _tesseract(strip: np.ndarray, psm: int) -> dict:
-    """The parsed TSV of one strip: from the Tesseract library loaded into this process
-    when it can be (its model is loaded once per process, not once per figure, so a
-    second reading of doubtful crops costs only their recognition), else from the
+def _workers() -> int:
+    """Cores this process may use for OCR (two engines at most)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return min(2, cpus)
+
+
+def _tesseract(strip: np.ndarray, psm: int, engine: int = 0) -> dict:
+    """The parsed TSV of one strip: from a Tesseract library engine loaded into this
+    process when it can be (its model is loaded once per process, not once per figure,
+    so a second reading of doubtful crops costs only their recognition), else from the
     tesseract binary."""
-    api = _library()
+    api = _library(engine)
     if api is not None:
         return _parse_tsv(api.tsv(strip, psm))
     return _tesseract_binary(strip, psm)
@@ -183,20 +214,24 @@ class _TessApi:
             self.handle = None
 
 
-_API: dict[int, _TessApi | None] = {}  # per process id: a forked child loads its own
+# per (process id, engine number): a forked child loads its own
+_API: dict[tuple[int, int], _TessApi | None] = {}
+_API_LOCK = threading.Lock()
 
 
-def _library() -> _TessApi | None:
-    """This process's Tesseract engine, or None when libtesseract cannot be loaded or
-    its OpenMP runtime cannot be held to one thread (then the binary is used)."""
-    pid = os.getpid()
-    if pid not in _API:
-        _API[pid] = None
-        name = ctypes.util.find_library("tesseract")
-        if name and _one_omp_thread():
-            with contextlib.suppress(OSError, AttributeError, OcrError):
-                _API[pid] = _TessApi(ctypes.CDLL(name))
-    return _API[pid]
+def _library(engine: int = 0) -> _TessApi | None:
+    """This process's Tesseract engine number `engine` (each has its own model and
+    lock, so two strips are read at once), or None when libtesseract cannot be loaded
+    or its OpenMP runtime cannot be held to one thread (then the binary is used)."""
+    key = (os.getpid(), engine)
+    with _API_LOCK:
+        if key not in _API:
+            _API[key] = None
+            name = ctypes.util.find_library("tesseract")
+            if name and _one_omp_thread():
+                with contextlib.suppress(OSError, AttributeError, OcrError):
+                    _API[key] = _TessApi(ctypes.CDLL(name))
+        return _API[key]
 
 
 def _one_omp_thread() -> bool:

@@ -49,11 +49,12 @@ def fix_misreads(word: str) -> str:
 def fix_misread_words(words: list[str]) -> list[str]:
     """`fix_misreads` on each word; "fe"/"fo" standing before a number is "fc"; a lone
     I after a word that takes a number ("pad I") is 1; a word split before its hyphen
-    ("soft -max") is joined again: labels put no space before a hyphen; a bracket that
-    opens before a number and never closes ("pool, [2") is a stride's slash."""
+    ("soft -max") is joined again: labels put no space before a hyphen; a bracket or
+    brace that opens before a number and never closes ("pool, [2") is a stride's slash."""
     out = [fix_misreads(w) for w in words]
-    if not any("]" in w for w in out):
-        out = [re.sub(r"^\[(\d+[,;]?)$", r"/\1", w) for w in out]
+    for opening, closing in ("[]", "{}"):
+        if not any(closing in w for w in out):
+            out = [re.sub(rf"^\{opening}(\d+[,;]?)$", r"/\1", w) for w in out]
     for i in range(len(out) - 1):
         if out[i] in _FC_WORD and out[i + 1][:1].isdigit():
             out[i] = _FC_WORD[out[i]]

@@ -44,6 +44,7 @@ from papercc.compiler.raster_words import clean_label
         # a 1 read as a bracket in a size token
         ("conv 1x] (48)", "conv 1x1 (48)"),
         ("2x2 max pool, [2", "2x2 max pool, /2"),
+        ("2x2 max pool, {2", "2x2 max pool, /2"),
         ("conv [3] [2", "conv [3] [2"),  # brackets that close are brackets
     ],
 )
@@ -149,6 +150,44 @@ def test_tesseract_library_reads_as_the_binary_does() -> None:
 
     done = subprocess.run(
         [sys.executable, "-c", _LIBRARY_CHECK], capture_output=True, text=True, timeout=120
+    )
+    if done.returncode == 3:
+        pytest.skip("libtesseract or the tesseract binary is missing")
+    assert done.returncode == 0, done.stderr
+
+
+_TWO_ENGINES_CHECK = """
+import shutil, sys
+import cv2, numpy as np
+from papercc.compiler import ocr
+if ocr._library() is None or shutil.which("tesseract") is None:
+    sys.exit(3)
+labels = ["conv 3x3, 64", "relu", "max pool 2x2", "fc 1000", "softmax", "conv5-48",
+          "avg pool", "batch norm", "dropout 0.5", "concat"]
+crops = []
+for text in labels:
+    img = np.full((50, 330), 255, np.uint8)
+    cv2.putText(img, text, (8, 36), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    crops.append(img)
+assert len(crops) >= ocr.SPLIT_MIN_CROPS
+ocr._workers = lambda: 2
+two = [t.text for t in ocr.read_strip(crops, ocr.TARGET_CHAR_H)]
+ocr._workers = lambda: 1
+one = [t.text for t in ocr.read_strip(crops, ocr.TARGET_CHAR_H)]
+assert two == one, (two, one)
+assert ocr._library(1) is not None and ocr._library(1) is not ocr._library(0)
+assert sum(a == b for a, b in zip(two, labels)) >= 8, two
+"""
+
+
+def test_two_engines_read_as_one_does() -> None:
+    """A long reading is split in two strips by the crops alone, so two engines on two
+    cores read the same words as one engine reading both strips in turn."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _TWO_ENGINES_CHECK], capture_output=True, text=True, timeout=120
     )
     if done.returncode == 3:
         pytest.skip("libtesseract or the tesseract binary is missing")
