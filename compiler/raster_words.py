@@ -131,7 +131,7 @@ _SIZE_TOKEN = re.compile(r"^([0-9lIO|\]]+)([xX×])([0-9lIO|\]]+)(,?)$")
 
 def clean_label(text: str) -> str:
     """Collapse whitespace, drop specks and quote marks; keep operator signs (also
-    with a comma: "+, relu"); in size tokens like `3x3` read l, I, |, ] as 1 and O as 0."""
+    with a comma: "+, relu"); in size tokens like `3x3` read l, I, |, ] as 1, O as 0 and X as x."""
     words = []
     for w in fix_misread_words(text.split()):
         w = w.strip(_QUOTES) or w
@@ -140,7 +140,8 @@ def clean_label(text: str) -> str:
         m = _SIZE_TOKEN.match(w)
         if m and (any(ch.isdigit() for ch in m.group(1) + m.group(3)) or len(w) <= 6):
             fix = str.maketrans("lI|]O", "11110")
-            w = m.group(1).translate(fix) + m.group(2) + m.group(3).translate(fix) + m.group(4)
+            times = "x" if m.group(2) == "X" else m.group(2)  # "3X3": a capital is a misread
+            w = m.group(1).translate(fix) + times + m.group(3).translate(fix) + m.group(4)
         words.append(w)
     return " ".join(words)
 

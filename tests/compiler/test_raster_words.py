@@ -43,6 +43,7 @@ from papercc.compiler.raster_words import clean_label
         ("dropout 50%", "dropout 50%"),
         # a 1 read as a bracket in a size token
         ("conv 1x] (48)", "conv 1x1 (48)"),
+        ("1X1 conv, 32", "1x1 conv, 32"),
         ("2x2 max pool, [2", "2x2 max pool, /2"),
         ("2x2 max pool, {2", "2x2 max pool, /2"),
         ("conv [3] [2", "conv [3] [2"),  # brackets that close are brackets
