@@ -579,29 +579,34 @@ def _roles(
         # a bare end further along the flow than every head, met mid-side but not by
         # its exit side, is a destination whose small head was missed (a skip line
         # forking off an arrow into a later node); sources lie upstream of their heads
-        last = max(pos[t.node] for t in heads)
-        late = [
-            t
-            for t in tails
-            if t.side != exit_side
-            and pos[t.node] > last
-            and (nodes is None or _mid_side(nodes[t.node], t))
-        ]
+        late = _entered_late(tails, pos, max(pos[t.node] for t in heads), exit_side, nodes)
         return heads + late, [t for t in tails if t not in late], 1.0
     if len(ts) > 2 and heads and not tails:
         return heads, [], 0.6  # branches taken from a node's input: see junctions
     if heads and tails:
         mid = float(np.mean(list(pos.values())))
-        late = [
-            t
-            for t in tails
-            if t.side != exit_side
-            and pos[t.node] > mid
-            and (nodes is None or _mid_side(nodes[t.node], t))
-        ]
+        late = _entered_late(tails, pos, mid, exit_side, nodes)
         return heads + late, [t for t in tails if t not in late], 0.6
     heads, tails = _orient_by_flow(ts, centers, direction)
     return heads, tails, 0.6
+
+
+def _entered_late(
+    tails: list[Touch],
+    pos: dict[int, float],
+    beyond: float,
+    exit_side: str,
+    nodes: list[IBox] | None,
+) -> list[Touch]:
+    """The bare ends that enter their node: further along the flow than `beyond`, met
+    mid-side and not by the node's exit side."""
+    return [
+        t
+        for t in tails
+        if t.side != exit_side
+        and pos[t.node] > beyond
+        and (nodes is None or _mid_side(nodes[t.node], t))
+    ]
 
 
 def _mid_side(box: IBox, t: Touch) -> bool:
