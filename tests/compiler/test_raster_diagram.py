@@ -435,7 +435,7 @@ def test_glyph_fragment_beside_note_is_no_connector() -> None:
     """A stray glyph of a size note left outside its text block must not make the note
     a node; a line reaching in from outside the note's window does."""
     from papercc.compiler.raster_arrows import Touch
-    from papercc.compiler.raster_diagram import _comes_from_afar
+    from papercc.compiler.raster_labels import comes_from_afar
 
     labels = np.zeros((100, 200), np.int32)
     note = (80, 40, 120, 52)
@@ -443,8 +443,8 @@ def test_glyph_fragment_beside_note_is_no_connector() -> None:
     labels[46:48, 0:79] = 2  # a connector ending at the note's left side
     frag = Touch(1, 0, "right", (124.0, 46.0), False)
     line = Touch(2, 0, "left", (60.0, 47.0), False)
-    assert not _comes_from_afar(labels, frag, note, 20)
-    assert _comes_from_afar(labels, line, note, 20)
+    assert not comes_from_afar(labels, frag, note, 20)
+    assert comes_from_afar(labels, line, note, 20)
 
 
 def test_lone_head_among_many_connectors_sets_no_direction() -> None:

@@ -10,12 +10,9 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 
 from papercc.compiler.raster_arrows import Touch, _is_head, _roles  # noqa: E402
-from papercc.compiler.raster_diagram import (  # noqa: E402
-    _lines_through_notes,
-    _specks,
-    _with_faint_ends,
-    extract_raster_diagram,
-)
+from papercc.compiler.raster_diagram import extract_raster_diagram  # noqa: E402
+from papercc.compiler.raster_labels import specks  # noqa: E402
+from papercc.compiler.raster_lines import lines_through_notes, with_faint_ends  # noqa: E402
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
 
@@ -27,7 +24,7 @@ def test_faint_hairline_is_a_connector_on_its_own() -> None:
     faint[30:32, 10:190] = 255  # a blurred hairline
     faint[5:9, 5:9] = 255  # noise
     faint[45:55, 100:110] = 255  # a glyph halo
-    out = _with_faint_ends(strong, faint, min_len=40, max_thick=4)
+    out = with_faint_ends(strong, faint, min_len=40, max_thick=4)
     assert out[30:32, 10:190].all()
     assert not out[5:9, 5:9].any() and not out[45:55, 100:110].any()
 
@@ -61,14 +58,14 @@ def test_lines_through_note_keep_the_line_drop_the_glyphs() -> None:
     conn[40:42, 0:300] = 255  # the fork line, crossing the note
     conn[33:48, 120:123] = 255  # glyph strokes glued to the line
     conn[33:36, 130:140] = 255
-    out = _lines_through_notes(conn, [(115, 32, 180, 49)], char_h=12.0)
+    out = lines_through_notes(conn, [(115, 32, 180, 49)], char_h=12.0)
     assert out[40:42, :].all()
     assert not out[33:39, 120:123].any() and not out[33:36, 130:140].any()
 
 
 def test_specks_are_no_labels() -> None:
-    assert _specks((10, 10, 14, 13), char_h=13.0)
-    assert not _specks((10, 10, 40, 22), char_h=13.0)
+    assert specks((10, 10, 14, 13), char_h=13.0)
+    assert not specks((10, 10, 40, 22), char_h=13.0)
 
 
 def _labels_with(box: tuple[int, int, int, int], draw) -> np.ndarray:
@@ -144,7 +141,7 @@ def test_bus_close_under_a_row_of_branches_makes_no_sums() -> None:
 def test_label_touches_glyph_fragment_and_passing_line() -> None:
     """Free label 'x7x1' whose first glyph was cut off (it touched a box) and a line the
     label is written beside: neither ends at the label. A short arrow does."""
-    from papercc.compiler.raster_diagram import _ends_at_label
+    from papercc.compiler.raster_labels import ends_at_label
 
     labels = np.zeros((120, 300), np.int32)
     label = (120, 40, 170, 52)
@@ -154,11 +151,11 @@ def test_label_touches_glyph_fragment_and_passing_line() -> None:
     frag = Touch(1, 0, "left", (115.0, 46.0), False)
     passing = Touch(2, 0, "bottom", (145.0, 57.0), False)
     arrow = Touch(3, 0, "top", (145.0, 35.0), True)
-    assert not _ends_at_label(labels, frag, label, 24, 12.0, "right")
-    assert not _ends_at_label(labels, passing, label, 24, 12.0, "right")
-    assert _ends_at_label(labels, arrow, label, 24, 12.0, "right")
+    assert not ends_at_label(labels, frag, label, 24, 12.0, "right")
+    assert not ends_at_label(labels, passing, label, 24, 12.0, "right")
+    assert ends_at_label(labels, arrow, label, 24, 12.0, "right")
     # across the flow, the same line along the bottom is a fork leaving the label
-    assert _ends_at_label(labels, passing, label, 24, 12.0, "down")
+    assert ends_at_label(labels, passing, label, 24, 12.0, "down")
 
 
 def test_corner_contact_of_a_headless_line_stays_a_source() -> None:
@@ -176,23 +173,23 @@ def test_corner_contact_of_a_headless_line_stays_a_source() -> None:
 
 
 def test_size_note_with_lost_leading_number() -> None:
-    from papercc.compiler.raster_diagram import _size_note_cut
+    from papercc.compiler.raster_labels import size_note_cut
 
-    assert _size_note_cut("x32x16") and _size_note_cut("×7×1")
-    assert not _size_note_cut("xception") and not _size_note_cut("x") and not _size_note_cut("32")
-    assert _size_note_cut("x x") and not _size_note_cut("x y")
-    assert _size_note_cut("xl") and not _size_note_cut("xylo")
+    assert size_note_cut("x32x16") and size_note_cut("×7×1")
+    assert not size_note_cut("xception") and not size_note_cut("x") and not size_note_cut("32")
+    assert size_note_cut("x x") and not size_note_cut("x y")
+    assert size_note_cut("xl") and not size_note_cut("xylo")
     for fragment in ("96x96x", "6x x", "x 4", "x1 x", "x64x256"):  # glyphs lost to lines
-        assert _size_note_cut(fragment), fragment
+        assert size_note_cut(fragment), fragment
     for label in ("conv 3x3", "3x3 conv, 64", "fc 1000", "x"):
-        assert not _size_note_cut(label), label
+        assert not size_note_cut(label), label
 
 
 def test_size_note_is_a_node_only_as_an_input() -> None:
     """A note kept as a node must be a source feeding a node nothing else feeds (an
     input size drawn as text); beside another node's input arrow it is an annotation."""
     from papercc.compiler.diagram import Diagram, DiagramEdge, DiagramNode
-    from papercc.compiler.raster_diagram import _annotations, _without
+    from papercc.compiler.raster_labels import annotations, without
 
     def diagram(edges):
         nodes = tuple(DiagramNode(i, t, (0, i, 1, i + 1)) for i, t in enumerate("ab"))
@@ -200,11 +197,11 @@ def test_size_note_is_a_node_only_as_an_input() -> None:
         return Diagram(nodes, tuple(DiagramEdge(s, d) for s, d in edges))
 
     notes = frozenset({2})
-    assert _annotations(diagram([(2, 0), (0, 1)]), notes) == set()  # the input
-    assert _annotations(diagram([(0, 1), (2, 1)]), notes) == {2}  # beside 0 -> 1
-    assert _annotations(diagram([(0, 1), (1, 2)]), notes) == {2}  # an edge into it
-    assert _annotations(diagram([(0, 1)]), notes) == {2}  # no edge at all
-    kept = _without(diagram([(0, 1), (2, 1)]), {0})
+    assert annotations(diagram([(2, 0), (0, 1)]), notes) == set()  # the input
+    assert annotations(diagram([(0, 1), (2, 1)]), notes) == {2}  # beside 0 -> 1
+    assert annotations(diagram([(0, 1), (1, 2)]), notes) == {2}  # an edge into it
+    assert annotations(diagram([(0, 1)]), notes) == {2}  # no edge at all
+    kept = without(diagram([(0, 1), (2, 1)]), {0})
     assert [n.text for n in kept.nodes] == ["b", "224x224x3"]
     assert [(e.src, e.dst) for e in kept.edges] == [(1, 0)]
 
@@ -229,14 +226,14 @@ def test_short_grey_hairline_between_close_boxes() -> None:
 def test_line_clipping_a_note_window_corner_does_not_face_it() -> None:
     """A connector that ends at a size note points at it; one whose nearest pixel lies
     beyond the note's extent only clips the corner of its window."""
-    from papercc.compiler.raster_diagram import _faces
+    from papercc.compiler.raster_labels import faces
 
     note = (100, 50, 160, 62)
     at = Touch(1, 0, "top", (130.0, 30.0), False, (128, 48))
     corner = Touch(1, 0, "top", (175.0, 30.0), False, (172, 30))
     side = Touch(2, 0, "left", (80.0, 56.0), False, (98, 57))
-    assert _faces(at, note, 2) and _faces(side, note, 2)
-    assert not _faces(corner, note, 2)
+    assert faces(at, note, 2) and faces(side, note, 2)
+    assert not faces(corner, note, 2)
 
 
 def test_flow_follows_most_heads_not_a_wide_bus() -> None:
@@ -275,45 +272,46 @@ def test_heads_on_few_of_many_connectors_are_doubtful() -> None:
 def test_arrow_tip_read_as_a_letter_is_line_ink() -> None:
     """An open head's faint outline broke into a glyph-sized piece read as 'a', wedged
     between a box's bottom and the end of a line rising to it."""
-    from papercc.compiler.raster_diagram import _arrow_tip
+    from papercc.compiler.raster_labels import arrow_tip
 
     runs = np.zeros((200, 200), np.uint8)
     runs[88:150, 99:101] = 255  # the line, from below, ending short of the box
     box = (40, 40, 160, 77)
     tip = (96, 80, 104, 86)
-    assert _arrow_tip(tip, "a", [box], (runs, runs), char_h=13.0)
-    assert not _arrow_tip(tip, "conv", [box], (runs, runs), char_h=13.0)  # a word, not a tip
-    assert not _arrow_tip(tip, "+", [box], (runs, runs), char_h=13.0)  # a sum sign at a merge
+    assert arrow_tip(tip, "a", [box], (runs, runs), char_h=13.0)
+    assert not arrow_tip(tip, "conv", [box], (runs, runs), char_h=13.0)  # a word, not a tip
+    assert not arrow_tip(tip, "+", [box], (runs, runs), char_h=13.0)  # a sum sign at a merge
     none = np.zeros_like(runs)
-    assert not _arrow_tip(tip, "a", [box], (none, none), char_h=13.0)  # no line
-    assert not _arrow_tip((96, 110, 104, 116), "a", [box], (runs, runs), char_h=13.0)  # far off
+    assert not arrow_tip(tip, "a", [box], (none, none), char_h=13.0)  # no line
+    assert not arrow_tip((96, 110, 104, 116), "a", [box], (runs, runs), char_h=13.0)  # far off
 
 
 def test_thin_block_in_line_with_a_line_is_a_piece_of_it() -> None:
-    from papercc.compiler.raster_diagram import _line_piece
+    from papercc.compiler.raster_labels import line_piece
 
     runs = np.zeros((200, 200), np.uint8)
     runs[20:80, 100:102] = 255  # a vertical line, broken at 80..88
-    assert _line_piece((100, 82, 102, 90), runs, stroke=1.0, char_h=12.0)  # read as "I"
-    assert not _line_piece((96, 82, 106, 90), runs, stroke=1.0, char_h=12.0)  # a glyph
-    assert not _line_piece((140, 82, 142, 90), runs, stroke=1.0, char_h=12.0)  # elsewhere
+    assert line_piece((100, 82, 102, 90), runs, stroke=1.0, char_h=12.0)  # read as "I"
+    assert not line_piece((96, 82, 106, 90), runs, stroke=1.0, char_h=12.0)  # a glyph
+    assert not line_piece((140, 82, 142, 90), runs, stroke=1.0, char_h=12.0)  # elsewhere
 
 
 def test_note_written_across_a_line_is_crossed() -> None:
-    from papercc.compiler.raster_diagram import _crossed, _straight_runs
+    from papercc.compiler.raster_labels import crossed
+    from papercc.compiler.raster_lines import straight_runs
 
     faint = np.zeros((80, 300), np.uint8)
     faint[40:42, 0:300] = 255  # a fork line under the note
     faint[33:47, 130:133] = 255  # glyph strokes
-    runs = _straight_runs(faint, 18.0, 4.0)
+    runs = straight_runs(faint, 18.0, 4.0)
     assert not runs[33:39, 130:133].any()  # glyph strokes are no runs
-    assert _crossed(runs, (120, 32, 190, 48))
+    assert crossed(runs, (120, 32, 190, 48))
     filled = faint.copy()
     filled[10:30, 200:240] = 255  # a light fill is faint too, but no line
-    assert not _straight_runs(filled, 18.0, 4.0)[12:28, 205:235].any()
+    assert not straight_runs(filled, 18.0, 4.0)[12:28, 205:235].any()
     ends = np.zeros_like(faint)
     ends[40:42, 190:300] = 255  # a line ending at the note's right side
-    assert not _crossed(_straight_runs(ends, 18.0, 4.0), (120, 32, 190, 48))
+    assert not crossed(straight_runs(ends, 18.0, 4.0), (120, 32, 190, 48))
 
 
 def test_lines_fanning_out_from_one_point_on_a_box_are_no_head() -> None:
