@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .grouping import groups
 from .vector_geometry import BBox, Grid
 
 
@@ -95,35 +96,25 @@ def assign_words(words: list[Word], boxes: list[BBox]) -> tuple[list[list[Word]]
     return per_box, rest
 
 
+def _one_label(a: Word, b: Word) -> bool:
+    """Two words of one label: on one line close together, or on stacked lines."""
+    h = max(a.height, b.height)
+    vov = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    hgap = max(a.bbox[0], b.bbox[0]) - min(a.bbox[2], b.bbox[2])
+    vgap = max(a.bbox[1], b.bbox[1]) - min(a.bbox[3], b.bbox[3])
+    same_row = vov >= 0.5 * min(a.height, b.height) and hgap <= 0.6 * h
+    hov = min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
+    stacked = vgap <= 0.35 * h and hov > -0.2 * h and abs(a.height - b.height) < 0.3 * h
+    return same_row or stacked
+
+
 def group_labels(words: list[Word]) -> list[Label]:
     """Group free words into labels: same line close together, or stacked lines."""
     n = len(words)
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i in range(n):
-        a = words[i]
-        for j in range(i + 1, n):
-            b = words[j]
-            h = max(a.height, b.height)
-            vov = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
-            hgap = max(a.bbox[0], b.bbox[0]) - min(a.bbox[2], b.bbox[2])
-            vgap = max(a.bbox[1], b.bbox[1]) - min(a.bbox[3], b.bbox[3])
-            same_row = vov >= 0.5 * min(a.height, b.height) and hgap <= 0.6 * h
-            hov = min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
-            stacked = vgap <= 0.35 * h and hov > -0.2 * h and abs(a.height - b.height) < 0.3 * h
-            if same_row or stacked:
-                parent[find(i)] = find(j)
-    groups: dict[int, list[Word]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(words[i])
+    pairs = ((i, j) for i in range(n) for j in range(i + 1, n) if _one_label(words[i], words[j]))
+    members = [[words[i] for i in g] for g in groups(n, pairs)]
     labels = []
-    for ws in groups.values():
+    for ws in members:
         bb = (
             min(w.bbox[0] for w in ws),
             min(w.bbox[1] for w in ws),
