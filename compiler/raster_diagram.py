@@ -108,13 +108,14 @@ def extract_raster_diagram(image: np.ndarray, source: dict | None = None) -> Dia
     runs = straight_runs(prep.faint, 1.5 * char_h, line_w, text_mask)
     runs = cv2.bitwise_and(runs, cv2.bitwise_not(box_mask))
     bare = cv2.bitwise_and(off_text(prep.faint, text_mask), cv2.bitwise_not(box_mask))
+    box_rects = [b.bbox for b in boxes]
     for j, blk in enumerate(blocks):
         t = texts.get(-1 - j, OcrText("", 0.0))
         text = _clean(t.text)
         if (
             not _wordy(text)
             or specks(blk, char_h)
-            or arrow_tip(blk, text, [b.bbox for b in boxes], (runs, bare), char_h)
+            or arrow_tip(blk, text, box_rects, (runs, bare), char_h)
             or line_piece(blk, runs, prep.stroke, char_h)
         ):
             junk.append(blk)  # stray strokes (dotted lines, hatching) that looked like glyphs
