@@ -8,10 +8,10 @@ import importlib
 
 TARGETS = {
     "pytorch": "papercc.backends.pytorch",
-    "keras": "papercc.backends.keras",
-    "tensorflow": "papercc.backends.tensorflow",
-    "caffe": "papercc.backends.caffe",
-    "onnx": "papercc.backends.onnx_export",
+    "keras": "papercc.backends.keras.target",
+    "tensorflow": "papercc.backends.tensorflow.target",
+    "caffe": "papercc.backends.caffe.target",
+    "onnx": "papercc.backends.onnx.target",
 }
 
 

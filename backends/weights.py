@@ -64,7 +64,7 @@ def init_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
 def save_weights(path: str | Path, tensors: dict[str, np.ndarray], metadata: dict | None = None):
     from safetensors.numpy import save
 
-    from papercc.compiler.fileio import write_atomic
+    from papercc.fileio import write_atomic
 
     # an empty metadata dict makes a header safetensors' own loader rejects: pass None
     meta = {k: str(v) for k, v in (metadata or {}).items()} or None

@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth_models import synth_model  # noqa: E402
 
 import papercc  # noqa: E402
-from papercc.compiler.diagram import Diagram  # noqa: E402
+from papercc.compiler.diagram.graph import Diagram  # noqa: E402
 from papercc.compiler.phrases import parse_phrase  # noqa: E402
-from papercc.compiler.render_draw import render  # noqa: E402
-from papercc.compiler.render_style import random_style  # noqa: E402
+from papercc.compiler.render.draw import render  # noqa: E402
+from papercc.compiler.render.style import random_style  # noqa: E402
 
 FORMATS = ("pdf", "png", "jpeg", "svg")
 READERS = {"pdf": "vector", "png": "raster", "jpeg": "raster"}
@@ -227,7 +227,7 @@ def score_diagram(truth: dict, diagram: Diagram) -> Score:
 
 def end_to_end(truth: dict, diagram: Diagram) -> tuple[bool, str]:
     """Lower the parsed diagram; do its layers match the truth boxes' layers one to one?"""
-    from papercc.compiler.lower_diagram import lower_diagram
+    from papercc.compiler.lower.diagram import lower_diagram
 
     try:
         lowered = lower_diagram(diagram)
@@ -275,7 +275,7 @@ def read_figure(data: bytes, fmt: str) -> tuple[Diagram, float]:
     if fmt == "pdf":
         import pymupdf
 
-        from papercc.compiler.vector_diagram import extract_vector_diagram
+        from papercc.compiler.vector.diagram import extract_vector_diagram
 
         t0 = time.perf_counter()
         with pymupdf.open("pdf", data) as doc:
@@ -284,8 +284,8 @@ def read_figure(data: bytes, fmt: str) -> tuple[Diagram, float]:
     if fmt in ("png", "jpeg"):
         from PIL import Image
 
-        from papercc.compiler.raster_diagram import extract_raster_diagram
-        from papercc.compiler.raster_image import pil_to_bgr
+        from papercc.compiler.raster.diagram import extract_raster_diagram
+        from papercc.compiler.raster.image import pil_to_bgr
 
         t0 = time.perf_counter()
         with Image.open(io.BytesIO(data)) as im:

@@ -104,7 +104,7 @@ def main() -> None:
     import torch
 
     import papercc
-    from papercc.backends import onnx_export
+    from papercc.backends.onnx import target as onnx_export
     from papercc.backends.runtime import example_inputs
     from papercc.backends.weights import init_weights
 

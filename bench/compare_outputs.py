@@ -64,8 +64,8 @@ def _commands(inputs: Path, out: Path) -> list[tuple[str, list[str], Path | None
     for src in sources:
         target = out / f"compile_{src.name}.dlir"
         cmds.append((target.name, ["compile", str(src), "-o", str(target)], target))
-    for model in sorted((ROOT / "zoo").glob("*.dlir")):
-        stem = model.stem
+    for path in sorted((ROOT / "zoo").glob("*.dlir")):
+        stem, model = path.stem, path.relative_to(ROOT)  # generated files name their source
         onnx = out / f"export_{stem}.onnx"
         cmds.append((onnx.name, ["export", str(model), "-o", str(onnx)], onnx))
         for target in TARGETS:
@@ -78,7 +78,8 @@ def _commands(inputs: Path, out: Path) -> list[tuple[str, list[str], Path | None
 
 
 def _run(name: str, argv: list[str], out: Path) -> None:
-    proc = subprocess.run(["papercc", *argv], capture_output=True, text=True, cwd=ROOT)
+    papercc = Path(sys.executable).parent / "papercc"  # the command of this environment
+    proc = subprocess.run([str(papercc), *argv], capture_output=True, text=True, cwd=ROOT)
     paths = (str(ROOT) + "/", str(out) + "/", str(out.parent) + "/")
     said = proc.stdout + "\n--- stderr\n" + proc.stderr
     for p in paths:

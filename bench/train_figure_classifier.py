@@ -8,7 +8,7 @@ learn the label from the caption alone. Every page goes through the real vector 
 reader (`extract_vector_diagram`), then `figure_classifier.features`. A logistic regression
 (scikit-learn) is fit on a training split; precision and recall are reported on the
 held-out split and on the figures of ../shared/papers (labelled here, by hand, for the
-evaluation only). The weights go to compiler/models/figure_classifier.json.
+evaluation only). The weights go to compiler/diagram/models/figure_classifier.json.
 
 Usage: python bench/train_figure_classifier.py [--n 400] [--seed 0] [--write]
 """
@@ -26,12 +26,12 @@ from pathlib import Path
 import pymupdf
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "compiler" / "models" / "figure_classifier.json"
+OUT = ROOT / "compiler" / "diagram" / "models" / "figure_classifier.json"
 
 import papercc  # noqa: E402
-from papercc.compiler.diagram import Diagram  # noqa: E402
-from papercc.compiler.figure_classifier import FEATURES, features  # noqa: E402
-from papercc.compiler.vector_diagram import extract_vector_diagram  # noqa: E402
+from papercc.compiler.diagram.classifier import FEATURES, features  # noqa: E402
+from papercc.compiler.diagram.graph import Diagram  # noqa: E402
+from papercc.compiler.vector.diagram import extract_vector_diagram  # noqa: E402
 
 NEUTRAL = ["Figure {n}.", "Figure {n}: Overview.", "Fig. {n}. Illustration.", "Figure {n}"]
 ARCH = [
@@ -91,8 +91,8 @@ def random_dlir(rng: random.Random) -> str:
 
 
 def positive_page(rng: random.Random) -> tuple[bytes, str]:
-    from papercc.compiler.render_draw import render
-    from papercc.compiler.render_style import random_style
+    from papercc.compiler.render.draw import render
+    from papercc.compiler.render.style import random_style
 
     graph = papercc.check(papercc.parse(random_dlir(rng))).graphs["m"]
     rendered = render(graph, random_style(rng), "pdf")
@@ -236,8 +236,8 @@ REAL = {
 
 
 def real_eval(weights: dict[str, float]) -> tuple[int, int, int, int]:
-    from papercc.compiler.figure_classifier import score
-    from papercc.compiler.lower_figure import figures_from_pdf
+    from papercc.compiler.diagram.classifier import score
+    from papercc.compiler.lower.figure import figures_from_pdf
 
     papers = ROOT.parent / "shared" / "papers"
     tp = fp = fn = tn = 0

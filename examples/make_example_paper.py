@@ -15,8 +15,8 @@ import sys
 import pymupdf
 
 import papercc
-from papercc.compiler.render_draw import render
-from papercc.compiler.render_style import vertical
+from papercc.compiler.render.draw import render
+from papercc.compiler.render.style import vertical
 
 PROSE = (
     "1 Architecture. The input to our network is a fixed-size 32 × 32 RGB image. "

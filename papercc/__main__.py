@@ -1,5 +1,5 @@
 """`python -m papercc` runs the command line."""
 
-from papercc.compiler.cli import main
+from papercc.compiler.cli.main import main
 
 main()

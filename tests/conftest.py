@@ -1,4 +1,5 @@
-"""Shared test setup: tests/ on sys.path (for strategies), hypothesis profiles."""
+"""Shared test setup: tests/ (strategies, paths), tests/compiler (the synthetic figure and
+table generators) and bench/ on sys.path; hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+_TESTS = Path(__file__).resolve().parent
+for _dir in (_TESTS.parent / "bench", _TESTS / "compiler", _TESTS):
+    sys.path.insert(0, str(_dir))
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 # CI and `make test` are deterministic (derandomize): a red run is a real regression, not a

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from agreement import assert_agrees
 from hypothesis import HealthCheck, given, settings
+from paths import ZOO
 from strategies import chain_models
 
 import papercc
@@ -17,7 +18,7 @@ from papercc.backends.targets import TARGETS, available, target_module
 from papercc.backends.verify import expected_shapes_ok
 from papercc.backends.weights import init_weights
 
-ZOO = Path(__file__).resolve().parents[2] / "zoo"
+ZOO = ZOO
 ZOO_FILES = sorted(ZOO.glob("*.dlir"))
 OTHER_TARGETS = [t for t in TARGETS if t != "pytorch"]
 BIG = {"vgg16", "alexnet", "unet", "inception_v3", "densenet121", "resnet50"}

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import ZOO
 
 import papercc
 from papercc.backends import pytorch
 from papercc.backends.codegen import format_python, py_ident, py_literal
 
-ZOO = Path(__file__).resolve().parents[2] / "zoo"
+ZOO = ZOO
 
 TEMPLATE = """
 model tiny(x: f32[N, 3, 8, 8]) -> f32[N, 4] {{

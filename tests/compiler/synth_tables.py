@@ -1,6 +1,6 @@
 """Synthetic architecture tables rendered into a PDF page, with the expected parse.
 
-For tests and benches of `papercc.compiler.arch_tables`: random layer phrases and
+For tests and benches of `papercc.compiler.tables.find`: random layer phrases and
 repeat counts, laid out in the three orientations ("columns": one configuration
 per column with shared spanning rows; "rows": one layer per row with attribute
 columns and "N×" grouped rows; "stages": labelled stages, per-configuration
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import pymupdf as fitz
 
-from papercc.compiler.table_model import Config, Entry
-from papercc.compiler.table_text import stride_of
+from papercc.compiler.tables.model import Config, Entry
+from papercc.compiler.tables.text import stride_of
 
 PAD = 8.0
 FONTS = ("helv", "tiro", "cour")

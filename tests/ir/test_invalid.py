@@ -9,12 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
+from paths import INVALID
 
 import papercc
 from papercc.ir.check import check_module
 from papercc.ir.diagnostics import CODES
 
-HERE = Path(__file__).resolve().parents[1] / "invalid"
+HERE = INVALID
 EXPECT = re.compile(r"#\s*(error|warning)\[([a-z-]+)\]:\s*(.*)$")
 FILES = sorted(HERE.glob("*.dlir"))
 

@@ -3,15 +3,14 @@ declaration is complete and its example checks."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from paths import SPEC
 
 import papercc
-from papercc.compiler.opdoc import ops_markdown
+from papercc.compiler.cli.opdoc import ops_markdown
 from papercc.ir.registry import OPS
 
-SPEC = Path(__file__).resolve().parents[2] / "spec"
+SPEC = SPEC
 
 
 def test_ops_md_is_current() -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from paths import GOLDEN
 
 import papercc
 from papercc.ir.syntax import Call, Hole, Literal, Repeat, TensorTypeExpr, TupleExpr
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fmt"
+GOLDEN = GOLDEN / "fmt"
 PAIRS = sorted(GOLDEN.glob("*.in.dlir"))
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from functools import cache
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
+from paths import ZOO
 
 import papercc
 
-ZOO = Path(__file__).parents[2] / "zoo"
+ZOO = ZOO
 
 
 def conv(cin: int, cout: int, k: int, bias: bool = True) -> int:

@@ -1,0 +1,1 @@
+"""The TensorFlow 2 target (no Keras)."""

@@ -1,0 +1,1 @@
+"""The `papercc` command line: the command group and one module per command family."""

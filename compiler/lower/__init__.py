@@ -1,0 +1,1 @@
+"""Lowering: figures' `Diagram`s and architecture tables -> DLIR modules."""

@@ -1,0 +1,1 @@
+"""Whole papers: the driver over pages, the compile report, and what the prose says."""

@@ -1,0 +1,325 @@
+"""Compile a whole paper: every page's architecture tables and figures -> one DLIR module.
+
+Why one driver: a paper describes a model across tables, figures and prose. Pages are read
+independently (in parallel with `jobs`), then the prose context is read once, figures are
+classified (model diagram or not), tables and figures are lowered, figures that repeat a
+table's model are merged into it (the table has the attributes), and all models go into
+one module with unique names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from papercc.compiler.diagram.classifier import FigureVerdict, classify_figure
+from papercc.compiler.lower.figure import (
+    FigureInput,
+    InputError,
+    _open_pdf,
+    figures_from_pdf,
+    lower_figures,
+)
+from papercc.compiler.lower.table import lower_table
+from papercc.compiler.paper.prose import TextContext, read_context
+from papercc.compiler.tables.model import ArchTable
+from papercc.ir.check import check_module
+from papercc.ir.parser import parse
+from papercc.ir.printer import print_module
+from papercc.ir.syntax import Definition, Module
+
+# A figure and a table describe the same model when their layer sequences (conv / pool /
+# dense / concat / add, in order) are this alike (difflib ratio). Same network drawn and
+# tabulated: 0.85-0.98 on the papers measured; a different network of the same family
+# (VGG-19 beside ResNet-18): about 0.6.
+MERGE_RATIO = 0.75
+
+
+@dataclass(frozen=True)
+class PageFindings:
+    """What one page holds: architecture tables, figure diagrams, its text, time taken."""
+
+    page: int
+    tables: tuple[ArchTable, ...]
+    figures: tuple[FigureInput, ...]
+    text: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One model of the output: its name and where in the paper it came from."""
+
+    name: str
+    kind: str  # "table" | "figure"
+    page: int | None
+    caption: str
+    header: str = ""
+    params: int | None = None
+    holes: int = 0
+    merged_with: str | None = None
+
+
+@dataclass
+class PaperResult:
+    module: Module
+    models: list[ModelInfo]
+    tables: list[ArchTable]
+    figures: list[tuple[FigureInput, FigureVerdict]]
+    context: TextContext
+    notes: list[str] = field(default_factory=list)
+    diagnostics: list = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    graphs: dict = field(default_factory=dict)  # the checked models, by name
+
+
+def page_count(path: str | Path) -> int:
+    doc = _open_pdf(path)
+    try:
+        return doc.page_count
+    finally:
+        doc.close()
+
+
+CONTEXT_PAGES = 60  # pages of prose read for context when only some pages are compiled
+
+
+def _document_text(path: str, limit: int) -> str:
+    doc = _open_pdf(path)
+    try:
+        return "\n".join(doc[i].get_text() for i in range(min(doc.page_count, limit)))
+    finally:
+        doc.close()
+
+
+def analyse_page(path: str, page: int, ocr: bool = False) -> PageFindings:
+    """Tables and figure diagrams of one page (1-based). Runs in a worker process."""
+    from papercc.compiler.tables.find import find_arch_tables
+
+    start = time.perf_counter()
+    doc = _open_pdf(path)
+    try:
+        pg = doc[page - 1]
+        text = pg.get_text()
+        try:
+            tables = tuple(find_arch_tables(pg, {"file": Path(path).name, "page": page}))
+        except (ValueError, RuntimeError):
+            tables = ()
+        figures = tuple(figures_from_pdf(path, page=page, raster=ocr))
+    finally:
+        doc.close()
+    return PageFindings(page, tables, figures, text, time.perf_counter() - start)
+
+
+def parse_pages(spec: str | None, count: int) -> list[int]:
+    """'3-5,8' -> [3, 4, 5, 8] (1-based); None -> every page. ValueError on nonsense."""
+    if not spec:
+        return list(range(1, count + 1))
+    pages: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        try:
+            a = int(lo)
+            b = int(hi) if hi else a
+        except ValueError:
+            raise ValueError(f"bad page range {part!r} (use e.g. 3-5,8)") from None
+        if not (1 <= a <= b <= count):
+            raise ValueError(f"pages {part} are outside 1-{count}")
+        pages.extend(p for p in range(a, b + 1) if p not in pages)
+    if not pages:
+        raise ValueError("no pages selected")
+    return pages
+
+
+def compile_paper(
+    path: str | Path,
+    pages: list[int] | None = None,
+    jobs: int = 1,
+    ocr: bool = False,
+    progress: Callable[[PageFindings], None] | None = None,
+) -> PaperResult:
+    """Read the pages, lower what describes a model, merge, and check."""
+    start = time.perf_counter()
+    path = str(path)
+    count = page_count(path)
+    pages = pages or list(range(1, count + 1))
+    found: list[PageFindings] = []
+    if jobs > 1 and len(pages) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(analyse_page, path, p, ocr) for p in pages]
+            for fut in futures:
+                pf = fut.result()
+                found.append(pf)
+                if progress:
+                    progress(pf)
+    else:
+        for p in pages:
+            pf = analyse_page(path, p, ocr)
+            found.append(pf)
+            if progress:
+                progress(pf)
+    text = "\n".join(pf.text for pf in found)
+    if len(pages) < count:  # the prose that explains a table is often on another page
+        text = _document_text(path, limit=CONTEXT_PAGES)
+    context = read_context(text)
+    return assemble(path, found, context, time.perf_counter() - start)
+
+
+def assemble(path: str, found: list[PageFindings], context: TextContext, seconds: float):
+    file = Path(path).name
+    notes: list[str] = []
+    models: list[ModelInfo] = []
+    defs: dict[str, Definition] = {}
+    taken: set[str] = set()
+    tables = [t for pf in found for t in pf.tables]
+    for t in tables:
+        lowered = lower_table(t, context, {"file": file, "page": t.page})
+        renames = _merge_defs(defs, lowered.module, taken)
+        for name, header in lowered.models:
+            models.append(ModelInfo(renames.get(name, name), "table", t.page, t.caption, header))
+        notes.extend(f.message for f in lowered.findings if f.severity == "warning")
+    verdicts = [(f, classify_figure(f)) for pf in found for f in pf.figures]
+    accepted = [f for f, v in verdicts if v.is_model]
+    if accepted:
+        lowered = lower_figures(accepted)
+        renames = _merge_defs(defs, lowered.module, taken)
+        for d in lowered.module.models:
+            fig = next(
+                (f for f in accepted if d.name == f.name or d.name.startswith(f.name + "_")), None
+            )
+            models.append(
+                ModelInfo(
+                    renames.get(d.name, d.name),
+                    "figure",
+                    fig.page if fig else None,
+                    fig.caption if fig else "",
+                )
+            )
+        notes.extend(f.message for f in lowered.findings if f.severity == "warning")
+    models = _merge_figures_into_tables(defs, models, notes)
+    # print and re-parse, so diagnostics point at lines of the DLIR the user gets
+    module = parse(print_module(Module(tuple(defs.values()), filename=file)), file)
+    result = check_module(module, holes="warning")
+    final_models = []
+    for m in models:
+        g = result.graphs.get(m.name)
+        d = module.get(m.name)
+        holes = sum(
+            1
+            for x in result.diagnostics
+            if x.code == "hole" and d is not None and d.span.line <= x.span.line <= d.span.end_line
+        )
+        final_models.append(
+            ModelInfo(
+                m.name,
+                m.kind,
+                m.page,
+                m.caption,
+                m.header,
+                g.params if g else None,
+                holes,
+                m.merged_with,
+            )
+        )
+    return PaperResult(
+        module,
+        final_models,
+        tables,
+        verdicts,
+        context,
+        notes,
+        list(result.diagnostics),
+        [pf.page for pf in found],
+        seconds,
+        dict(result.graphs),
+    )
+
+
+def _merge_defs(defs: dict[str, Definition], module: Module, taken: set[str]) -> dict[str, str]:
+    """Add a module's definitions; identical blocks are shared, clashing names renamed."""
+    renames: dict[str, str] = {}
+    for d in module.definitions:
+        if d.name in defs and defs[d.name] == d:
+            continue
+        name = d.name
+        i = 2
+        while name in defs or name in taken:
+            name = f"{d.name}_{i}"
+            i += 1
+        if name != d.name:
+            renames[d.name] = name
+            d = Definition(d.kind, name, d.params, d.returns, d.body, d.comments, d.end_comments)
+        defs[name] = d
+        taken.add(name)
+    return renames
+
+
+def _op_sequence(graph) -> list[str]:
+    """The weighted and pooling layers of an elaborated model, in order."""
+    out = []
+    for n in graph.nodes:
+        if "conv" in n.op:
+            out.append("conv")
+        elif "pool" in n.op or n.op in ("dense", "concat", "add"):
+            out.append(n.op)
+    return out
+
+
+def _merge_figures_into_tables(
+    defs: dict[str, Definition], models: list[ModelInfo], notes: list[str]
+) -> list[ModelInfo]:
+    """A figure model whose layers repeat a table model's is dropped in favour of the
+    table's (which has the attributes), and the table model records the figure."""
+    tables = [m for m in models if m.kind == "table"]
+    figures = [m for m in models if m.kind == "figure"]
+    if not tables or not figures:
+        return models
+    graphs = check_module(Module(tuple(defs.values())), holes="warning").graphs
+    seqs = {m.name: _op_sequence(graphs[m.name]) for m in models if m.name in graphs}
+    merged: dict[str, str] = {}
+    for f in figures:
+        seq = seqs.get(f.name, [])
+        best = None
+        for t in tables:
+            tseq = seqs.get(t.name, [])
+            if len(seq) < 6 or len(tseq) < 6:
+                continue
+            ratio = SequenceMatcher(None, seq, tseq, autojunk=False).ratio()
+            if ratio >= MERGE_RATIO and (best is None or ratio > best[1]):
+                best = (t.name, ratio)
+        if best is not None:
+            merged[f.name] = best[0]
+            notes.append(
+                f"{f.name} (page {f.page}) draws the model of table model {best[0]} (layer "
+                f"sequences {best[1]:.0%} alike): merged, the table gives the attributes"
+            )
+            defs.pop(f.name, None)
+    out = []
+    for m in models:
+        if m.name in merged:
+            continue
+        figs = [f for f, t in merged.items() if t == m.name]
+        out.append(
+            ModelInfo(m.name, m.kind, m.page, m.caption, m.header, m.params, m.holes, figs[0])
+            if figs
+            else m
+        )
+    return out
+
+
+__all__ = [
+    "InputError",
+    "PageFindings",
+    "ModelInfo",
+    "PaperResult",
+    "compile_paper",
+    "parse_pages",
+]

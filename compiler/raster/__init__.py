@@ -1,0 +1,1 @@
+"""Raster figures (PNG/JPEG pixels, or images in PDFs) -> `Diagram`, with OCR."""

@@ -1,0 +1,1 @@
+"""Architecture tables of PDF pages: regions, rulings, words, the cell grid, its layout."""

@@ -1,0 +1,1 @@
+"""Vector figures of PDF pages (drawing commands + text layer) -> `Diagram`."""

@@ -1,0 +1,126 @@
+"""Words of a figure: the text inside each box, and free labels outside boxes.
+
+Why: in a vector figure the labels are real text, so a box's label is the
+words whose centre lies in it, read row by row; words outside every box are
+grouped into labels (e.g. "Filter concat" drawn without a box) that become
+nodes only when a connector ends at them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from papercc.compiler.diagram.grouping import groups
+from papercc.compiler.vector.geometry import BBox, Grid
+
+
+@dataclass(frozen=True)
+class Word:
+    bbox: BBox
+    text: str
+    key: tuple[int, int]  # (block, line) in the page's text layer
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return ((self.bbox[0] + self.bbox[2]) / 2, (self.bbox[1] + self.bbox[3]) / 2)
+
+    @property
+    def height(self) -> float:
+        return self.bbox[3] - self.bbox[1]
+
+
+@dataclass(frozen=True)
+class Label:
+    bbox: BBox
+    text: str
+
+
+def words_of(raw_words, clip: BBox | None) -> list[Word]:
+    """PyMuPDF `get_text("words")` tuples whose centre lies in clip."""
+    out = []
+    for w in raw_words:
+        bb = (float(w[0]), float(w[1]), float(w[2]), float(w[3]))
+        cx, cy = (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2
+        if clip is not None and not (clip[0] <= cx <= clip[2] and clip[1] <= cy <= clip[3]):
+            continue
+        text = str(w[4]).strip()
+        if text:
+            out.append(Word(bb, text, (int(w[5]), int(w[6]))))
+    return out
+
+
+def is_vertical_line(words: list[Word]) -> set[tuple[int, int]]:
+    """(block, line) keys of rotated text: words taller than wide for their length."""
+    tall: dict[tuple[int, int], list[bool]] = {}
+    for w in words:
+        bw, bh = w.bbox[2] - w.bbox[0], w.bbox[3] - w.bbox[1]
+        if len(w.text) >= 2:
+            tall.setdefault(w.key, []).append(bh > 1.3 * bw)
+    return {k for k, v in tall.items() if sum(v) * 2 > len(v)}
+
+
+def read_rows(words: list[Word]) -> str:
+    """Join words in reading order: rows top to bottom, words left to right."""
+    rows: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: w.centre[1]):
+        if rows:
+            last = rows[-1]
+            yc = sum(x.centre[1] for x in last) / len(last)
+            if abs(w.centre[1] - yc) <= 0.5 * max(w.height, last[0].height):
+                last.append(w)
+                continue
+        rows.append([w])
+    return " ".join(" ".join(w.text for w in sorted(r, key=lambda w: w.bbox[0])) for r in rows)
+
+
+def assign_words(words: list[Word], boxes: list[BBox]) -> tuple[list[list[Word]], list[Word]]:
+    """Words per box (smallest box containing the word's centre) and the rest."""
+    per_box: list[list[Word]] = [[] for _ in boxes]
+    rest = []
+    idx = Grid()
+    for i, r in enumerate(boxes):
+        idx.add(i, r)
+    for w in words:
+        cx, cy = w.centre
+        best, best_area = None, None
+        for i in sorted(idx.near((cx, cy), 0.0)):
+            r = boxes[i]
+            if r[0] <= cx <= r[2] and r[1] <= cy <= r[3]:
+                area = (r[2] - r[0]) * (r[3] - r[1])
+                if best_area is None or area < best_area:
+                    best, best_area = i, area
+        if best is None:
+            rest.append(w)
+        else:
+            per_box[best].append(w)
+    return per_box, rest
+
+
+def _one_label(a: Word, b: Word) -> bool:
+    """Two words of one label: on one line close together, or on stacked lines."""
+    h = max(a.height, b.height)
+    vov = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    hgap = max(a.bbox[0], b.bbox[0]) - min(a.bbox[2], b.bbox[2])
+    vgap = max(a.bbox[1], b.bbox[1]) - min(a.bbox[3], b.bbox[3])
+    same_row = vov >= 0.5 * min(a.height, b.height) and hgap <= 0.6 * h
+    hov = min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0])
+    stacked = vgap <= 0.35 * h and hov > -0.2 * h and abs(a.height - b.height) < 0.3 * h
+    return same_row or stacked
+
+
+def group_labels(words: list[Word]) -> list[Label]:
+    """Group free words into labels: same line close together, or stacked lines."""
+    n = len(words)
+    pairs = ((i, j) for i in range(n) for j in range(i + 1, n) if _one_label(words[i], words[j]))
+    members = [[words[i] for i in g] for g in groups(n, pairs)]
+    labels = []
+    for ws in members:
+        bb = (
+            min(w.bbox[0] for w in ws),
+            min(w.bbox[1] for w in ws),
+            max(w.bbox[2] for w in ws),
+            max(w.bbox[3] for w in ws),
+        )
+        labels.append(Label(bb, read_rows(ws)))
+    labels.sort(key=lambda lb: (lb.bbox[1], lb.bbox[0]))
+    return labels

@@ -1,0 +1,410 @@
+"""The TensorFlow (no Keras) backend: layout traps against PyTorch, tf.function behaviour,
+variables and parameter counts, formatting, and hostile names."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from agreement import assert_agrees
+from paths import ZOO
+
+import papercc
+from papercc.backends import pytorch as torch_backend
+from papercc.backends.codegen import format_python
+from papercc.backends.runtime import example_inputs, import_generated, weights_file
+from papercc.backends.tensorflow import target as tf_backend
+from papercc.backends.verify import REL_TOLERANCE, compare
+from papercc.backends.weights import init_weights
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("torch")
+
+ZOO = ZOO
+BIG = {"vgg16", "alexnet", "unet", "inception_v3", "densenet121", "resnet50"}
+
+
+def graph(text: str):
+    (g,) = papercc.check(text).graphs.values()
+    return g
+
+
+def assert_same(text: str, seed: int = 0) -> None:
+    assert_agrees(graph(text), "tensorflow", seed)
+
+
+def model(signature: str, body: str) -> str:
+    return f"model m({signature}) {{\n{body}\n}}\n"
+
+
+IMG = "x: f32[N, 4, 10, 11]"
+
+TRAPS = {
+    # padding
+    "same_stride2_even_kernel": (IMG, 'return conv2d(x, 6, kernel=4, stride=2, padding="same")'),
+    "same_stride2_even_rect": (
+        IMG,
+        'return conv2d(x, 6, kernel=(2, 4), stride=(2, 3), padding="same")',
+    ),
+    "same_maxpool_stride2": (IMG, 'return maxpool2d(x, kernel=2, stride=2, padding="same")'),
+    "asymmetric_4tuple": (IMG, "return conv2d(x, 5, kernel=3, padding=(0, 1, 2, 1))"),
+    "asymmetric_maxpool": (IMG, "return maxpool2d(x, kernel=3, stride=2, padding=(1, 0, 0, 1))"),
+    "asymmetric_avgpool_exclude": (
+        IMG,
+        "return avgpool2d(x, kernel=3, stride=2, padding=(1, 0, 0, 1), count_include_pad=false)",
+    ),
+    "asymmetric_avgpool_include": (
+        IMG,
+        "return avgpool2d(x, kernel=3, stride=2, padding=(1, 0, 0, 1))",
+    ),
+    # flatten before dense must follow NCHW order
+    "flatten_dense": (IMG, "return dense(flatten(relu(conv2d(x, 3, kernel=3))), 7)"),
+    "flatten_axis2": ("x: f32[N, 3, 4, 5]", "return flatten(conv2d(x, 2, kernel=1), axis=2)"),
+    "reshape_after_conv": (IMG, "return reshape(conv2d(x, 2, kernel=3), (2, -1))"),
+    "transpose_after_conv": (IMG, "return transpose(conv2d(x, 2, kernel=3), (0, 2, 3, 1))"),
+    # depthwise and grouped
+    "depthwise": (IMG, "return depthwise_conv2d(x, kernel=3, stride=2, padding=1, multiplier=2)"),
+    "depthwise_stride_dilation": (
+        IMG,
+        "return depthwise_conv2d(x, kernel=3, stride=2, dilation=2)",
+    ),
+    "depthwise_uneven_stride": (
+        IMG,
+        "return depthwise_conv2d(x, kernel=3, stride=(1, 2), padding=1)",
+    ),
+    "grouped": (IMG, "return conv2d(x, 6, kernel=3, groups=2, padding=1)"),
+    "grouped_1d": ("x: f32[N, 4, 12]", "return conv1d(x, 6, kernel=3, groups=2, stride=2)"),
+    "grouped_3d": ("x: f32[N, 4, 5, 6, 7]", "return conv3d(x, 6, kernel=3, groups=2, padding=1)"),
+    # ceil mode pooling
+    "ceil_maxpool": (IMG, "return maxpool2d(x, kernel=3, stride=2, ceil_mode=true)"),
+    "ceil_maxpool_padded": (
+        IMG,
+        "return maxpool2d(x, kernel=3, stride=2, padding=1, ceil_mode=true)",
+    ),
+    "ceil_avgpool_include": (IMG, "return avgpool2d(x, kernel=3, stride=2, ceil_mode=true)"),
+    "ceil_avgpool_padded_include": (
+        IMG,
+        "return avgpool2d(x, kernel=3, stride=2, padding=1, ceil_mode=true)",
+    ),
+    "ceil_avgpool_padded_exclude": (
+        IMG,
+        "return avgpool2d(x, kernel=3, stride=2, padding=1, ceil_mode=true, count_include_pad=false)",
+    ),
+    "avgpool_exclude_pad": (
+        IMG,
+        "return avgpool2d(x, kernel=3, stride=1, padding=1, count_include_pad=false)",
+    ),
+    "avgpool_include_pad": (IMG, "return avgpool2d(x, kernel=3, stride=1, padding=1)"),
+    "avgpool1d_ceil": (
+        "x: f32[N, 3, 10]",
+        "return avgpool1d(x, kernel=3, stride=2, ceil_mode=true)",
+    ),
+    "maxpool3d": ("x: f32[N, 2, 5, 6, 7]", "return maxpool3d(x, kernel=2, ceil_mode=true)"),
+    # normalisation
+    "batchnorm_eps": (IMG, "return batchnorm(conv2d(x, 5, kernel=3, bias=false), eps=0.001)"),
+    "batchnorm_1d_features": ("x: f32[N, 6]", "return batchnorm(x, eps=0.001)"),
+    "batchnorm_channels_first": (IMG, "return batchnorm(x)"),
+    "lrn_alexnet": (
+        IMG,
+        "return lrn(relu(conv2d(x, 8, kernel=1)), size=5, alpha=0.0001, beta=0.75, k=2.0)",
+    ),
+    "lrn_big_alpha": (IMG, "return lrn(x, size=3, alpha=0.5, beta=0.6, k=1.5)"),
+    "lrn_even_size": ("x: f32[N, 7, 5, 5]", "return lrn(x, size=4, alpha=0.3, beta=0.75, k=1.0)"),
+    "lrn_rank3": ("x: f32[N, 7, 9]", "return lrn(x, size=3, alpha=0.3, beta=0.75, k=1.0)"),
+    "groupnorm": (IMG, "return groupnorm(conv2d(x, 6, kernel=1), 3)"),
+    "layernorm": ("x: f32[N, 5, 8]", "return layernorm(x)"),
+    "prelu": (IMG, "return prelu(conv2d(x, 5, kernel=1))"),
+    "prelu_channels_first": (IMG, "return prelu(x)"),
+    # dilations
+    "dilation": (IMG, "return conv2d(x, 5, kernel=3, dilation=2, padding=2)"),
+    "dilation_stride": (IMG, "return conv2d(x, 5, kernel=3, dilation=(2, 1), stride=2)"),
+    "maxpool_dilation": (IMG, "return maxpool2d(x, kernel=2, stride=2, dilation=2, padding=1)"),
+    "same_dilation": (IMG, 'return conv2d(x, 5, kernel=3, dilation=2, stride=2, padding="same")'),
+    # channels-last plumbing
+    "concat_channels": (
+        IMG,
+        "a = conv2d(x, 3, kernel=1)\nb = conv2d(x, 5, kernel=3, padding=1)\n"
+        "return conv2d(concat(a, b, x, axis=1), 2, kernel=1)",
+    ),
+    "concat_mixed_layouts": (IMG, "return concat(conv2d(x, 3, kernel=1), x, axis=1)"),
+    "concat_width": (
+        IMG,
+        "return concat(conv2d(x, 3, kernel=1), relu(conv2d(x, 3, kernel=1)), axis=3)",
+    ),
+    "softmax_channels": (IMG, "return softmax(conv2d(x, 6, kernel=1), axis=1)"),
+    "log_softmax_height": (IMG, "return log_softmax(conv2d(x, 6, kernel=1), axis=2)"),
+    "split_channels": (
+        IMG,
+        "a, b = split(conv2d(x, 6, kernel=1), (2, 4))\nreturn concat(relu(b), a, axis=1)",
+    ),
+    "split_equal_width": (
+        "x: f32[N, 4, 6, 8]",
+        "a, b = split(conv2d(x, 2, kernel=1), 2, axis=3)\nreturn add(a, b)",
+    ),
+    "multi_output": (
+        IMG,
+        "y = relu(conv2d(x, 4, kernel=3))\nreturn y, dense(flatten(globalavgpool(y)), 3), x",
+    ),
+    "add_residual": (IMG, "return relu(add(conv2d(x, 4, kernel=3, padding=1), x))"),
+    "global_pools": (IMG, "return globalmaxpool(conv2d(x, 3, kernel=1), keepdims=false)"),
+    "center_crop": (IMG, "y = conv2d(x, 4, kernel=3)\nreturn concat(center_crop(x, y), y)"),
+    "zeropad": (IMG, "return zeropad2d(conv2d(x, 2, kernel=1), (1, 2, 0, 3))"),
+    "adaptive_avg": (IMG, "return adaptive_avgpool2d(conv2d(x, 3, kernel=1), (3, 4))"),
+    "adaptive_max": (IMG, "return adaptive_maxpool2d(x, (4, 3))"),
+    "adaptive_avg_1d": ("x: f32[N, 3, 10]", "return adaptive_avgpool1d(x, 4)"),
+    # transposed convolutions
+    "conv_transpose": (IMG, "return conv_transpose2d(x, 3, kernel=2, stride=2)"),
+    "conv_transpose_padded": (
+        IMG,
+        "return conv_transpose2d(x, 4, kernel=3, stride=2, padding=1, output_padding=1, groups=2)",
+    ),
+    "conv_transpose_asym_dilated": (
+        IMG,
+        "return conv_transpose2d(x, 3, kernel=3, stride=2, padding=(0, 1, 2, 0), dilation=2)",
+    ),
+    "conv_transpose_1d": (
+        "x: f32[N, 3, 7]",
+        "return conv_transpose1d(x, 2, kernel=4, stride=3, padding=1)",
+    ),
+    "conv_transpose_3d": (
+        "x: f32[N, 2, 3, 4, 5]",
+        "return conv_transpose3d(x, 2, kernel=2, stride=2)",
+    ),
+    # resizing
+    "upsample_nearest": (IMG, "return upsample(conv2d(x, 2, kernel=1), scale=(2, 3))"),
+    "upsample_bilinear": (IMG, 'return upsample(x, scale=2, mode="bilinear")'),
+    "resize_nearest": (IMG, "return resize(x, (7, 17))"),
+    "resize_bilinear": (IMG, 'return resize(x, (15, 8), mode="bilinear")'),
+    "resize_bilinear_corners": (
+        IMG,
+        'return resize(x, (15, 8), mode="bilinear", align_corners=true)',
+    ),
+    "resize_linear_1d_corners": (
+        "x: f32[N, 3, 10]",
+        'return resize(x, 7, mode="bilinear", align_corners=true)',
+    ),
+    "upsample_trilinear": ("x: f32[N, 2, 3, 4, 5]", 'return upsample(x, scale=2, mode="bilinear")'),
+    # sizes known only at run time
+    "symbolic_spatial": (
+        "x: f32[N, 3, H, W]",
+        "y = maxpool2d(relu(conv2d(x, 4, kernel=3, stride=2, padding=1)), kernel=2)\n"
+        "return conv_transpose2d(y, 2, kernel=2, stride=2, padding=1), flatten(globalavgpool(y))",
+    ),
+    "symbolic_sequence": ("x: f32[N, 8, T]", "return softmax(conv1d(x, 4, kernel=3, padding=1))"),
+    # activations
+    "activations": (
+        "x: f32[N, 6]",
+        "y = elu(leaky_relu(x, alpha=0.2), alpha=0.7)\n"
+        "y = add(hardswish(y), hardsigmoid(y), silu(y), selu(y), gelu(y), relu6(y))\n"
+        'return mul(sigmoid(y), tanh(gelu(y, approximate="tanh")))',
+    ),
+    # sequences
+    "lstm_gates": ("x: f32[N, 6, 5]", "return lstm(x, 4)"),
+    "lstm_stacked_bidirectional_last": (
+        "x: f32[N, 6, 5]",
+        "return lstm(x, 4, layers=2, bidirectional=true, sequences=false)",
+    ),
+    "gru_gates": ("x: f32[N, 6, 5]", "return gru(x, 3, bidirectional=true)"),
+    "gru_no_bias_last": (
+        "x: f32[N, 6, 5]",
+        "return gru(x, 3, layers=2, bias=false, sequences=false)",
+    ),
+    "attention": ("x: f32[N, 5, 8]", "return attention(x, x, x, 2)"),
+    "attention_cross_no_bias": (
+        "q: f32[N, 3, 8], kv: f32[N, 6, 8]",
+        "return attention(q, kv, kv, 4, bias=false)",
+    ),
+    "embedding_lstm": ("t: i64[N, T]", "return dense(lstm(embedding(t, 11, 6), 5), 3)"),
+    "conv1d_then_lstm": (
+        "x: f32[N, 4, 9]",
+        "return lstm(transpose(conv1d(x, 6, kernel=3), (0, 2, 1)), 3)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRAPS))
+def test_trap_matches_pytorch(name: str) -> None:
+    signature, body = TRAPS[name]
+    assert_same(model(signature, body))
+
+
+def _module(text: str):
+    g = graph(text)
+    return g, import_generated(tf_backend.generate(g), "papercc_test_tf_module")
+
+
+SIGNATURE_MODELS = {
+    "conv": (
+        IMG,
+        "y = maxpool2d(relu(conv2d(x, 4, kernel=3, padding=1)), kernel=2)\n"
+        "return dense(flatten(y), 5)",
+    ),
+    "sequence": (
+        "x: f32[N, T, 8]",
+        "y = gru(lstm(x, 8, bidirectional=true), 8)\nreturn attention(y, y, y, 2)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURE_MODELS))
+def test_tf_function_two_batch_sizes_and_saved_model(name: str, tmp_path) -> None:
+    g, module = _module(model(*SIGNATURE_MODELS[name]))
+    net = module.build_model()
+    weights = init_weights(g, 3)
+    with weights_file(weights) as path:
+        module.load_weights(net, path)
+    shape = [d if isinstance(d, int) else 4 for d in g.inputs[0].type.shape]
+    x = np.random.default_rng(0).standard_normal((3, *shape[1:])).astype(np.float32)
+    ref = torch_backend.run(g, weights, [x])[0]
+    for batch in (1, 3):
+        out = net(tf.constant(x[:batch]))
+        assert out.shape[0] == batch
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-5)
+    # one trace serves every batch size: the signature's batch dim is None
+    assert net.__call__.experimental_get_tracing_count() == 1
+    tf.saved_model.save(net, str(tmp_path / "saved"))
+    loaded = tf.saved_model.load(str(tmp_path / "saved"))
+    np.testing.assert_allclose(loaded(tf.constant(x[:2])).numpy(), ref[:2], rtol=1e-4, atol=1e-5)
+
+
+def test_weights_are_variables_in_tf_layouts() -> None:
+    text = model(
+        IMG,
+        "y = batchnorm(conv2d(x, 6, kernel=(3, 2), bias=false))\n"
+        "y = depthwise_conv2d(y, kernel=3, multiplier=2)\nreturn dense(flatten(y), 4)",
+    )
+    g, module = _module(text)
+    net = module.build_model()
+    shapes = {v.name.split(":")[0]: tuple(v.shape) for v in net.variables}
+    assert shapes["conv1_weight"] == (3, 2, 4, 6)  # HWIO
+    assert shapes["dwconv1_weight"] == (3, 3, 6, 2)  # HWCM
+    assert shapes["fc1_weight"][1] == 4  # [in, out]
+    trainable = {v.name.split(":")[0] for v in net.trainable_variables}
+    assert "bn1_running_mean" not in trainable and "bn1_weight" in trainable
+    assert len(net.non_trainable_variables) == 2
+
+
+def test_missing_weight_is_an_error() -> None:
+    g, module = _module(model(IMG, "return conv2d(x, 2, kernel=1)"))
+    weights = init_weights(g, 0)
+    del weights["conv1.bias"]
+    with weights_file(weights) as path, pytest.raises(KeyError, match="conv1.bias"):
+        module.load_weights(module.build_model(), path)
+
+
+ZOO_FILES = sorted(ZOO.glob("*.dlir"))
+
+
+def _zoo_params(path: Path):
+    return [pytest.param(p, marks=pytest.mark.slow) if p.stem in BIG else p for p in path]
+
+
+@pytest.mark.parametrize("path", _zoo_params(ZOO_FILES), ids=[p.stem for p in ZOO_FILES])
+def test_zoo_variables_count_dlir_params(path: Path) -> None:
+    (g,) = papercc.check(papercc.load(path)).graphs.values()
+    module = import_generated(tf_backend.generate(g, str(path)), "papercc_test_tf_zoo")
+    net = module.build_model()
+    trainable = sum(int(np.prod(v.shape)) for v in net.trainable_variables)
+    assert trainable == g.params
+    every = sum(spec.numel for n in g.nodes for spec in n.weights)
+    assert sum(int(np.prod(v.shape)) for v in net.variables) == every
+
+
+def test_code_is_black_formatted_and_standalone() -> None:
+    path = ZOO / "googlenet.dlir"
+    (g,) = papercc.check(papercc.load(path)).graphs.values()
+    code = tf_backend.generate(g, str(path))
+    assert format_python(code) == code
+    tree = ast.parse(code)
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported == {"numpy", "tensorflow", "safetensors"}
+    assert "keras" not in code
+
+
+HOSTILE = [
+    "a\"b'c",
+    "line\nbreak\r\n\u2028x",
+    "__import__('os').system('echo pwned')",
+    '"""; import os; """',
+    "naïve_σ_层",
+    "\\x00 # comment \\",
+]
+
+
+def _statement_kinds(code: str) -> list[str]:
+    return sorted(type(n).__name__ for n in ast.walk(ast.parse(code)) if isinstance(n, ast.stmt))
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_names_stay_data(hostile: str) -> None:
+    text = model(
+        "x: f32[N, 3, 8, 8]",
+        "y = relu(batchnorm(conv2d(x, 4, kernel=3) as c1) as b1)\n"
+        "a, b = split(y, 2)\nreturn dense(flatten(add(a, b)), 3) as head",
+    )
+    plain = tf_backend.generate(graph(text))
+    g = graph(text)
+    g.name = hostile
+    g.inputs[0].name = hostile
+    for i, node in enumerate(g.nodes):
+        node.name = f"{hostile}.{i}"
+        node.src = {"page": hostile, hostile: 3}
+        for v in node.outputs:
+            v.name = hostile
+    code = tf_backend.generate(g, source=hostile)
+    assert _statement_kinds(code) == _statement_kinds(plain)
+    tree = ast.parse(code)
+    called = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    assert not called & {"__import__", "eval", "exec", "compile", "open"}
+    # and it still runs, with the weights found under the hostile layer names (the same
+    # values as the plain model's: init_weights depends on order and shapes only)
+    inputs = example_inputs(g, 0)
+    plain_graph = graph(text)
+    ref = torch_backend.run(plain_graph, init_weights(plain_graph, 0), inputs)
+    got = tf_backend.run(g, init_weights(g, 0), inputs)
+    assert compare(ref, got)[1] <= REL_TOLERANCE
+
+
+def _reference_can_run(g) -> bool:
+    """Graphs the reference cannot judge are left to the trap tests: PyTorch's generated code
+    breaks on a one-section split (it keeps torch.split's tuple) and on an integer reshape
+    shape, and normalising groups of one element is pure rounding (PyTorch's fused
+    x * scale + shift with scale = 1/sqrt(eps) is off by ~1e-5 where the answer is beta)."""
+    for n in g.nodes:
+        if n.op == "split" and len(n.outputs) == 1:
+            return False
+        if n.op == "reshape" and isinstance(n.attrs["shape"], int):
+            return False
+        shape = n.inputs[0].type.shape
+        if n.op == "groupnorm" and math.prod(shape[1:]) // n.attrs["groups"] == 1:
+            return False
+        if n.op == "layernorm" and shape[-1] == 1:
+            return False
+    return True
+
+
+def test_random_models_match_pytorch() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from strategies import chain_models
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(chain_models(max_layers=5))
+    def check(module):
+        (g,) = papercc.check(module).graphs.values()
+        if not _reference_can_run(g):
+            return
+        assert_agrees(g, "tensorflow")
+
+    check()
