@@ -23,6 +23,29 @@ def dilated_max_pool(code: Code) -> None:
         code.line("return result")
 
 
+def dilate_kernel(code: Code) -> None:
+    with code.block("def _dilate_kernel(w, dilation):"):
+        code.line(
+            '"""A kernel [*taps, out, in] with d - 1 zeros between taps: the dilated kernel as'
+        )
+        code.line(
+            'a plain one (TF\'s CPU conv_transpose rejects dilations > 1 on some machines)."""'
+        )
+        with code.block("for axis, d in enumerate(dilation):"):
+            with code.block("if d == 1:"):
+                code.line("continue")
+            code.line("k = w.shape[axis]")
+            code.line("zeros = tf.zeros_like(w)")
+            code.line("spread = tf.stack([w] + [zeros] * (d - 1), axis=axis + 1)")
+            code.line("shape = list(w.shape)")
+            code.line("shape[axis] = k * d")
+            code.line("w = tf.reshape(spread, shape)")
+            code.line("index = [slice(None)] * len(shape)")
+            code.line("index[axis] = slice(0, d * (k - 1) + 1)")
+            code.line("w = w[tuple(index)]")
+        code.line("return w")
+
+
 def adaptive_pool(code: Code) -> None:
     with code.block("def _adaptive_pool(x, sizes, reduce):"):
         code.line(
@@ -123,6 +146,7 @@ def attention(code: Code) -> None:
 
 HELPERS = {
     "dilated_max_pool": dilated_max_pool,
+    "dilate_kernel": dilate_kernel,
     "adaptive_pool": adaptive_pool,
     "lstm": lstm,
     "gru": gru,

@@ -138,6 +138,10 @@ def conv_transpose(ctx: TfContext, node: Node) -> None:
         )
     dims = ", ".join(str(f) for f in full)
     shape = f"tf.stack([tf.shape({x})[0], {dims}, {out // groups}])"
+    if any(d != 1 for d in dilation):  # zeros between the taps: TF's CPU kernel lacks dilation
+        ctx.helpers.add("dilate_kernel")
+        w = ctx.tmp(f"{node.name}_dilated", f"_dilate_kernel({w}, {lit(dilation)})")
+        dilation = (1,) * rank
     args = f'{shape}, strides={lit(stride)}, padding="VALID", dilations={lit(dilation)}'
     if groups > 1:  # tf.nn.conv_transpose has no groups: one per group
         expr = (
