@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node
-from papercc.ir.ops._rules import as_tuple, resolve_padding
+from papercc.ir.ops.rules import as_tuple, resolve_padding
 from papercc.ir.values import contains_hole
 
 EmitFn = Callable[[object, Node], None]

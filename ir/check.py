@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, DiagnosticSink
 from .graph import Graph, Node, Value
-from .registry import OPS, REQUIRED, Attr, OpDef, ShapeError, _SameAs, param_count
+from .registry import OPS, REQUIRED, Attr, OpDef, SameAs, ShapeError, param_count
 from .span import Span
 from .syntax import (
     Assign,
@@ -376,7 +376,7 @@ class _Static:
         for name, v in list(zip(positional_attrs, c.args[n_in:], strict=False)) + list(c.kwargs):
             value = _constant(v)
             if name in amap and value is not _NOT_CONSTANT:
-                msg = _attr_problem(amap[name], value)
+                msg = attr_problem(amap[name], value)
                 if msg:
                     self.sink.error(v.span, "attr-type", f"{op.name}: {msg}")
 
@@ -426,7 +426,7 @@ def _constant(e: Expr):
     return _NOT_CONSTANT
 
 
-def _attr_problem(attr: Attr, value) -> str | None:
+def attr_problem(attr: Attr, value) -> str | None:
     """Why `value` does not fit `attr`, or None when it does (holes always fit)."""
     if contains_hole(value) and not isinstance(value, tuple):
         return None
@@ -776,7 +776,7 @@ class _Elaborate:
                     value = int(value)
                 if isinstance(value, int) and not isinstance(value, bool) and attr.kind == "float":
                     value = float(value)
-                problem = _attr_problem(attr, value)
+                problem = attr_problem(attr, value)
                 if problem:
                     self.error(span, "attr-type", f"{op.name}: {problem}")
                     raise _Abort
@@ -789,7 +789,7 @@ class _Elaborate:
             else:
                 attrs[attr.name] = attr.default
         for attr in op.attrs:
-            if isinstance(attrs[attr.name], _SameAs):
+            if isinstance(attrs[attr.name], SameAs):
                 attrs[attr.name] = attrs[attrs[attr.name].name]
         return attrs
 

@@ -30,7 +30,7 @@ class _Required:
 REQUIRED = _Required()
 
 
-class _SameAs:
+class SameAs:
     """A default that copies another attribute (pooling stride defaults to the kernel)."""
 
     __slots__ = ("name",)
@@ -42,8 +42,8 @@ class _SameAs:
         return f"<{self.name}>"
 
 
-def same_as(name: str) -> _SameAs:
-    return _SameAs(name)
+def same_as(name: str) -> SameAs:
+    return SameAs(name)
 
 
 # Attribute kinds and what each accepts (after evaluation; HOLE is always accepted).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from papercc.ir.registry import OPS, REQUIRED, Attr, OpDef, ShapeError, _SameAs
+from papercc.ir.registry import OPS, REQUIRED, Attr, OpDef, SameAs, ShapeError
 from papercc.ir.syntax import (
     Assign,
     Call,
@@ -81,11 +81,11 @@ def op_application(draw, x: TensorType, ops: list[OpDef]):
             else:
                 attrs[a.name] = a.default
         for a in op.attrs:
-            if isinstance(attrs[a.name], _SameAs):
+            if isinstance(attrs[a.name], SameAs):
                 attrs[a.name] = attrs[attrs[a.name].name]
-        from papercc.ir.check import _attr_problem
+        from papercc.ir.check import attr_problem
 
-        if any(_attr_problem(a, attrs[a.name]) for a in op.attrs):
+        if any(attr_problem(a, attrs[a.name]) for a in op.attrs):
             continue
         n_inputs = len(op.inputs)
         try:

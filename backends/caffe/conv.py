@@ -10,7 +10,7 @@ from papercc.backends.caffe import net as cn
 from papercc.backends.caffe.net import CaffeContext, weight
 from papercc.backends.emit import explicit_pads, tuple_attr
 from papercc.ir.graph import Node
-from papercc.ir.ops._rules import as_tuple
+from papercc.ir.ops.rules import as_tuple
 
 
 def conv(ctx: CaffeContext, node: Node) -> None:

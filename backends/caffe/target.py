@@ -31,7 +31,7 @@ from papercc.backends.caffe.rnn import rnn
 from papercc.backends.codegen import comment
 from papercc.backends.emit import emit_graph
 from papercc.ir.graph import Graph, Node
-from papercc.ir.ops._rules import as_tuple
+from papercc.ir.ops.rules import as_tuple
 
 TARGET = "caffe"
 

@@ -27,7 +27,7 @@ from papercc.backends.emit import emit_graph, explicit_pads, spatial_rank, tuple
 from papercc.backends.keras.template import CONVERTERS, HELPERS, LOADER
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
-from papercc.ir.ops._rules import resolve_padding
+from papercc.ir.ops.rules import resolve_padding
 
 TARGET = "keras"
 IR, CL = "ir", "cl"

@@ -15,7 +15,7 @@ from papercc.backends.emit import explicit_pads, spatial_rank, tuple_attr
 from papercc.backends.onnx.graph import OnnxContext
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Node
-from papercc.ir.ops._rules import as_tuple
+from papercc.ir.ops.rules import as_tuple
 
 
 def _needs_known(node: Node, what: str) -> DiagnosticError:

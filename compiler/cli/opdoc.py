@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from papercc.ir.registry import OPS, REQUIRED, _SameAs
+from papercc.ir.registry import OPS, REQUIRED, SameAs
 from papercc.ir.values import value_text
 
 HEADER = """# DLIR op reference
@@ -16,7 +16,7 @@ Attributes marked *positional* are written without their name in canonical form.
 def _default(value) -> str:
     if value is REQUIRED:
         return "required"
-    if isinstance(value, _SameAs):
+    if isinstance(value, SameAs):
         return f"same as `{value.name}`"
     return f"`{value_text(value)}`"
 

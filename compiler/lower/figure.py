@@ -92,10 +92,6 @@ def figures_from_image(path: str | Path) -> list[FigureInput]:
 
 def open_pdf(path: str | Path):
     """Open a PDF for reading figures; InputError (a clear message) if it cannot be."""
-    return _open_pdf(path)
-
-
-def _open_pdf(path: str | Path):
     import pymupdf
 
     p = Path(path)
@@ -128,7 +124,7 @@ def figures_from_pdf(
     figure: keep only the figure with that number. raster: read regions without vector
     drawings (and embedded images) through the raster parser (OCR: slower). images: also
     render vector figures (for debug output)."""
-    doc = _open_pdf(path)
+    doc = open_pdf(path)
     if page is not None and not 1 <= page <= doc.page_count:
         raise UsageError(f"page {page} does not exist (the PDF has {doc.page_count} pages)")
     pages = [page] if page is not None else list(range(1, doc.page_count + 1))

@@ -21,7 +21,7 @@ from papercc.compiler.paper.prose import TextContext
 from papercc.compiler.phrases import Layer, parse_phrase
 from papercc.compiler.tables.model import ArchTable, Config, Entry
 from papercc.ir.check import check_module
-from papercc.ir.registry import OPS, REQUIRED, ShapeError, _SameAs
+from papercc.ir.registry import OPS, REQUIRED, SameAs, ShapeError
 from papercc.ir.syntax import (
     Assign,
     Call,
@@ -128,7 +128,7 @@ def _normalised(op: str, given: dict) -> dict:
         else:
             attrs[a.name] = a.default
     for a in OPS[op].attrs:
-        if isinstance(attrs[a.name], _SameAs):
+        if isinstance(attrs[a.name], SameAs):
             attrs[a.name] = attrs[attrs[a.name].name]
     return attrs
 

@@ -20,9 +20,9 @@ from papercc.compiler.diagram.classifier import FigureVerdict, classify_figure
 from papercc.compiler.lower.figure import (
     FigureInput,
     InputError,
-    _open_pdf,
     figures_from_pdf,
     lower_figures,
+    open_pdf,
 )
 from papercc.compiler.lower.table import lower_table
 from papercc.compiler.paper.prose import TextContext, read_context
@@ -79,7 +79,7 @@ class PaperResult:
 
 
 def page_count(path: str | Path) -> int:
-    doc = _open_pdf(path)
+    doc = open_pdf(path)
     try:
         return doc.page_count
     finally:
@@ -90,7 +90,7 @@ CONTEXT_PAGES = 60  # pages of prose read for context when only some pages are c
 
 
 def _document_text(path: str, limit: int) -> str:
-    doc = _open_pdf(path)
+    doc = open_pdf(path)
     try:
         return "\n".join(doc[i].get_text() for i in range(min(doc.page_count, limit)))
     finally:
@@ -102,7 +102,7 @@ def analyse_page(path: str, page: int, ocr: bool = False) -> PageFindings:
     from papercc.compiler.tables.find import find_arch_tables
 
     start = time.perf_counter()
-    doc = _open_pdf(path)
+    doc = open_pdf(path)
     try:
         pg = doc[page - 1]
         text = pg.get_text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..registry import Attr, OpDef, ShapeError, WeightSpec
 from ..types import FLOAT_DTYPES
-from ._rules import channels, int_or_none
+from .rules import channels, int_or_none
 
 
 def _same(name: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..registry import Attr, OpDef, ShapeError, WeightSpec
 from ..values import HOLE
-from ._rules import (
+from .rules import (
     LAYOUT_NAMES,
     as_tuple,
     bias_spec,

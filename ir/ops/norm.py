@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..registry import Attr, OpDef, ShapeError, WeightSpec
-from ._rules import channels, int_or_none, known, require_min_rank
+from .rules import channels, int_or_none, known, require_min_rank
 
 
 def _same(inputs, a):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..registry import Attr, OpDef, ShapeError, same_as
-from ._rules import LAYOUT_NAMES, as_tuple, int_or_none, known, require_min_rank, spatial_out
+from .rules import LAYOUT_NAMES, as_tuple, int_or_none, known, require_min_rank, spatial_out
 
 _SUFFIX = {1: "1d", 2: "2d", 3: "3d"}
 

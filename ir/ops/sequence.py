@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..registry import Attr, OpDef, ShapeError, WeightSpec
 from ..types import dims_agree
 from ..values import HOLE
-from ._rules import int_or_none, known, require_rank
+from .rules import int_or_none, known, require_rank
 
 
 def _rnn(name: str, gates: int, what: str) -> OpDef:

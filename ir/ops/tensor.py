@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..registry import Attr, OpDef, ShapeError, WeightSpec
 from ..types import INT_DTYPES, dims_agree, merge_dim
 from ..values import HOLE
-from ._rules import (
+from .rules import (
     LAYOUT_NAMES,
     as_tuple,
     bias_spec,

@@ -15,7 +15,7 @@ from papercc.compiler.paper.prose import TextContext, read_context
 from papercc.compiler.tables.find import find_arch_tables
 from papercc.compiler.tables.model import ArchTable, Config, Entry
 from papercc.ir.check import check_module
-from papercc.ir.ops._rules import as_tuple
+from papercc.ir.ops.rules import as_tuple
 
 PAPERS = PAPERS
 pytestmark = pytest.mark.skipif(not PAPERS.exists(), reason="shared papers not present")
