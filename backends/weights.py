@@ -39,26 +39,25 @@ def init_weights(graph: Graph, seed: int = 0) -> dict[str, np.ndarray]:
                     )
                 ]
             )
-        name = spec.name
-        if name == "running_var":
-            value = rng.uniform(0.5, 1.5, shape)
-        elif name == "running_mean":
-            value = rng.normal(0.0, 0.1, shape)
-        elif node.op in ("batchnorm", "layernorm", "groupnorm") and name == "weight":
-            value = rng.uniform(0.8, 1.2, shape)
-        elif "bias" in name:
-            value = rng.normal(0.0, 0.05, shape)
-        elif node.op == "prelu":
-            value = rng.uniform(0.1, 0.3, shape)
-        elif node.op == "embedding":
-            value = rng.normal(0.0, 1.0, shape)
-        else:
-            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-            if node.op.startswith("conv_transpose"):
-                fan_in = int(shape[0] * np.prod(shape[2:]))
-            value = rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
-        out[key] = np.ascontiguousarray(value, dtype=np.float32)
+        out[key] = np.ascontiguousarray(INIT_SAMPLERS[spec.init](rng, shape), dtype=np.float32)
     return out
+
+
+def _fan_in(rng, shape, fan_in: int):
+    return rng.normal(0.0, np.sqrt(2.0 / max(fan_in, 1)), shape)
+
+
+# one sampler per initialiser the weight rules declare (papercc.ir.registry.INITIALISERS)
+INIT_SAMPLERS = {
+    "fan_in": lambda rng, s: _fan_in(rng, s, int(np.prod(s[1:])) if len(s) > 1 else 1),
+    "fan_in_transposed": lambda rng, s: _fan_in(rng, s, int(s[0] * np.prod(s[2:]))),
+    "bias": lambda rng, s: rng.normal(0.0, 0.05, s),
+    "scale": lambda rng, s: rng.uniform(0.8, 1.2, s),
+    "slope": lambda rng, s: rng.uniform(0.1, 0.3, s),
+    "unit_normal": lambda rng, s: rng.normal(0.0, 1.0, s),
+    "running_mean": lambda rng, s: rng.normal(0.0, 0.1, s),
+    "running_var": lambda rng, s: rng.uniform(0.5, 1.5, s),
+}
 
 
 def save_weights(path: str | Path, tensors: dict[str, np.ndarray], metadata: dict | None = None):

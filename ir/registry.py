@@ -72,13 +72,33 @@ class Attr:
         return self.default is REQUIRED
 
 
+# How a weight is initialised by `papercc weights init` (random but well-scaled, so that
+# `verify` compares backends on realistic values); each weight rule declares one per weight.
+INITIALISERS = {
+    "fan_in": "normal, std sqrt(2 / fan-in), fan-in = product of all dims but the first",
+    "fan_in_transposed": "normal, std sqrt(2 / fan-in), fan-in = dim 0 times the kernel dims",
+    "bias": "normal, std 0.05",
+    "scale": "uniform in [0.8, 1.2] (a normalisation's scale)",
+    "slope": "uniform in [0.1, 0.3] (a learned negative slope)",
+    "unit_normal": "normal, std 1 (embedding vectors)",
+    "running_mean": "normal, std 0.1 (non-trivial statistics, so ignoring them shows)",
+    "running_var": "uniform in [0.5, 1.5]",
+}
+
+
 @dataclass(frozen=True)
 class WeightSpec:
-    """One weight tensor of a layer, in PyTorch/ONNX layout (conv OIHW, dense [out, in])."""
+    """One weight tensor of a layer, in PyTorch/ONNX layout (conv OIHW, dense [out, in]),
+    with its initialiser (a key of `INITIALISERS`)."""
 
     name: str
     shape: tuple
     trainable: bool = True
+    init: str = "fan_in"
+
+    def __post_init__(self) -> None:
+        if self.init not in INITIALISERS:
+            raise ValueError(f"weight {self.name}: unknown initialiser {self.init!r}")
 
     @property
     def numel(self) -> int | None:

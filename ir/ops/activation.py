@@ -68,7 +68,9 @@ OPS = (
     _act(
         "prelu",
         "Leaky ReLU with a learned slope per channel (dim 1).",
-        weights=lambda inputs, a: [WeightSpec("weight", (int_or_none(channels(inputs[0])),))],
+        weights=lambda inputs, a: [
+            WeightSpec("weight", (int_or_none(channels(inputs[0])),), init="slope")
+        ],
     ),
     _act(
         "elu",

@@ -139,7 +139,7 @@ def _conv_transpose(rank: int) -> OpDef:
         per_group = out // g if known(out, g) else None
         kernel = tuple(int_or_none(k) for k in as_tuple(a["kernel"], rank, "kernel"))
         return [
-            WeightSpec("weight", (int_or_none(cin), per_group, *kernel)),
+            WeightSpec("weight", (int_or_none(cin), per_group, *kernel), init="fan_in_transposed"),
             *bias_spec(out, a["bias"]),
         ]
 

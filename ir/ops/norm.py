@@ -18,10 +18,10 @@ def _bn_infer(inputs, a):
 def _bn_weights(inputs, a):
     c = int_or_none(channels(inputs[0]))
     return [
-        WeightSpec("weight", (c,)),
-        WeightSpec("bias", (c,)),
-        WeightSpec("running_mean", (c,), trainable=False),
-        WeightSpec("running_var", (c,), trainable=False),
+        WeightSpec("weight", (c,), init="scale"),
+        WeightSpec("bias", (c,), init="bias"),
+        WeightSpec("running_mean", (c,), trainable=False, init="running_mean"),
+        WeightSpec("running_var", (c,), trainable=False, init="running_var"),
     ]
 
 
@@ -49,7 +49,7 @@ BATCHNORM = OpDef(
 
 def _ln_weights(inputs, a):
     d = int_or_none(inputs[0].dim(-1))
-    return [WeightSpec("weight", (d,)), WeightSpec("bias", (d,))]
+    return [WeightSpec("weight", (d,), init="scale"), WeightSpec("bias", (d,), init="bias")]
 
 
 LAYERNORM = OpDef(
@@ -76,7 +76,7 @@ def _gn_infer(inputs, a):
 
 def _gn_weights(inputs, a):
     c = int_or_none(channels(inputs[0]))
-    return [WeightSpec("weight", (c,)), WeightSpec("bias", (c,))]
+    return [WeightSpec("weight", (c,), init="scale"), WeightSpec("bias", (c,), init="bias")]
 
 
 GROUPNORM = OpDef(

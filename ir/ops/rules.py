@@ -167,4 +167,4 @@ def same_shape(op: str, inputs: list[TensorType], broadcast: bool = False) -> Te
 def bias_spec(out, bias: bool):
     from ..registry import WeightSpec
 
-    return [WeightSpec("bias", (int_or_none(out),))] if bias is True else []
+    return [WeightSpec("bias", (int_or_none(out),), init="bias")] if bias is True else []

@@ -36,7 +36,10 @@ def _rnn(name: str, gates: int, what: str) -> OpDef:
                     WeightSpec(f"weight_hh{sfx}", (g, h)),
                 ]
                 if a["bias"] is True:
-                    specs += [WeightSpec(f"bias_ih{sfx}", (g,)), WeightSpec(f"bias_hh{sfx}", (g,))]
+                    specs += [
+                        WeightSpec(f"bias_ih{sfx}", (g,), init="bias"),
+                        WeightSpec(f"bias_hh{sfx}", (g,), init="bias"),
+                    ]
         if not known(layers):
             specs.append(WeightSpec("unknown_layers", (None,)))
         return specs
@@ -82,7 +85,10 @@ def _attention_weights(inputs, a):
     three = 3 * d if known(d) else None
     specs = [WeightSpec("in_proj_weight", (three, d)), WeightSpec("out_proj.weight", (d, d))]
     if a["bias"] is True:
-        specs += [WeightSpec("in_proj_bias", (three,)), WeightSpec("out_proj.bias", (d,))]
+        specs += [
+            WeightSpec("in_proj_bias", (three,), init="bias"),
+            WeightSpec("out_proj.bias", (d,), init="bias"),
+        ]
     return specs
 
 

@@ -198,7 +198,7 @@ EMBEDDING = OpDef(
     ),
     infer=_embedding_infer,
     weights=lambda inputs, a: [
-        WeightSpec("weight", (int_or_none(a["num"]), int_or_none(a["dim"])))
+        WeightSpec("weight", (int_or_none(a["num"]), int_or_none(a["dim"])), init="unit_normal")
     ],
     positional=2,
     prefix="embed",
