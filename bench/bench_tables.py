@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "compiler"))
 
 import papercc  # noqa: E402
+from papercc.compiler.lower.context import TextContext  # noqa: E402
 from papercc.compiler.lower.table import lower_table  # noqa: E402
-from papercc.compiler.paper.prose import TextContext  # noqa: E402
 from papercc.compiler.tables.find import find_arch_tables  # noqa: E402
 from papercc.ir.check import check_module  # noqa: E402
 

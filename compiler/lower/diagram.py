@@ -68,9 +68,13 @@ __all__ = [
 ]
 
 PROBE = 256  # spatial size tried for `?` input dims when comparing shapes at a merge
-_MERGE_OPS = ("concat", "add", "mul")
 _PASS_OPS = ("identity", "input", "output")
 _NO_LAYERS = frozenset({"input", "output"})
+
+
+def _is_merge(op: str) -> bool:
+    """Does the phrase's op join several inputs (the registry's variadic ops: add, concat)?"""
+    return op in OPS and OPS[op].variadic
 
 
 @dataclass(frozen=True)
@@ -462,7 +466,7 @@ class _PartLowerer:
         layers = info.layers
         if layers and all(layer.op == "unknown" for layer in layers):
             layers = ()  # "Previous layer", "Base": a name for what feeds the figure
-        if layers and layers[0].op in _MERGE_OPS + _PASS_OPS:
+        if layers and (_is_merge(layers[0].op) or layers[0].op in _PASS_OPS):
             layers = layers[1:]  # "Filter concat" at the bottom: the previous module's output
         if not layers:
             self.findings.append(
@@ -481,7 +485,7 @@ class _PartLowerer:
             if info.kind == "tensor" and not self.edge_text:
                 self.findings.append(Finding("warning", "empty box: passed through", info.node.id))
             return ins[0]
-        if layers and layers[0].op in _MERGE_OPS:
+        if layers and _is_merge(layers[0].op):
             if len(ins) > 1:
                 current = self._merge(info, layers[0], ins, target)
             else:
@@ -540,7 +544,7 @@ class _PartLowerer:
             return self._block(_Info(node, None, None, "layers"), layer, current, target, src, 1)
         if op in _NO_LAYERS:
             return current
-        if op in _MERGE_OPS:
+        if _is_merge(op):
             return current  # a merge word after the first layer: one input, nothing to merge
         if op == "center_crop":  # cropped to the other input where it is merged
             self.uncropped.add(current)

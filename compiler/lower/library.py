@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from papercc.compiler.paper.prose import TextContext
+from papercc.compiler.lower.context import TextContext
 from papercc.ir.parser import parse
 from papercc.ir.syntax import Definition, Module
 

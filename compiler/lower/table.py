@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from papercc.compiler.lower.context import TextContext
 from papercc.compiler.lower.diagram import Finding
 from papercc.compiler.lower.layers import comment_text, value_expr
 from papercc.compiler.lower.library import StackLayer, choose, definition
-from papercc.compiler.paper.prose import TextContext
 from papercc.compiler.phrases import Layer, parse_phrase
 from papercc.compiler.tables.model import ArchTable, Config, Entry
 from papercc.ir.check import check_module

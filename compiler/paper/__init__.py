@@ -1,1 +1,1 @@
-"""Whole papers: the driver over pages, the compile report, and what the prose says."""
+"""Whole papers: the driver over pages (tables, figures, prose context) and the compile report."""

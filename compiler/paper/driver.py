@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from papercc.compiler.diagram.classifier import FigureVerdict, classify_figure
+from papercc.compiler.lower.context import TextContext, read_context
 from papercc.compiler.lower.figure import (
     FigureInput,
     InputError,
@@ -25,11 +26,11 @@ from papercc.compiler.lower.figure import (
     open_pdf,
 )
 from papercc.compiler.lower.table import lower_table
-from papercc.compiler.paper.prose import TextContext, read_context
 from papercc.compiler.tables.model import ArchTable
 from papercc.ir.check import check_module
 from papercc.ir.parser import parse
 from papercc.ir.printer import print_module
+from papercc.ir.registry import OPS
 from papercc.ir.syntax import Definition, Module
 
 # A figure and a table describe the same model when their layer sequences (conv / pool /
@@ -263,12 +264,14 @@ def _merge_defs(defs: dict[str, Definition], module: Module, taken: set[str]) ->
 
 
 def _op_sequence(graph) -> list[str]:
-    """The weighted and pooling layers of an elaborated model, in order."""
+    """The convolution, pooling, linear and merge layers of an elaborated model, in order
+    (convolutions of any kind as one)."""
     out = []
     for n in graph.nodes:
-        if "conv" in n.op:
-            out.append("conv")
-        elif "pool" in n.op or n.op in ("dense", "concat", "add"):
+        category = OPS[n.op].category
+        if category == "convolution":
+            out.append(category)
+        elif category in ("pooling", "linear", "merge"):
             out.append(n.op)
     return out
 

@@ -10,8 +10,8 @@ import pytest
 from paths import PAPERS
 
 import papercc
+from papercc.compiler.lower.context import TextContext, read_context
 from papercc.compiler.lower.table import lower_table, model_name
-from papercc.compiler.paper.prose import TextContext, read_context
 from papercc.compiler.tables.find import find_arch_tables
 from papercc.compiler.tables.model import ArchTable, Config, Entry
 from papercc.ir.check import check_module
