@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from papercc.ir.graph import Graph
+from papercc.ir.registry import OPS
 
 
 def import_generated(source: str, name: str):
@@ -62,6 +63,10 @@ def example_inputs(
 
 
 def _id_limit(graph: Graph, value) -> int:
-    """The smallest vocabulary of the embeddings that read this input (ids must fit)."""
-    limits = [n.attrs["num"] for n in graph.nodes if n.op == "embedding" and value in n.inputs]
+    """The smallest table of the layers that index rows by this input (ids must fit)."""
+    limits = [
+        n.attrs[OPS[n.op].ids_below]
+        for n in graph.nodes
+        if OPS[n.op].ids_below and value in n.inputs
+    ]
     return min(limits) if limits else 2

@@ -110,6 +110,47 @@ class WeightSpec:
         return n
 
 
+# The colour groups of drawn boxes (`Drawing.group`), in the renderer's palette order.
+DRAWING_GROUPS = ("conv", "pool", "dense", "norm", "merge", "plain", "expand")
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """How papers write and draw the op in a box diagram. The renderer (`papercc render`,
+    and the figure benchmark's generator) reads it; the figure reader reads the forms back.
+
+    forms: the op's label in each of the renderer's phrasings (resnet, caffe, vgg, compact,
+      verbose), or one form for all. `{}` is the value of the attribute named after `|`
+      ("fc {}|units"); a part in brackets is left out, and the attribute not stated, when
+      it has its default value ("LRN[ {}]|size"). The first form is the op's short label.
+      Convolution and pooling ops give the word only (sizes are written around it).
+      No forms: papers have no common word for the op; it is drawn with its name, and the
+      figure reader does not read it back.
+    group: the colour group of its boxes (one of `DRAWING_GROUPS`).
+    inline: drawn inside the box of the layer before it, as papers draw conv + BN + ReLU.
+    symbol: a sign for the op ("+" for a sum); a style that draws merges as circles draws
+      "+" ops as a circle, and draws no other layer inside a box with a symbol.
+    spans: drawn wide, across the branches it joins when it joins more than two
+      (Inception's "filter concat").
+    """
+
+    forms: tuple[str, ...] = ()
+    group: str = "plain"
+    inline: bool = False
+    symbol: str = ""
+    spans: bool = False
+
+    def __post_init__(self) -> None:
+        if self.group not in DRAWING_GROUPS:
+            raise ValueError(f"unknown drawing group {self.group!r}")
+        if len(self.forms) not in (0, 1, 5):
+            raise ValueError("a drawing has no form, one, or one per phrasing (5)")
+
+    def form(self, phrasing: int) -> str:
+        """The form for phrasing number `phrasing` (0-4)."""
+        return self.forms[phrasing if len(self.forms) > 1 else 0]
+
+
 InferFn = Callable[[list[TensorType], dict], list[TensorType]]
 WeightsFn = Callable[[list[TensorType], dict], list[WeightSpec]]
 
@@ -134,6 +175,8 @@ class OpDef:
     outputs: Callable[[dict], int | None] | int = 1
     prefix: str = ""  # auto layer-name prefix ("conv" -> conv1, conv2, ...)
     spatial_rank: int | None = None  # tuple attrs of "ints" kind broadcast to this length
+    drawing: Drawing = Drawing()  # how papers write and draw it (the renderer reads this)
+    ids_below: str = ""  # integer inputs index rows: each id is below this attr (embedding: num)
     notes: tuple[str, ...] = field(default=())
 
     @property

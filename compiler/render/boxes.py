@@ -14,14 +14,23 @@ from dataclasses import dataclass
 from papercc.compiler.render.labels import Label, box_label, input_phrase
 from papercc.compiler.render.style import Style
 from papercc.ir.graph import Graph, Node, Value
+from papercc.ir.registry import OPS
 
 __all__ = ["Box", "Boxes", "diagram_boxes", "window", "wrap_label"]
 
 # Layers papers write into the label of the box before them.
-_MERGEABLE = frozenset(
-    "batchnorm relu relu6 leaky_relu prelu elu selu gelu sigmoid tanh silu hardswish "
-    "hardsigmoid softmax log_softmax".split()
-)
+
+
+def _inline(op: str) -> bool:
+    """Is the op drawn inside the box of the layer before it (BN, activations)?"""
+    return OPS[op].drawing.inline
+
+
+def _circle(op: str) -> bool:
+    """Is the op drawn as a "+" circle when the style draws merges as circles?"""
+    return OPS[op].drawing.symbol == "+"
+
+
 _MAX_MERGED = 3
 
 
@@ -118,7 +127,7 @@ class _Builder:
         return self.alias[key] if key in self.alias else self.box_of_node.get(key)
 
     def can_merge(self, node: Node) -> int | None:
-        if not self.style.merge or node.op not in _MERGEABLE or len(node.inputs) != 1:
+        if not self.style.merge or not _inline(node.op) or len(node.inputs) != 1:
             return None
         value = node.inputs[0]
         prev = value.producer
@@ -130,7 +139,7 @@ class _Builder:
         if box is None or self.layers[box][-1] is not prev or len(self.layers[box]) >= _MAX_MERGED:
             return None
         head = self.layers[box][0].op
-        if head in ("add", "mul") and self.style.add_circle or head in _MERGEABLE:
+        if OPS[head].drawing.symbol and self.style.add_circle or _inline(head):
             return None
         return box
 
@@ -191,7 +200,7 @@ def diagram_boxes(graph: Graph, style: Style) -> Boxes:
         ops = tuple((n.op, dict(n.attrs)) for n in nodes)
         label = box_label(list(ops), style.phrasing, style.joiner, style.lower)
         head = nodes[0].op
-        circle = head == "add" and style.add_circle and len(nodes) == 1
+        circle = _circle(head) and style.add_circle and len(nodes) == 1
         if circle:
             label = Label("+", label.layers, label.readable)
         shape = "circle" if circle else style.shape

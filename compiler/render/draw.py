@@ -24,6 +24,7 @@ from papercc.compiler.render.boxes import Box, Boxes, diagram_boxes, wrap_label
 from papercc.compiler.render.layout import Layout, layout
 from papercc.compiler.render.style import PASTELS, Style
 from papercc.ir.graph import Graph
+from papercc.ir.registry import DRAWING_GROUPS, OPS
 from papercc.ir.values import HOLE
 
 __all__ = ["FORMATS", "Rendered", "render", "truth_json"]
@@ -40,13 +41,6 @@ _SVG_FAMILY = {
     "mono": "DejaVu Sans Mono, Courier New, monospace",
     "default": "Helvetica, Arial, sans-serif",
 }
-_KIND_COLOUR = {
-    "conv": 0, "depthwise_conv": 0, "conv_transpose": 6, "maxpool": 1, "avgpool": 1,
-    "globalavgpool": 1, "globalmaxpool": 1, "adaptive_avgpool": 1, "adaptive_maxpool": 1,
-    "dense": 2, "batchnorm": 3, "layernorm": 3, "groupnorm": 3, "lrn": 3, "concat": 4,
-    "add": 4, "mul": 4, "input": 7, "dropout": 5, "attention": 2, "lstm": 2, "gru": 2,
-    "embedding": 6, "upsample": 6, "center_crop": 5,
-}  # fmt: skip
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -140,8 +134,9 @@ def _fill(style: Style, kind: str) -> tuple[int, int, int]:
         return (232, 232, 232)
     if style.fill == "pastel":
         return PASTELS[style.palette]
-    family = re.sub(r"[123]d$", "", kind)
-    return PASTELS[(style.palette + _KIND_COLOUR.get(family, 5)) % len(PASTELS)]
+    # the op's drawing group (registry order), model inputs after the groups
+    group = DRAWING_GROUPS.index(OPS[kind].drawing.group) if kind in OPS else len(DRAWING_GROUPS)
+    return PASTELS[(style.palette + group) % len(PASTELS)]
 
 
 def _texts(boxes: Boxes, style: Style, names: bool) -> dict[int, list[str]]:
@@ -186,7 +181,9 @@ def _scene(graph: Graph, style: Style, measure_for, names: bool):
     for _, d in boxes.edges:
         fan_in[d] = fan_in.get(d, 0) + 1
     spanning = frozenset(
-        b.id for b in boxes.boxes if b.kind == "concat" and fan_in.get(b.id, 0) > 2
+        b.id
+        for b in boxes.boxes
+        if b.kind in OPS and OPS[b.kind].drawing.spans and fan_in.get(b.id, 0) > 2
     )
     lay = layout([b.id for b in boxes.boxes], sizes, list(boxes.edges), style, spanning)
     drawn = [

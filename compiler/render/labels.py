@@ -10,8 +10,10 @@ ground truth for the figure readers. A hole (`?`) is written as "?" and not stat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from papercc.ir.registry import OPS
 from papercc.ir.values import HOLE
 
 __all__ = ["PHRASINGS", "Label", "box_label", "layer_phrase", "spatial"]
@@ -52,7 +54,7 @@ def spatial(value: object, rank: int) -> tuple | object:
 
 
 def _rank(op: str) -> int:
-    return int(op[-2]) if op[-1:] == "d" and op[-2:-1] in "123" else 2
+    return OPS[op].spatial_rank or 2
 
 
 def _size(value: object, rank: int, sign: str = "x") -> str:
@@ -90,10 +92,13 @@ def _nondefault(value: object, default: int) -> bool:
 class _Out:
     """Collects the attributes a phrase states (only known values)."""
 
-    def __init__(self, op: str) -> None:
+    def __init__(self, op: str, phrasing: str) -> None:
         self.op = op
         self.rank = _rank(op)
         self.stated: dict[str, object] = {}
+        self.word = ""
+        if OPS[op].drawing.forms:
+            self.word = OPS[op].drawing.form(PHRASINGS.index(phrasing))
 
     def state(self, name: str, value: object) -> None:
         if _known(value):
@@ -112,8 +117,7 @@ def _conv(op: str, a: dict, phrasing: str, out: _Out) -> str:
     """conv{1,2,3}d, conv_transpose*, depthwise_conv2d."""
     rank = out.rank
     k, s = a.get("kernel"), a.get("stride", 1)
-    depthwise = op == "depthwise_conv2d"
-    transpose = op.startswith("conv_transpose")
+    depthwise = "out" not in OPS[op].attr_map  # channels follow the input's
     n = None if depthwise else a.get("out")
     out.state("kernel", k)
     if n is not None:
@@ -121,9 +125,8 @@ def _conv(op: str, a: dict, phrasing: str, out: _Out) -> str:
     strided = _nondefault(s, 1) or not _known(s)
     if strided:
         out.state("stride", s)
-    if rank == 1:  # "3 conv" reads as a count; spell the kernel out
-        word = {True: "Depthwise conv", False: "Deconv" if transpose else "Conv"}[depthwise]
-        parts = [word, f"kernel {_num(_first(k))}"]
+    if rank == 1:  # "3 conv" reads as a count; spell the kernel out (compact's word)
+        parts = [OPS[op].drawing.form(PHRASINGS.index("compact")), f"kernel {_num(_first(k))}"]
         if strided:
             parts.append(f"stride {_num(_first(s))}")
         if n is not None:
@@ -133,11 +136,10 @@ def _conv(op: str, a: dict, phrasing: str, out: _Out) -> str:
         ks = _size(k, rank)
         nt = "" if n is None else _num(n)
         slash = _stride_text(s, rank, "slash") if strided else ""
+        word = out.word
         if phrasing == "resnet":
-            word = "dw conv" if depthwise else ("deconv" if transpose else "conv")
             text = ", ".join(p for p in (f"{ks} {word}", nt, slash) if p)
         elif phrasing == "caffe":
-            word = "Depthwise Conv" if depthwise else ("ConvTranspose" if transpose else "Conv")
             pad = a.get("padding", 0)
             parts = [f"{word} {ks}", nt, _stride_text(s, rank, "word") if strided else ""]
             if isinstance(pad, (int, tuple)) and _nondefault(pad, 0) and _square(pad):
@@ -145,21 +147,16 @@ def _conv(op: str, a: dict, phrasing: str, out: _Out) -> str:
                 out.state("padding", pad)
             text = ", ".join(p for p in parts if p)
         elif phrasing == "vgg" and _square(k) and _square(s) and _known(k):
-            word = "conv dw" if depthwise else ("deconv" if transpose else "conv")
             kk = _first(k) if rank == 2 else ks
             text = f"{word}{kk}" + (f"-{nt}" if nt else "") + (slash if strided else "")
             if depthwise:
-                text = f"conv dw {ks}" + (slash if strided else "")
+                text = f"{word} {ks}" + (slash if strided else "")
         elif phrasing == "compact":
-            word = "DW Conv" if depthwise else ("Deconv" if transpose else "Conv")
             ks = _size(k, rank, "×")
             text = f"{word} {ks}{slash}" + (f" ({nt})" if nt else "")
         else:  # verbose, and vgg for non-square sizes
-            word = (
-                "Depthwise convolution"
-                if depthwise
-                else ("Transposed convolution" if transpose else "Convolution")
-            )
+            if phrasing == "vgg":
+                word = OPS[op].drawing.form(PHRASINGS.index("verbose"))
             text = " ".join(p for p in (word, ks, slash, nt) if p)
     for name, default in (("dilation", 1), ("groups", 1)):
         v = a.get(name, default)
@@ -170,144 +167,54 @@ def _conv(op: str, a: dict, phrasing: str, out: _Out) -> str:
 
 
 def _pool(op: str, a: dict, phrasing: str, out: _Out) -> str:
-    rank = out.rank
-    kind = "max" if op.startswith("max") else "avg"
+    rank, word = out.rank, out.word
     k, s = a.get("kernel"), a.get("stride", a.get("kernel"))
     out.state("kernel", k)
     out.state("stride", s)
     if rank == 1 or not (_square(k) and _square(s)):
-        text = f"{kind} pool {_size(k, rank)}, stride {_size(s, rank)}"
+        short = OPS[op].drawing.form(0)  # "max pool 3, stride 2"
         if rank == 1:
-            text = f"{kind} pool {_num(_first(k))}, stride {_num(_first(s))}"
-        return text
+            return f"{short} {_num(_first(k))}, stride {_num(_first(s))}"
+        return f"{short} {_size(k, rank)}, stride {_size(s, rank)}"
     ks, st = _size(k, rank), _num(_first(s))
     if phrasing == "resnet":
-        return f"{ks} {kind} pool, /{st}"
+        return f"{ks} {word}, /{st}"
     if phrasing == "caffe":
-        text = f"{kind.title()}Pool {ks}, stride {st}"
-        if kind == "avg":
-            text = f"Avg Pool {ks}, stride {st}"  # "AvgPool" reads as GAP
+        text = f"{word} {ks}, stride {st}"
         pad = a.get("padding", 0)
         if isinstance(pad, (int, tuple)) and _nondefault(pad, 0) and _square(pad):
             text += f", pad {_first(pad)}"
             out.state("padding", pad)
         return text
     if phrasing == "vgg":
-        return f"{kind}pool {ks}/{st}" if kind == "max" else f"avg pool {ks}/{st}"
+        return f"{word} {ks}/{st}"
     if phrasing == "compact":
-        return f"{'MaxPool' if kind == 'max' else 'Avg Pool'} {_size(k, rank, '×')}/{st}"
-    return f"{ks} {'MaxPool' if kind == 'max' else 'Avg Pool'} (stride {st})"
+        return f"{word} {_size(k, rank, '×')}/{st}"
+    return f"{ks} {word} (stride {st})"
 
 
-# Ops read without attributes or with one number, per phrasing:
-# (resnet, caffe, vgg, compact, verbose); "{}" takes the attribute named after the "|".
-_SIMPLE = {
-    "globalavgpool": (
-        "global avg pool",
-        "Global Avg Pool",
-        "GAP",
-        "GlobalAvgPool",
-        "Global average pooling",
-    ),
-    "globalmaxpool": (
-        "global max pool",
-        "Global Max Pool",
-        "GMP",
-        "Global Max Pool",
-        "Global max pooling",
-    ),
-    "dense": (
-        "fc {}|units",
-        "FC {}|units",
-        "FC-{}|units",
-        "Dense ({})|units",
-        "Fully connected {}|units",
-    ),
-    "flatten": ("flatten", "Flatten", "flatten", "Flatten", "Flatten"),
-    "dropout": (
-        "dropout {}|rate",
-        "Dropout {}|rate",
-        "dropout {}|rate",
-        "Dropout ({})|rate",
-        "Dropout, p={}|rate",
-    ),
-    "batchnorm": ("BN", "BatchNorm", "BN", "BatchNorm", "Batch normalization"),
-    "layernorm": ("LN", "LayerNorm", "LN", "LayerNorm", "Layer normalization"),
-    "groupnorm": (
-        "GN {}|groups",
-        "GroupNorm {}|groups",
-        "GN {}|groups",
-        "GroupNorm {}|groups",
-        "Group norm, {} groups|groups",
-    ),
-    "lrn": (
-        "LRN {}|size",
-        "LRN {}|size",
-        "LRN {}|size",
-        "LRN {}|size",
-        "Local response norm, size {}|size",
-    ),
-    "relu": ("relu", "ReLU", "ReLU", "ReLU", "ReLU"),
-    "relu6": ("relu6", "ReLU6", "ReLU6", "ReLU6", "ReLU6"),
-    "leaky_relu": (
-        "leaky relu {}|alpha",
-        "LeakyReLU {}|alpha",
-        "lrelu {}|alpha",
-        "Leaky ReLU ({})|alpha",
-        "Leaky ReLU {}|alpha",
-    ),
-    "prelu": ("prelu", "PReLU", "PReLU", "PReLU", "PReLU"),
-    "elu": ("elu", "ELU", "ELU", "ELU", "ELU"),
-    "selu": ("selu", "SELU", "SELU", "SELU", "SELU"),
-    "gelu": ("gelu", "GELU", "GELU", "GELU", "GELU"),
-    "sigmoid": ("sigmoid", "Sigmoid", "sigmoid", "Sigmoid", "Sigmoid"),
-    "tanh": ("tanh", "Tanh", "tanh", "Tanh", "Tanh"),
-    "softmax": ("softmax", "Softmax", "soft-max", "Softmax", "Softmax"),
-    "log_softmax": ("log softmax", "LogSoftmax", "log softmax", "LogSoftmax", "Log softmax"),
-    "silu": ("silu", "SiLU", "swish", "Swish", "SiLU"),
-    "hardswish": ("h-swish", "Hardswish", "h-swish", "H-Swish", "Hard swish"),
-    "hardsigmoid": ("h-sigmoid", "Hardsigmoid", "h-sigmoid", "H-Sigmoid", "Hard sigmoid"),
-    "concat": ("concat", "Concat", "Filter concat", "DepthConcat", "Concatenation"),
-    "add": ("+", "Add", "Sum", "+", "Element-wise sum"),
-    "mul": ("mul", "Multiply", "Mul", "Multiply", "Element-wise product"),
-    "identity": ("identity", "Identity", "identity", "Identity", "Identity"),
-    "reshape": ("reshape", "Reshape", "reshape", "Reshape", "Reshape"),
-    "center_crop": ("crop", "Crop", "copy and crop", "Center crop", "Copy and crop"),
-    "embedding": (
-        "embedding {}|dim",
-        "Embedding {}|dim",
-        "embed {}|dim",
-        "Embedding ({})|dim",
-        "Embedding {}|dim",
-    ),
-    "attention": (
-        "MHA {}|heads",
-        "Multi-head attention, {} heads|heads",
-        "MHA {}|heads",
-        "Attention ({} heads)|heads",
-        "Multi-head self-attention, {} heads|heads",
-    ),
-}
-# Ops the reader has no word for: drawn with their name, not round-trippable.
-_UNREADABLE = {"transpose": "Transpose", "split": "Split", "resize": "Resize"}
 # Words for input boxes per phrasing; "{}" is the shape.
 _INPUT = ("input {}", "Input {}", "image {}", "Input ({})", "Input image {}")
 
 
+_OPTIONAL = re.compile(r"\[([^\]]*)\]")
+
+
 def _simple(op: str, a: dict, phrasing: str, out: _Out) -> str:
-    form = _SIMPLE[op][PHRASINGS.index(phrasing)]
-    template, _, attr = form.partition("|")
+    """The op's form for the phrasing: `{}|attr` takes the attribute; a bracketed part is
+    left out when the attribute has its default (see `papercc.ir.registry.Drawing`)."""
+    template, _, attr = out.word.partition("|")
     if not attr:
         return template
     value = a.get(attr)
-    if op == "lrn" and value == 5:  # the default size is usually not written
-        return template.replace(" {}", "").replace(", size {}", "")
+    if value == OPS[op].attr_map[attr].default and _OPTIONAL.search(template):
+        return _OPTIONAL.sub("", template)  # the usual value is not written
     out.state(attr, value)
-    return template.format(_num(value))
+    return _OPTIONAL.sub(r"\1", template).format(_num(value))
 
 
 def _rnn(op: str, a: dict, phrasing: str, out: _Out) -> str:
-    word = op.upper()
+    word = out.word
     if a.get("bidirectional") is True:
         word = "Bi" + word
         out.state("bidirectional", True)
@@ -320,58 +227,52 @@ def _rnn(op: str, a: dict, phrasing: str, out: _Out) -> str:
     return text if phrasing != "compact" else text.replace(" ", " (", 1) + ")"
 
 
-def _upsample(a: dict, phrasing: str, out: _Out) -> str:
-    scale, mode = a.get("scale", 2), a.get("mode", "nearest")
-    out.state("scale", scale)
-    if mode == "bilinear":
+def _scaled(op: str, a: dict, phrasing: str, out: _Out) -> str:
+    """Resampling by a factor: the op's form, or "Bilinear upsampling x2" when bilinear."""
+    a = {"scale": OPS[op].attr_map["scale"].default, **a}
+    if a.get("mode") == "bilinear":
+        out.state("scale", a.get("scale"))
         out.state("mode", "bilinear")
-        return f"Bilinear upsampling x{_num(scale)}"
-    return {
-        "resnet": "upsample x{}",
-        "caffe": "Upsample x{}",
-        "vgg": "{}x upsample",
-        "compact": "Upsampling (x{})",
-        "verbose": "Upsample {}x",
-    }[phrasing].format(_num(scale))
+        return f"Bilinear upsampling x{_num(a.get('scale'))}"
+    return _simple(op, a, phrasing, out)
 
 
-def _zeropad(op: str, a: dict, out: _Out) -> str:
-    pad = a.get("padding")
+def _padding(op: str, a: dict, out: _Out) -> str:
+    pad, word = a.get("padding"), out.word
     if _known(pad) and _square(pad):
         out.state("padding", _first(pad))
-        return f"ZeroPad {_first(pad)}"
-    return "ZeroPad ?" if not _known(pad) else f"ZeroPad {pad}"
+        return f"{word} {_first(pad)}"
+    return f"{word} ?" if not _known(pad) else f"{word} {pad}"
 
 
 def _adaptive(op: str, a: dict, out: _Out) -> str:
-    kind = "max" if "max" in op else "avg"
     o = a.get("output")
     out.state("output", o)
-    return f"Adaptive {kind} pool {_size(o, out.rank)}"
+    return f"{out.word} {_size(o, out.rank)}"
 
 
 def layer_phrase(op: str, attrs: dict, phrasing: str) -> tuple[str, dict[str, object], bool]:
     """(text, attributes stated, readable) for one layer."""
     if phrasing not in PHRASINGS:
         raise ValueError(f"phrasing must be one of {', '.join(PHRASINGS)}, not {phrasing!r}")
-    out = _Out(op)
-    family = op.rstrip("d").rstrip("123") if op[-1:] == "d" else op
-    if family in ("conv", "conv_transpose") or op == "depthwise_conv2d":
-        text = _conv(op, attrs, phrasing, out)
-    elif family in ("maxpool", "avgpool"):
-        text = _pool(op, attrs, phrasing, out)
-    elif family in ("adaptive_avgpool", "adaptive_maxpool"):
-        text = _adaptive(op, attrs, out)
-    elif family == "zeropad":
-        text = _zeropad(op, attrs, out)
-    elif op in ("lstm", "gru"):
-        text = _rnn(op, attrs, phrasing, out)
-    elif op == "upsample":
-        text = _upsample(attrs, phrasing, out)
-    elif op in _SIMPLE:
-        text = _simple(op, attrs, phrasing, out)
+    opdef = OPS[op]
+    if not opdef.drawing.forms:  # papers have no common word: its name, not read back
+        return op.capitalize(), {}, False
+    out, takes, a = _Out(op, phrasing), opdef.attr_map, attrs
+    if opdef.category == "convolution":
+        text = _conv(op, a, phrasing, out)
+    elif "kernel" in takes:  # windowed pooling
+        text = _pool(op, a, phrasing, out)
+    elif "output" in takes:  # adaptive pooling
+        text = _adaptive(op, a, out)
+    elif "padding" in takes:
+        text = _padding(op, a, out)
+    elif opdef.category == "recurrent":
+        text = _rnn(op, a, phrasing, out)
+    elif "scale" in takes:
+        text = _scaled(op, a, phrasing, out)
     else:
-        return _UNREADABLE.get(op, op), {}, False
+        text = _simple(op, a, phrasing, out)
     return text, out.stated, True
 
 

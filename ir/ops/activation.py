@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import Attr, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Drawing, OpDef, ShapeError, WeightSpec
 from ..types import FLOAT_DTYPES
 from .rules import channels, int_or_none
 
@@ -17,11 +17,38 @@ def _same(name: str):
     return infer
 
 
+# How papers write each activation in the renderer's phrasings (resnet, caffe, vgg, compact,
+# verbose); activations are drawn inside the box of the layer before them.
+_FORMS = {
+    "relu": ("relu", "ReLU", "ReLU", "ReLU", "ReLU"),
+    "relu6": ("relu6", "ReLU6", "ReLU6", "ReLU6", "ReLU6"),
+    "leaky_relu": (
+        "leaky relu {}|alpha",
+        "LeakyReLU {}|alpha",
+        "lrelu {}|alpha",
+        "Leaky ReLU ({})|alpha",
+        "Leaky ReLU {}|alpha",
+    ),
+    "prelu": ("prelu", "PReLU", "PReLU", "PReLU", "PReLU"),
+    "elu": ("elu", "ELU", "ELU", "ELU", "ELU"),
+    "selu": ("selu", "SELU", "SELU", "SELU", "SELU"),
+    "gelu": ("gelu", "GELU", "GELU", "GELU", "GELU"),
+    "sigmoid": ("sigmoid", "Sigmoid", "sigmoid", "Sigmoid", "Sigmoid"),
+    "tanh": ("tanh", "Tanh", "tanh", "Tanh", "Tanh"),
+    "softmax": ("softmax", "Softmax", "soft-max", "Softmax", "Softmax"),
+    "log_softmax": ("log softmax", "LogSoftmax", "log softmax", "LogSoftmax", "Log softmax"),
+    "silu": ("silu", "SiLU", "swish", "Swish", "SiLU"),
+    "hardswish": ("h-swish", "Hardswish", "h-swish", "H-Swish", "Hard swish"),
+    "hardsigmoid": ("h-sigmoid", "Hardsigmoid", "h-sigmoid", "H-Sigmoid", "Hard sigmoid"),
+}
+
+
 def _act(name: str, doc: str, attrs=(), weights=None, example=None) -> OpDef:
     extra = {} if weights is None else {"weights": weights}
     return OpDef(
         name=name,
         category="activation",
+        drawing=Drawing(_FORMS[name], inline=True),
         doc=doc,
         inputs=("x",),
         attrs=tuple(attrs),
@@ -48,6 +75,7 @@ def _softmax(name: str, doc: str) -> OpDef:
     return OpDef(
         name=name,
         category="activation",
+        drawing=Drawing(_FORMS[name], inline=True),
         doc=doc,
         inputs=("x",),
         attrs=(Attr("axis", "int", 1, "the dim normalised (classes: 1 in NCHW)"),),

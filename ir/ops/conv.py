@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import Attr, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Drawing, OpDef, ShapeError, WeightSpec
 from ..values import HOLE
 from .rules import (
     LAYOUT_NAMES,
@@ -81,6 +81,7 @@ def _conv(rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="convolution",
+        drawing=Drawing(("conv", "Conv", "conv", "Conv", "Convolution"), group="conv"),
         doc=f"{rank}-D convolution over {LAYOUT_NAMES[rank]} input (cross-correlation, as in PyTorch).",
         inputs=("x",),
         attrs=_common_attrs(),
@@ -146,6 +147,10 @@ def _conv_transpose(rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="convolution",
+        drawing=Drawing(
+            ("deconv", "ConvTranspose", "deconv", "Deconv", "Transposed convolution"),
+            group="expand",
+        ),
         doc=f'{rank}-D transposed convolution ("up-conv", "deconv"); weight layout [in, out/groups, k...].',
         inputs=("x",),
         attrs=_common_attrs(transposed=True),
@@ -176,6 +181,10 @@ def _depthwise_weights(inputs, a):
 DEPTHWISE = OpDef(
     name="depthwise_conv2d",
     category="convolution",
+    drawing=Drawing(
+        ("dw conv", "Depthwise Conv", "conv dw", "DW Conv", "Depthwise convolution"),
+        group="conv",
+    ),
     doc="Depthwise 2-D convolution: one filter per input channel (groups = channels).",
     inputs=("x",),
     attrs=(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import Attr, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Drawing, OpDef, ShapeError, WeightSpec
 from .rules import channels, int_or_none, known, require_min_rank
 
 
@@ -28,6 +28,9 @@ def _bn_weights(inputs, a):
 BATCHNORM = OpDef(
     name="batchnorm",
     category="normalisation",
+    drawing=Drawing(
+        ("BN", "BatchNorm", "BN", "BatchNorm", "Batch normalization"), group="norm", inline=True
+    ),
     doc="Batch normalisation over the channel dim (1); running statistics are not trainable.",
     inputs=("x",),
     attrs=(
@@ -55,6 +58,7 @@ def _ln_weights(inputs, a):
 LAYERNORM = OpDef(
     name="layernorm",
     category="normalisation",
+    drawing=Drawing(("LN", "LayerNorm", "LN", "LayerNorm", "Layer normalization"), group="norm"),
     doc="Layer normalisation over the last dim, with a learned scale and shift.",
     inputs=("x",),
     attrs=(Attr("eps", "float", 1e-5, "added to the variance", min=0.0),),
@@ -82,6 +86,16 @@ def _gn_weights(inputs, a):
 GROUPNORM = OpDef(
     name="groupnorm",
     category="normalisation",
+    drawing=Drawing(
+        (
+            "GN {}|groups",
+            "GroupNorm {}|groups",
+            "GN {}|groups",
+            "GroupNorm {}|groups",
+            "Group norm, {} groups|groups",
+        ),
+        group="norm",
+    ),
     doc="Group normalisation: channels split into groups, each normalised.",
     inputs=("x",),
     attrs=(
@@ -104,6 +118,16 @@ def _lrn_infer(inputs, a):
 LRN = OpDef(
     name="lrn",
     category="normalisation",
+    drawing=Drawing(
+        (
+            "LRN[ {}]|size",
+            "LRN[ {}]|size",
+            "LRN[ {}]|size",
+            "LRN[ {}]|size",
+            "Local response norm[, size {}]|size",
+        ),
+        group="norm",
+    ),
     doc="Local response normalisation across channels (AlexNet, GoogLeNet): PyTorch/ONNX semantics.",
     inputs=("x",),
     attrs=(

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from ..registry import Attr, OpDef, ShapeError, same_as
+from ..registry import Attr, Drawing, OpDef, ShapeError, same_as
 from .rules import LAYOUT_NAMES, as_tuple, int_or_none, known, require_min_rank, spatial_out
 
 _SUFFIX = {1: "1d", 2: "2d", 3: "3d"}
+
+
+# How papers write pooling (the renderer's phrasings: resnet, caffe, vgg, compact, verbose);
+# windowed pooling gives the word, sizes are written around it.
+_WINDOW_FORMS = {
+    "max": ("max pool", "MaxPool", "maxpool", "MaxPool", "MaxPool"),
+    "avg": ("avg pool", "Avg Pool", "avg pool", "Avg Pool", "Avg Pool"),
+}
+_GLOBAL_FORMS = {
+    "avg": ("global avg pool", "Global Avg Pool", "GAP", "GlobalAvgPool", "Global average pooling"),
+    "max": ("global max pool", "Global Max Pool", "GMP", "Global Max Pool", "Global max pooling"),
+}
 
 
 def _window(kind: str, rank: int) -> OpDef:
@@ -58,6 +70,7 @@ def _window(kind: str, rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="pooling",
+        drawing=Drawing(_WINDOW_FORMS[kind], group="pool"),
         doc=f"{rank}-D {what} pooling over {LAYOUT_NAMES[rank]} input.",
         inputs=("x",),
         attrs=tuple(attrs),
@@ -84,6 +97,7 @@ def _global(kind: str) -> OpDef:
     return OpDef(
         name=name,
         category="pooling",
+        drawing=Drawing(_GLOBAL_FORMS[kind], group="pool"),
         doc=f"Global {what} over all spatial dims: [N, C, ...] -> [N, C, 1, ...] (or [N, C]).",
         inputs=("x",),
         attrs=(Attr("keepdims", "bool", True, "keep the spatial dims as size 1"),),
@@ -113,6 +127,7 @@ def _adaptive(kind: str, rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="pooling",
+        drawing=Drawing((f"Adaptive {kind} pool",), group="pool"),
         doc=f"{rank}-D adaptive {what} pooling to a fixed output size (PyTorch's bins).",
         inputs=("x",),
         attrs=(Attr("output", "ints", doc="output size per spatial dim", min=1),),

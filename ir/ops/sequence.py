@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import Attr, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Drawing, OpDef, ShapeError, WeightSpec
 from ..types import dims_agree
 from ..values import HOLE
 from .rules import int_or_none, known, require_rank
@@ -47,6 +47,7 @@ def _rnn(name: str, gates: int, what: str) -> OpDef:
     return OpDef(
         name=name,
         category="recurrent",
+        drawing=Drawing((name.upper(),), group="dense"),
         doc=f"{what} over [N, T, F] (batch first), PyTorch's gate order and two biases per gate.",
         inputs=("x",),
         attrs=(
@@ -95,6 +96,16 @@ def _attention_weights(inputs, a):
 ATTENTION = OpDef(
     name="attention",
     category="attention",
+    drawing=Drawing(
+        (
+            "MHA {}|heads",
+            "Multi-head attention, {} heads|heads",
+            "MHA {}|heads",
+            "Attention ({} heads)|heads",
+            "Multi-head self-attention, {} heads|heads",
+        ),
+        group="dense",
+    ),
     doc="Multi-head scaled dot-product attention with input and output projections "
     "(PyTorch's nn.MultiheadAttention, batch first).",
     inputs=("q", "k", "v"),

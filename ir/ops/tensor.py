@@ -3,7 +3,7 @@ embedding, add/mul/concat/split, center_crop, upsample/resize, zero padding."""
 
 from __future__ import annotations
 
-from ..registry import Attr, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Drawing, OpDef, ShapeError, WeightSpec
 from ..types import INT_DTYPES, dims_agree, merge_dim
 from ..values import HOLE
 from .rules import (
@@ -49,6 +49,16 @@ def _dense_weights(inputs, a):
 DENSE = OpDef(
     name="dense",
     category="linear",
+    drawing=Drawing(
+        (
+            "fc {}|units",
+            "FC {}|units",
+            "FC-{}|units",
+            "Dense ({})|units",
+            "Fully connected {}|units",
+        ),
+        group="dense",
+    ),
     doc="Fully connected layer on the last dim: y = x W^T + b (weight [units, in]).",
     inputs=("x",),
     attrs=(
@@ -76,6 +86,7 @@ def _flatten_infer(inputs, a):
 FLATTEN = OpDef(
     name="flatten",
     category="shape",
+    drawing=Drawing(("flatten", "Flatten", "flatten", "Flatten", "Flatten")),
     doc="Collapse dims from `axis` on into one, in NCHW (C-major) order.",
     inputs=("x",),
     attrs=(Attr("axis", "int", 1, "first dim to collapse"),),
@@ -117,6 +128,7 @@ def _reshape_infer(inputs, a):
 RESHAPE = OpDef(
     name="reshape",
     category="shape",
+    drawing=Drawing(("reshape", "Reshape", "reshape", "Reshape", "Reshape")),
     doc="Reshape each sample (the batch dim is kept): `shape` excludes the batch dim; one -1 allowed.",
     inputs=("x",),
     attrs=(Attr("shape", "ints", doc="per-sample shape, -1 inferred"),),
@@ -160,6 +172,15 @@ def _same(inputs, a):
 DROPOUT = OpDef(
     name="dropout",
     category="regularisation",
+    drawing=Drawing(
+        (
+            "dropout {}|rate",
+            "Dropout {}|rate",
+            "dropout {}|rate",
+            "Dropout ({})|rate",
+            "Dropout, p={}|rate",
+        )
+    ),
     doc="Zero elements with probability `rate` in training; identity at inference.",
     inputs=("x",),
     attrs=(Attr("rate", "float", 0.5, "drop probability in [0, 1)", min=0.0),),
@@ -171,6 +192,7 @@ DROPOUT = OpDef(
 IDENTITY = OpDef(
     name="identity",
     category="shape",
+    drawing=Drawing(("identity", "Identity", "identity", "Identity", "Identity")),
     doc="Pass the input through unchanged.",
     inputs=("x",),
     attrs=(),
@@ -190,6 +212,16 @@ def _embedding_infer(inputs, a):
 EMBEDDING = OpDef(
     name="embedding",
     category="linear",
+    drawing=Drawing(
+        (
+            "embedding {}|dim",
+            "Embedding {}|dim",
+            "embed {}|dim",
+            "Embedding ({})|dim",
+            "Embedding {}|dim",
+        ),
+        group="expand",
+    ),
     doc="Look up a learned vector per integer id: [N, T] ids -> [N, T, dim].",
     inputs=("x",),
     attrs=(
@@ -201,6 +233,7 @@ EMBEDDING = OpDef(
         WeightSpec("weight", (int_or_none(a["num"]), int_or_none(a["dim"])), init="unit_normal")
     ],
     positional=2,
+    ids_below="num",
     prefix="embed",
     example="y = embedding(tokens, 10000, 512)",
 )
@@ -208,10 +241,21 @@ EMBEDDING = OpDef(
 # ---------------------------------------------------------------- merge and split
 
 
+# How papers write a sum and a product (renderer phrasings: resnet, caffe, vgg, compact,
+# verbose), and the sign a style that draws merges as circles uses
+_ELEMENTWISE_DRAWING = {
+    "add": Drawing(("+", "Add", "Sum", "+", "Element-wise sum"), group="merge", symbol="+"),
+    "mul": Drawing(
+        ("mul", "Multiply", "Mul", "Multiply", "Element-wise product"), group="merge", symbol="×"
+    ),
+}
+
+
 def _elementwise(name: str, what: str) -> OpDef:
     return OpDef(
         name=name,
         category="merge",
+        drawing=_ELEMENTWISE_DRAWING[name],
         doc=f"Elementwise {what} of two or more tensors of the same shape.",
         inputs=("x", "y"),
         variadic=True,
@@ -253,6 +297,11 @@ def _concat_infer(inputs, a):
 CONCAT = OpDef(
     name="concat",
     category="merge",
+    drawing=Drawing(
+        ("concat", "Concat", "Filter concat", "DepthConcat", "Concatenation"),
+        group="merge",
+        spans=True,
+    ),
     doc="Join tensors along `axis` (channels by default: Inception's filter concat).",
     inputs=("x", "y"),
     variadic=True,
@@ -337,6 +386,7 @@ def _crop_infer(inputs, a):
 CENTER_CROP = OpDef(
     name="center_crop",
     category="shape",
+    drawing=Drawing(("crop", "Crop", "copy and crop", "Center crop", "Copy and crop")),
     doc="Crop x's spatial dims, centred, to the size of `ref` (U-Net's copy and crop).",
     inputs=("x", "ref"),
     attrs=(),
@@ -365,6 +415,16 @@ def _upsample_infer(inputs, a):
 UPSAMPLE = OpDef(
     name="upsample",
     category="resize",
+    drawing=Drawing(
+        (
+            "upsample x{}|scale",
+            "Upsample x{}|scale",
+            "{}x upsample|scale",
+            "Upsampling (x{})|scale",
+            "Upsample {}x|scale",
+        ),
+        group="expand",
+    ),
     doc="Upsample spatial dims by integer factors (nearest or bilinear).",
     inputs=("x",),
     attrs=(
@@ -426,13 +486,14 @@ def _zeropad(rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="resize",
+        drawing=Drawing(("ZeroPad",)),
         doc=f"Pad the {rank} spatial dim(s) with zeros: an int, one per dim, or (begins..., ends...).",
         inputs=("x",),
         attrs=(Attr("padding", "ints", doc="zeros added per side", min=0),),
         infer=infer,
         positional=1,
         prefix="pad",
-        spatial_rank=None,
+        spatial_rank=rank,
         example=f"y = {name}(x, 1)",
     )
 
