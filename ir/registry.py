@@ -111,7 +111,7 @@ class WeightSpec:
 
 
 # The colour groups of drawn boxes (`Drawing.group`), in the renderer's palette order.
-DRAWING_GROUPS = ("conv", "pool", "dense", "norm", "merge", "plain", "expand")
+DRAWING_GROUPS = ("convolution", "pooling", "mixing", "normalisation", "merge", "plain", "expand")
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,8 @@ class Drawing:
       "+" ops as a circle, and draws no other layer inside a box with a symbol.
     spans: drawn wide, across the branches it joins when it joins more than two
       (Inception's "filter concat").
+    undrawn: how readily papers leave the layer out of their diagrams: 0 never, 1 most
+      readily (flatten), 2 next (dropout); the renderer's random styles omit up to a level.
     """
 
     forms: tuple[str, ...] = ()
@@ -139,6 +141,7 @@ class Drawing:
     inline: bool = False
     symbol: str = ""
     spans: bool = False
+    undrawn: int = 0
 
     def __post_init__(self) -> None:
         if self.group not in DRAWING_GROUPS:

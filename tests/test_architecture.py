@@ -59,6 +59,66 @@ def test_an_upward_import_breaks_a_contract(tmp_path: Path) -> None:
     assert "backends import ir and papercc.fileio, never the frontends BROKEN" in proc.stdout
 
 
+# Where op names may be written, beside the registry's declarations (ir/ops/) and the
+# targets' emit tables (backends/pytorch.py, backends/{keras,tensorflow,caffe,onnx}/):
+OP_NAMES_ALLOWED = {
+    "compiler/phrases": "the phrase vocabulary: the words papers write, mapped to registry ops",
+    "compiler/lower": "lowering builds the ops papers imply and applies the conventions papers "
+    "state about named layers (ReLU after every conv, a flatten before fc, a merge "
+    "with no sign is a sum)",
+    "compiler/diagram/flow.py": "which layers end a network (softmax, fc) orients a figure "
+    "drawn without arrowheads",
+}
+EMIT_TABLES = ("backends/pytorch.py", "backends/keras", "backends/tensorflow", "backends/caffe")
+EMIT_TABLES += ("backends/onnx",)
+
+
+def _op_name_literals(path: Path, names: set[str], root: Path = ROOT) -> list[str]:
+    """String literals (not docstrings) that are an op's name, a family's stem (`conv` of
+    conv1d..conv3d), or a space-separated list of op names."""
+    stems = {n[:-2] for n in names if n[-2:] in ("1d", "2d", "3d")}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+    }
+    found = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs:
+            words = n.value.split()
+            if n.value in names | stems or (len(words) > 1 and set(words) <= names):
+                found.append(f"{path.relative_to(root)}:{n.lineno}: {n.value!r}")
+    return found
+
+
+def test_op_semantics_live_in_the_registry_only() -> None:
+    from papercc.ir.registry import OPS
+
+    skip = ("ir/ops", *EMIT_TABLES, *OP_NAMES_ALLOWED)
+    found = []
+    for path in _python_files("papercc", "ir", "compiler", "backends"):
+        if not str(path.relative_to(ROOT)).startswith(skip):
+            found += _op_name_literals(path, set(OPS))
+    assert found == [], "switch on what the registry declares instead:\n" + "\n".join(found)
+
+
+def test_the_op_name_check_finds_a_switch(tmp_path: Path) -> None:
+    from papercc.ir.registry import OPS
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        '"""conv2d in a docstring is prose."""\n'
+        'MERGEABLE = "relu batchnorm".split()\n'
+        'def f(op):\n    return op.startswith("conv") or op == "dense"\n',
+        encoding="utf-8",
+    )
+    got = _op_name_literals(probe, set(OPS), root=tmp_path)
+    assert [g.split(": ", 1)[1] for g in got] == ["'relu batchnorm'", "'conv'", "'dense'"]
+
+
 def test_nothing_outside_the_frontends_imports_them_but_the_entry_point() -> None:
     offenders = []
     for path in _python_files("papercc", "ir", "backends", "grammar"):

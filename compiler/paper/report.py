@@ -78,7 +78,7 @@ def render_html(result: PaperResult, pdf: str) -> str:
             ("input", ctx.input_hw),
             ("channels", ctx.input_channels),
             ("classes", ctx.classes),
-            ("dropout", ctx.dropout),
+            ("dropout rate", ctx.dropout),
         )
         if v
     ]

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, replace
 
 from papercc.compiler.render.labels import PHRASINGS
+from papercc.ir.registry import OPS
 
 __all__ = [
     "CHOICES",
@@ -77,7 +78,16 @@ CHOICES: dict[str, tuple] = {
     "skip_side": ("right", "left"),
     "uniform_width": (True, False),
     "plus": ("text", "strokes"),
-    "omit": ((), ("flatten",), ("flatten", "dropout")),
+    # ops left undrawn: none, then up to each level of the registry's `Drawing.undrawn`
+    "omit": tuple(
+        tuple(
+            op
+            for level in range(1, top + 1)
+            for op in sorted(OPS)
+            if OPS[op].drawing.undrawn == level
+        )
+        for top in range(1 + max(op.drawing.undrawn for op in OPS.values()))
+    ),
     "wrap": (0, 14),
 }
 

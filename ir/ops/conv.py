@@ -81,7 +81,7 @@ def _conv(rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="convolution",
-        drawing=Drawing(("conv", "Conv", "conv", "Conv", "Convolution"), group="conv"),
+        drawing=Drawing(("conv", "Conv", "conv", "Conv", "Convolution"), group="convolution"),
         doc=f"{rank}-D convolution over {LAYOUT_NAMES[rank]} input (cross-correlation, as in PyTorch).",
         inputs=("x",),
         attrs=_common_attrs(),
@@ -183,7 +183,7 @@ DEPTHWISE = OpDef(
     category="convolution",
     drawing=Drawing(
         ("dw conv", "Depthwise Conv", "conv dw", "DW Conv", "Depthwise convolution"),
-        group="conv",
+        group="convolution",
     ),
     doc="Depthwise 2-D convolution: one filter per input channel (groups = channels).",
     inputs=("x",),

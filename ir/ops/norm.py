@@ -29,7 +29,9 @@ BATCHNORM = OpDef(
     name="batchnorm",
     category="normalisation",
     drawing=Drawing(
-        ("BN", "BatchNorm", "BN", "BatchNorm", "Batch normalization"), group="norm", inline=True
+        ("BN", "BatchNorm", "BN", "BatchNorm", "Batch normalization"),
+        group="normalisation",
+        inline=True,
     ),
     doc="Batch normalisation over the channel dim (1); running statistics are not trainable.",
     inputs=("x",),
@@ -58,7 +60,9 @@ def _ln_weights(inputs, a):
 LAYERNORM = OpDef(
     name="layernorm",
     category="normalisation",
-    drawing=Drawing(("LN", "LayerNorm", "LN", "LayerNorm", "Layer normalization"), group="norm"),
+    drawing=Drawing(
+        ("LN", "LayerNorm", "LN", "LayerNorm", "Layer normalization"), group="normalisation"
+    ),
     doc="Layer normalisation over the last dim, with a learned scale and shift.",
     inputs=("x",),
     attrs=(Attr("eps", "float", 1e-5, "added to the variance", min=0.0),),
@@ -94,7 +98,7 @@ GROUPNORM = OpDef(
             "GroupNorm {}|groups",
             "Group norm, {} groups|groups",
         ),
-        group="norm",
+        group="normalisation",
     ),
     doc="Group normalisation: channels split into groups, each normalised.",
     inputs=("x",),
@@ -126,7 +130,7 @@ LRN = OpDef(
             "LRN[ {}]|size",
             "Local response norm[, size {}]|size",
         ),
-        group="norm",
+        group="normalisation",
     ),
     doc="Local response normalisation across channels (AlexNet, GoogLeNet): PyTorch/ONNX semantics.",
     inputs=("x",),

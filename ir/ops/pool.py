@@ -70,7 +70,7 @@ def _window(kind: str, rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="pooling",
-        drawing=Drawing(_WINDOW_FORMS[kind], group="pool"),
+        drawing=Drawing(_WINDOW_FORMS[kind], group="pooling"),
         doc=f"{rank}-D {what} pooling over {LAYOUT_NAMES[rank]} input.",
         inputs=("x",),
         attrs=tuple(attrs),
@@ -97,7 +97,7 @@ def _global(kind: str) -> OpDef:
     return OpDef(
         name=name,
         category="pooling",
-        drawing=Drawing(_GLOBAL_FORMS[kind], group="pool"),
+        drawing=Drawing(_GLOBAL_FORMS[kind], group="pooling"),
         doc=f"Global {what} over all spatial dims: [N, C, ...] -> [N, C, 1, ...] (or [N, C]).",
         inputs=("x",),
         attrs=(Attr("keepdims", "bool", True, "keep the spatial dims as size 1"),),
@@ -127,7 +127,7 @@ def _adaptive(kind: str, rank: int) -> OpDef:
     return OpDef(
         name=name,
         category="pooling",
-        drawing=Drawing((f"Adaptive {kind} pool",), group="pool"),
+        drawing=Drawing((f"Adaptive {kind} pool",), group="pooling"),
         doc=f"{rank}-D adaptive {what} pooling to a fixed output size (PyTorch's bins).",
         inputs=("x",),
         attrs=(Attr("output", "ints", doc="output size per spatial dim", min=1),),

@@ -47,7 +47,7 @@ def _rnn(name: str, gates: int, what: str) -> OpDef:
     return OpDef(
         name=name,
         category="recurrent",
-        drawing=Drawing((name.upper(),), group="dense"),
+        drawing=Drawing((name.upper(),), group="mixing"),
         doc=f"{what} over [N, T, F] (batch first), PyTorch's gate order and two biases per gate.",
         inputs=("x",),
         attrs=(
@@ -104,7 +104,7 @@ ATTENTION = OpDef(
             "Attention ({} heads)|heads",
             "Multi-head self-attention, {} heads|heads",
         ),
-        group="dense",
+        group="mixing",
     ),
     doc="Multi-head scaled dot-product attention with input and output projections "
     "(PyTorch's nn.MultiheadAttention, batch first).",

@@ -57,7 +57,7 @@ DENSE = OpDef(
             "Dense ({})|units",
             "Fully connected {}|units",
         ),
-        group="dense",
+        group="mixing",
     ),
     doc="Fully connected layer on the last dim: y = x W^T + b (weight [units, in]).",
     inputs=("x",),
@@ -86,7 +86,7 @@ def _flatten_infer(inputs, a):
 FLATTEN = OpDef(
     name="flatten",
     category="shape",
-    drawing=Drawing(("flatten", "Flatten", "flatten", "Flatten", "Flatten")),
+    drawing=Drawing(("flatten", "Flatten", "flatten", "Flatten", "Flatten"), undrawn=1),
     doc="Collapse dims from `axis` on into one, in NCHW (C-major) order.",
     inputs=("x",),
     attrs=(Attr("axis", "int", 1, "first dim to collapse"),),
@@ -179,7 +179,8 @@ DROPOUT = OpDef(
             "dropout {}|rate",
             "Dropout ({})|rate",
             "Dropout, p={}|rate",
-        )
+        ),
+        undrawn=2,
     ),
     doc="Zero elements with probability `rate` in training; identity at inference.",
     inputs=("x",),
