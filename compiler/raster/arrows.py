@@ -46,8 +46,8 @@ class ArrowSettings:
     from the node outwards."""
 
     # contacts between connectors and nodes
-    min_connector_px: int = 4  # px of ink; a smaller component is a speck ...
-    min_connector_strokes: float = 3  # strokes; ... and so is one smaller than this
+    min_connector_px: int = 4  # px of ink; a component with fewer is a speck ...
+    min_connector_strokes: float = 3  # strokes (px per stroke width); ... or with fewer
     box_margin_px: int = 4  # px beyond a stroke: connectors touch a box within this
     text_margin_glyphs: float = 2  # glyphs; connectors touch a free label within this
     corner_px: int = 6  # px; two pieces of a line meeting at a node's corner within this
@@ -72,7 +72,7 @@ class ArrowSettings:
     head_wide_px: int = 3  # px beyond the shaft; ... and this much wider
     head_min_rows: int = 2  # rows from the tip to the head's widest row at least
     head_tip_share: float = 0.65  # fraction of the head's width; its first rows are narrower
-    head_lead_px: int = 4  # px (rows); a shaft at the node longer than this (and ...
+    head_lead_px: int = 4  # rows; a shaft at the node longer than this (and ...
     head_lead_shafts: float = 2  # ... this many shaft widths) is no tip
     head_gradual: float = 0.5  # fraction of the width: the row before the widest is as wide
     small_head_rows: int = 4  # rows; a small head's widest row is among the first this many
@@ -80,9 +80,9 @@ class ArrowSettings:
     shaft_rows: int = 3  # rows of steady shaft after a small or truncated head
     small_head_ratio: float = 2  # a small head is this many shaft widths wide
     truncated_far_row: int = 3  # rows; a truncated head's shaft is measured from this row
-    truncated_zone_px: int = 6  # rows; a truncated head is this long at most, ...
-    truncated_zone_strokes: float = 2  # strokes; ... or this (+ truncated_zone_extra)
-    truncated_zone_extra: int = 4  # rows
+    truncated_max_rows: int = 6  # rows; a truncated head is this long at most, ...
+    truncated_max_strokes: float = 2  # strokes; ... or this (+ truncated_max_extra)
+    truncated_max_extra: int = 4  # rows
     truncated_min_rows: int = 2  # rows; a truncated head is this long at least
     truncated_start: float = 0.6  # fraction of its width at its first row at least
     truncated_shafts: float = 2  # shaft widths (or truncated_wide_px wider) at least
@@ -439,9 +439,7 @@ def _truncated_head(seg: list[int], stroke: float, settings: ArrowSettings) -> b
     shaft = float(np.median(far[-max(st.shaft_rows, len(far) // 2) :])) if far else 0.0
     while zone < len(seg) and seg[zone] > shaft + slack:
         zone += 1
-    longest = max(
-        st.truncated_zone_px, st.truncated_zone_strokes * stroke + st.truncated_zone_extra
-    )
+    longest = max(st.truncated_max_rows, st.truncated_max_strokes * stroke + st.truncated_max_extra)
     if zone < st.truncated_min_rows or zone > longest or len(seg) - zone < st.shaft_rows:
         return False
     near = max(seg[:zone])

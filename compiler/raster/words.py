@@ -15,7 +15,7 @@ class WordSettings:
     tunables). Units: characters, fractions, doubt points (see `label_doubt`)."""
 
     word_share: float = 0.6  # fraction of non-space characters that are letters or digits
-    size_token_len: int = 6  # characters; a shorter "AxB" token is a size even without digits
+    size_token_len: int = 6  # characters; an "AxB" token this short is a size without digits
     max_kernel: int = 15  # AlexNet's 11x11 is about the largest kernel papers draw
     empty_doubt: int = 3  # doubt points of an empty reading
     unknown_doubt: int = 2  # doubt points of an unknown layer
