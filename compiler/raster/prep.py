@@ -49,7 +49,7 @@ def prepare(bgr: np.ndarray, settings: PrepSettings = PrepSettings()) -> Prepare
     # ink / faint = grey level more than ink_delta / faint_delta darker than the
     # background's grey (lighter, on a dark background).
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    bg = background_color(bgr, settings.background_sample)
+    bg = background_color(bgr, settings)
     delta = settings.fg_delta
     lo = np.array([max(0, c - delta) for c in bg], np.uint8)
     hi = np.array([min(255, c + delta) for c in bg], np.uint8)
@@ -58,7 +58,7 @@ def prepare(bgr: np.ndarray, settings: PrepSettings = PrepSettings()) -> Prepare
     bg_gray = int(round(0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2]))
     ink = _darker(gray, bg_gray, settings.ink_delta)
     faint = _darker(gray, bg_gray, settings.faint_delta)
-    return Prepared(bgr, gray, bg, fg, ink, faint, stroke_width(ink, settings.max_stroke))
+    return Prepared(bgr, gray, bg, fg, ink, faint, stroke_width(ink, settings))
 
 
 def line_art(prep: Prepared, settings: PrepSettings = PrepSettings()) -> bool:
@@ -81,11 +81,11 @@ def _darker(gray: np.ndarray, bg_gray: int, delta: int) -> np.ndarray:
 
 
 def background_color(
-    bgr: np.ndarray, sample_pixels: int = PrepSettings.background_sample
+    bgr: np.ndarray, settings: PrepSettings = PrepSettings()
 ) -> tuple[int, int, int]:
     """The most frequent colour (coarsely quantised), averaged over its pixels; about
-    `sample_pixels` pixels are read, evenly strided."""
-    step = max(1, int(np.sqrt(bgr.shape[0] * bgr.shape[1] / sample_pixels)))
+    `background_sample` pixels are read, evenly strided."""
+    step = max(1, int(np.sqrt(bgr.shape[0] * bgr.shape[1] / settings.background_sample)))
     sample = np.ascontiguousarray(bgr[::step, ::step])
     # 16 levels per channel: bin (b, g, r) of the C-ordered histogram is key b*256+g*16+r,
     # and argmax takes the first of equal counts, as a bincount of those keys would
@@ -100,11 +100,11 @@ def background_color(
     return (b, g, r)
 
 
-def stroke_width(ink: np.ndarray, max_stroke: int = PrepSettings.max_stroke) -> float:
+def stroke_width(ink: np.ndarray, settings: PrepSettings = PrepSettings()) -> float:
     """The most common run length of ink across rows and columns (lines and glyph stems),
     of the runs at most `max_stroke` pixels long."""
     runs = np.concatenate([_run_lengths(ink), _run_lengths(cv2.transpose(ink))])
-    runs = runs[runs <= max_stroke]
+    runs = runs[runs <= settings.max_stroke]
     if runs.size == 0:
         return 1.0
     counts = np.bincount(runs)
