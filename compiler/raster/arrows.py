@@ -38,8 +38,75 @@ class Edge:
     confidence: float
 
 
-LONE_HEAD_MIN_CONNECTORS = 6  # with this many connectors, one head alone is doubtful ...
-HEADED_MIN_SHARE = 0.2  # ... and so are heads on at most this share of them
+@dataclass(frozen=True)
+class ArrowSettings:
+    """The tunables of connector reading. Units: pixels (px), glyph heights of the
+    figure (glyphs), stroke widths (strokes), row counts (rows), fractions; "a + b
+    strokes" is a px + b strokes. A row is one line of pixels across a connector, read
+    from the node outwards."""
+
+    # contacts between connectors and nodes
+    min_connector_px: int = 4  # px of ink; a component with fewer is a speck ...
+    min_connector_strokes: float = 3  # strokes (px per stroke width); ... or with fewer
+    box_margin_px: int = 4  # px beyond a stroke: connectors touch a box within this
+    text_margin_glyphs: float = 2  # glyphs; connectors touch a free label within this
+    corner_px: int = 6  # px; two pieces of a line meeting at a node's corner within this
+    pass_by_px: tuple[int, int] = (2, 3)  # px short of the contact window's two ends: a
+    # line reaching both runs along the node's side
+    # a straight line grazing the contact window (it runs past, it does not end here)
+    graze_min_px: int = 6  # px of ink in the window at least
+    graze_elongation: float = 4  # the line's length / width (singular values) at least
+    graze_max_off_px: float = 2.5  # px; every pixel this close to the line's axis
+    graze_min_len: float = 4  # px; the line is this long in the window at least
+    graze_mid: tuple[float, float] = (0.2, 0.8)  # fraction along the line: the node's
+    # nearest point lies between these
+    # the arrowhead probe
+    probe_half_px: int = 8  # px; the probe reaches this far to each side of the contact ...
+    probe_half_glyphs: float = 2.0  # glyphs; ... or this far
+    probe_depth_px: int = 16  # px; the probe reads this many rows from the node ...
+    probe_depth_glyphs: float = 4.0  # glyphs; ... or this many
+    width_slack_px: int = 1  # px; rows this close in width are as wide
+    tip_gap_px: int = 3  # px (+ tip_gap_strokes); a head's tip starts this close to the node
+    tip_gap_strokes: float = 2  # strokes
+    head_wide_shafts: float = 2.4  # shaft widths; a head is this wide at least ...
+    head_wide_px: int = 3  # px beyond the shaft; ... and this much wider
+    head_min_rows: int = 2  # rows from the tip to the head's widest row at least
+    head_tip_share: float = 0.65  # fraction of the head's width; its first rows are narrower
+    head_lead_px: int = 4  # rows; a shaft at the node longer than this (and ...
+    head_lead_shafts: float = 2  # ... this many shaft widths) is no tip
+    head_gradual: float = 0.5  # fraction of the width: the row before the widest is as wide
+    small_head_rows: int = 4  # rows; a small head's widest row is among the first this many
+    small_head_start: int = 2  # rows; ... within this many rows of the node
+    shaft_rows: int = 3  # rows of steady shaft after a small or truncated head
+    small_head_ratio: float = 2  # a small head is this many shaft widths wide
+    truncated_far_row: int = 3  # rows; a truncated head's shaft is measured from this row
+    truncated_max_rows: int = 6  # rows; a truncated head is this long at most, ...
+    truncated_max_strokes: float = 2  # strokes; ... or this (+ truncated_max_extra)
+    truncated_max_extra: int = 4  # rows
+    truncated_min_rows: int = 2  # rows; a truncated head is this long at least
+    truncated_start: float = 0.6  # fraction of its width at its first row at least
+    truncated_shafts: float = 2  # shaft widths (or truncated_wide_px wider) at least
+    truncated_wide_px: int = 2  # px beyond the shaft
+    # a head is centred on its line (a glyph beside the line is not)
+    sym_wide_px: int = 3  # px wider than the narrowest row: where the line widens
+    sym_rows: int = 5  # rows; the first this many wide rows are compared
+    sym_max_off_px: float = 1.5  # px; their middle lies this close to the line's middle ...
+    sym_max_off: float = 0.2  # fraction of their width; ... or this close
+    # the flow
+    lone_head_min_connectors: int = 6  # with this many connectors, one head alone is
+    # doubtful ...
+    headed_min_share: float = 0.2  # ... and so are heads on at most this share of them
+    mid_side: float = 0.2  # fraction of a side from either corner: off its middle part
+    walk_tol_px: float = 3.0  # px; a path may back up against the flow by this much ...
+    walk_tol_glyphs: float = 1.0  # glyphs; ... or this much
+    onward_tol_px: float = 3.0  # px; the same, for ink leaving a destination onwards
+    junction_half_px: int = 3  # px; half the width of a junction's box across the line
+    # confidences of edges (0..1)
+    headed_confidence: float = 1.0  # direction read from arrowheads
+    flow_confidence: float = 0.6  # direction from the figure's flow
+    junction_confidence: float = 1.0  # a junction into its target
+    junction_node_confidence: float = 0.5  # the "+" node a junction becomes
+
 
 FLOW_SIDES = {  # direction -> (side a source leaves by, side a destination is entered by)
     "down": ("bottom", "top"),
@@ -51,11 +118,17 @@ ENTERED_FROM = {side: d for d, (_, side) in FLOW_SIDES.items()}  # head's side -
 
 
 def find_touches(
-    conn: np.ndarray, nodes: list[IBox], margins: list[int], stroke: float, char_h: float
+    conn: np.ndarray,
+    nodes: list[IBox],
+    margins: list[int],
+    stroke: float,
+    char_h: float,
+    settings: ArrowSettings = ArrowSettings(),
 ) -> tuple[list[Touch], np.ndarray]:
-    """All (connector component, node) contacts with the head/tail verdict of each."""
+    """All (connector component, node) contacts with the head/tail verdict of each, and
+    the connectors' label image (components of `conn`, joined at nodes' corners)."""
     n, labels = cv2.connectedComponents(conn, connectivity=8)  # no stats: 2-4x faster
-    min_area = max(4, int(3 * stroke))
+    min_area = max(settings.min_connector_px, int(settings.min_connector_strokes * stroke))
     big = np.bincount(labels[conn > 0], minlength=n) >= min_area  # pixel count
     big[0] = False
     touches: list[Touch] = []
@@ -68,25 +141,29 @@ def find_touches(
             ys, xs = np.nonzero(win == comp)
             px, py = float(xs.mean() + x0), float(ys.mean() + y0)
             side = _side(box, px, py)
-            if _passes_by(box, side, m, xs + x0, ys + y0):
+            if _passes_by(box, side, m, xs + x0, ys + y0, settings.pass_by_px):
                 continue
-            k = int(np.argmin(_gaps(box, xs + x0, ys + y0)))
-            if _grazes(win == comp, xs, ys, k):
+            k = int(np.argmin(gaps(box, xs + x0, ys + y0)))
+            if grazes(win == comp, xs, ys, k, settings):
                 continue
-            head = _is_head(labels, int(comp), box, side, px, py, stroke, char_h)
+            head = is_head(labels, int(comp), box, side, (px, py), stroke, char_h, settings)
             pixel = (int(xs[k] + x0), int(ys[k] + y0))
             touches.append(Touch(int(comp), idx, side, (px, py), head, pixel))
-    return _join_at_corners(touches, labels, nodes, margins)
+    return _join_at_corners(touches, labels, nodes, margins, settings.corner_px)
 
 
 def _join_at_corners(
-    touches: list[Touch], labels: np.ndarray, nodes: list[IBox], margins: list[int]
+    touches: list[Touch],
+    labels: np.ndarray,
+    nodes: list[IBox],
+    margins: list[int],
+    corner_px: int,
 ) -> tuple[list[Touch], np.ndarray]:
     """A line that runs past a node's corner is cut in two by the node's mask; the two
     pieces meet at the same corner. Join them and forget the contact."""
     groups: dict[tuple[int, int], list[Touch]] = {}
     for t in touches:
-        corner = _corner(nodes[t.node], t.pixel, min(margins[t.node], 6))
+        corner = _corner(nodes[t.node], t.pixel, min(margins[t.node], corner_px))
         if corner >= 0:
             groups.setdefault((t.node, corner), []).append(t)
     rename: dict[int, int] = {}
@@ -123,24 +200,37 @@ def _corner(box: IBox, p: tuple[int, int], m: int) -> int:
     return -1
 
 
-def _grazes(inwin: np.ndarray, xs: np.ndarray, ys: np.ndarray, k: int) -> bool:
+def grazes(
+    inwin: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    k: int,
+    settings: ArrowSettings = ArrowSettings(),
+) -> bool:
     """A single straight line crossing the contact window whose point nearest the node
-    lies mid-way along it: it runs past a corner or side, it does not end here."""
-    if xs.size < 6 or _ring_crossings(inwin) != 2:
+    lies mid-way along it: it runs past a corner or side, it does not end here.
+
+    `inwin` is the component's mask in the window, `xs`, `ys` its pixels (window
+    coordinates) and `k` the index of the pixel nearest the node."""
+    if xs.size < settings.graze_min_px or _ring_crossings(inwin) != 2:
         return False
     if any(_runs(edge) > 1 for edge in (inwin[0], inwin[-1], inwin[:, 0], inwin[:, -1])):
         return False  # two strokes leave by one edge: lines meeting here (a fork), not one
     pts = np.stack([xs, ys], axis=1).astype(np.float64)
     c = pts - pts.mean(axis=0)
     _, sv, vt = np.linalg.svd(c, full_matrices=False)
-    if sv[0] < 4 * max(sv[1], 1e-9) or float(np.abs(c @ vt[1]).max()) > 2.5:
+    if (
+        sv[0] < settings.graze_elongation * max(sv[1], 1e-9)
+        or float(np.abs(c @ vt[1]).max()) > settings.graze_max_off_px
+    ):
         return False  # not one thin straight line (a bend, a fork, an arrowhead)
     t = c @ vt[0]
     lo, hi = float(t.min()), float(t.max())
-    if hi - lo < 4:
+    if hi - lo < settings.graze_min_len:
         return False
     f = (float(t[k]) - lo) / (hi - lo)
-    return 0.2 < f < 0.8
+    first, last = settings.graze_mid
+    return first < f < last
 
 
 def _ring_crossings(inwin: np.ndarray) -> int:
@@ -159,8 +249,8 @@ def _runs(line: np.ndarray) -> int:
     return int(np.count_nonzero(np.diff(v) == 1))
 
 
-def _gaps(box: IBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """City-block distance of each pixel from the box (0 inside)."""
+def gaps(box: IBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """City-block distance of each pixel (`xs`, `ys`) from the box (0 inside)."""
     zero = np.zeros_like(xs)
     gx = np.maximum(np.maximum(box[0] - xs, xs - box[2]), zero)
     gy = np.maximum(np.maximum(box[1] - ys, ys - box[3]), zero)
@@ -177,28 +267,35 @@ def _side(box: IBox, px: float, py: float) -> str:
     return max(out, key=out.get)  # type: ignore[arg-type]
 
 
-def _passes_by(box: IBox, side: str, m: int, xs: np.ndarray, ys: np.ndarray) -> bool:
-    """A line running along a side (not ending at it) spans the whole contact window."""
+def _passes_by(
+    box: IBox, side: str, m: int, xs: np.ndarray, ys: np.ndarray, slack: tuple[int, int]
+) -> bool:
+    """A line running along a side (not ending at it) spans the whole contact window
+    (short of its ends by `slack` pixels at most)."""
     if side in ("top", "bottom"):
         lo, hi, v = box[0] - m, box[2] + m, xs
     else:
         lo, hi, v = box[1] - m, box[3] + m, ys
-    return bool(v.min() <= lo + 2 and v.max() >= hi - 3)
+    return bool(v.min() <= lo + slack[0] and v.max() >= hi - slack[1])
 
 
-def _is_head(
+def is_head(
     labels: np.ndarray,
     comp_id: int,
     box: IBox,
     side: str,
-    px: float,
-    py: float,
+    point: tuple[float, float],
     stroke: float,
     char_h: float,
+    settings: ArrowSettings = ArrowSettings(),
 ) -> bool:
-    """Scan outwards from the side; a head is thin tip -> wide body -> thin shaft."""
-    half = int(max(8, round(2.0 * char_h)))
-    depth = int(max(16, round(4.0 * char_h)))
+    """Whether connector `comp_id` of the label image ends in an arrowhead where it
+    meets `side` of the node `box` around `point` (x, y). Scans outwards from the side;
+    a head is thin tip -> wide body -> thin shaft, centred on its line."""
+    px, py = point
+    st = settings
+    half = int(max(st.probe_half_px, round(st.probe_half_glyphs * char_h)))
+    depth = int(max(st.probe_depth_px, round(st.probe_depth_glyphs * char_h)))
     reach = half + depth + 2
     wx0, wy0, wx1, wy1 = grown(box, reach, labels.shape)
     comp = labels[wy0:wy1, wx0:wx1] == comp_id
@@ -216,11 +313,11 @@ def _is_head(
         start = box[0] - 1 if side == "left" else box[2]
         step = -1 if side == "left" else 1
         rows = comp[a:b, list(_range(start, step, depth, comp.shape[1]))].T
-    widths, edge, mids = _row_widths(rows)
-    return _head_profile(widths, edge, stroke) and _symmetric(widths, edge, mids, stroke)
+    widths, edge, mids = row_widths(rows)
+    return _head_profile(widths, edge, stroke, st) and _symmetric(widths, edge, mids, st)
 
 
-def _row_widths(rows: np.ndarray) -> tuple[list[int], list[bool], list[float]]:
+def row_widths(rows: np.ndarray) -> tuple[list[int], list[bool], list[float]]:
     """Per row of a boolean array: the extent of its set pixels (first to last; 0 if
     none), whether one of them is at either end of the row, and the extent's middle."""
     if rows.shape[0] == 0 or rows.shape[1] == 0:
@@ -234,7 +331,9 @@ def _row_widths(rows: np.ndarray) -> tuple[list[int], list[bool], list[float]]:
     return widths.tolist(), edge.tolist(), mids.tolist()
 
 
-def _symmetric(widths: list[int], edge: list[bool], mids: list[float], stroke: float) -> bool:
+def _symmetric(
+    widths: list[int], edge: list[bool], mids: list[float], settings: ArrowSettings
+) -> bool:
     """An arrowhead is centred on its line; a glyph of a label written against the line
     (a size note beside an arrow) widens it on one side only. Read over the run of rows
     the head test read (from the node until the line ends or leaves the window): the
@@ -250,12 +349,12 @@ def _symmetric(widths: list[int], edge: list[bool], mids: list[float], stroke: f
     if ws.size < 2:
         return True
     low = float(ws.min())
-    narrow = ws <= low + 1
-    wide = np.flatnonzero(ws >= low + 3)[:5]
+    narrow = ws <= low + settings.width_slack_px
+    wide = np.flatnonzero(ws >= low + settings.sym_wide_px)[: settings.sym_rows]
     if wide.size == 0:
         return True
     off = abs(float(np.median(ms[wide])) - float(np.median(ms[narrow])))
-    return off <= max(1.5, 0.2 * float(np.median(ws[wide])))
+    return off <= max(settings.sym_max_off_px, settings.sym_max_off * float(np.median(ws[wide])))
 
 
 def _range(start: int, step: int, depth: int, limit: int) -> range:
@@ -264,7 +363,9 @@ def _range(start: int, step: int, depth: int, limit: int) -> range:
     return range(start, stop, step)
 
 
-def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
+def _head_profile(
+    widths: list[int], edge: list[bool], stroke: float, settings: ArrowSettings
+) -> bool:
     """Head: the line is narrow where it meets the node and widens away from it.
 
     The profile is read from the node outwards until the line ends, leaves the probe
@@ -274,7 +375,9 @@ def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
     i = 0
     while i < len(widths) and widths[i] == 0:
         i += 1
-    if i >= len(widths) or i > 3 + 2 * stroke:
+    st = settings
+    slack = st.width_slack_px
+    if i >= len(widths) or i > st.tip_gap_px + st.tip_gap_strokes * stroke:
         return False
     seg = []
     diverging = False  # still widening where it leaves the probe window
@@ -285,60 +388,79 @@ def _head_profile(widths: list[int], edge: list[bool], stroke: float) -> bool:
         seg.append(wd)
     if len(seg) < 2:
         return False
-    if diverging and seg[-1] >= max(seg) - 1:
+    if diverging and seg[-1] >= max(seg) - slack:
         return False  # lines fanning out from one point (a fork), not a head that closes
     shaft = max(1.0, stroke)
-    wide = max(2.4 * shaft, shaft + 3)
+    wide = max(st.head_wide_shafts * shaft, shaft + st.head_wide_px)
     peak_at = int(np.argmax(seg))
     peak = seg[peak_at]
     first = float(np.mean(seg[:2]))
     lead = 0  # rows at the start as narrow as the first: a shaft, not a tip
-    while lead < len(seg) and seg[lead] <= seg[0] + 1:
+    while lead < len(seg) and seg[lead] <= seg[0] + slack:
         lead += 1
-    if peak >= wide and peak_at >= 2 and first <= 0.65 * peak and lead <= max(4, 2 * shaft):
+    if (
+        peak >= wide
+        and peak_at >= st.head_min_rows
+        and first <= st.head_tip_share * peak
+        and lead <= max(st.head_lead_px, st.head_lead_shafts * shaft)
+    ):
         # a head widens gradually from its tip; a short stub ending in a head's base jumps
-        if seg[peak_at - 1] > seg[0] and seg[peak_at - 1] >= 0.5 * peak:
+        if seg[peak_at - 1] > seg[0] and seg[peak_at - 1] >= st.head_gradual * peak:
             return True
-    return _truncated_head(seg, stroke) or _small_head(seg, wide)
+    return _truncated_head(seg, stroke, st) or _small_head(seg, wide, st)
 
 
-def _small_head(seg: list[int], wide: float) -> bool:
+def _small_head(seg: list[int], wide: float, settings: ArrowSettings) -> bool:
     """A head only a few pixels long: a short wide run right at the node, then a sharp
     drop to a steady shaft (a tail seen through a short arrow tapers off gradually)."""
-    peak = max(seg[:4])
+    st = settings
+    slack = st.width_slack_px
+    peak = max(seg[: st.small_head_rows])
     start = seg.index(peak)
-    if peak < wide or start > 2:
+    if peak < wide or start > st.small_head_start:
         return False
     end = start
-    while end < len(seg) and seg[end] >= peak - 1:
+    while end < len(seg) and seg[end] >= peak - slack:
         end += 1
     rest = seg[end:]
-    if len(rest) < 3:
+    if len(rest) < st.shaft_rows:
         return False
     shaft = min(rest)
-    return 2 * shaft <= peak and all(wd <= shaft + 1 for wd in rest[:3])
+    steady = all(wd <= shaft + slack for wd in rest[: st.shaft_rows])
+    return st.small_head_ratio * shaft <= peak and steady
 
 
-def _truncated_head(seg: list[int], stroke: float) -> bool:
+def _truncated_head(seg: list[int], stroke: float, settings: ArrowSettings) -> bool:
     """A small head whose tip was lost under the node mask: wide at once, then a shaft."""
+    st = settings
+    slack = st.width_slack_px
     zone = 0
-    far = seg[min(len(seg) - 1, 3) :]
-    shaft = float(np.median(far[-max(3, len(far) // 2) :])) if far else 0.0
-    while zone < len(seg) and seg[zone] > shaft + 1:
+    far = seg[min(len(seg) - 1, st.truncated_far_row) :]
+    shaft = float(np.median(far[-max(st.shaft_rows, len(far) // 2) :])) if far else 0.0
+    while zone < len(seg) and seg[zone] > shaft + slack:
         zone += 1
-    if zone < 2 or zone > max(6, 2 * stroke + 4) or len(seg) - zone < 3:
+    longest = max(st.truncated_max_rows, st.truncated_max_strokes * stroke + st.truncated_max_extra)
+    if zone < st.truncated_min_rows or zone > longest or len(seg) - zone < st.shaft_rows:
         return False
     near = max(seg[:zone])
-    tail_ok = all(wd <= shaft + 1 for wd in seg[zone : zone + 3])
-    return seg[0] >= 0.6 * near and near >= max(2 * shaft, shaft + 2) and tail_ok
+    tail_ok = all(wd <= shaft + slack for wd in seg[zone : zone + st.shaft_rows])
+    return (
+        seg[0] >= st.truncated_start * near
+        and near >= max(st.truncated_shafts * shaft, shaft + st.truncated_wide_px)
+        and tail_ok
+    )
 
 
-def flow_direction(touches: list[Touch], centers: list[tuple[float, float]]) -> str:
+def flow_direction(
+    touches: list[Touch],
+    centers: list[tuple[float, float]],
+    settings: ArrowSettings = ArrowSettings(),
+) -> str:
     """The direction most arrowheads point: a head on a node's top points down, and so
     on. Each head votes once, so a bus with many ends does not outweigh a long chain (a
     vote per source/destination pair would). Ties fall to the head-oriented pairs; '?'
     without heads, or when they are doubtful."""
-    if doubtful_heads(touches):
+    if doubtful_heads(touches, settings):
         return "?"
     votes = Counter(ENTERED_FROM[t.side] for t in touches if t.head)
     ranked = votes.most_common()
@@ -355,15 +477,15 @@ def flow_direction(touches: list[Touch], centers: list[tuple[float, float]]) -> 
     return "right" if vx > 0 else "left"
 
 
-def doubtful_heads(touches: list[Touch]) -> bool:
+def doubtful_heads(touches: list[Touch], settings: ArrowSettings = ArrowSettings()) -> bool:
     """Heads on a small minority of many connectors: forks, crossings or a note's glyph
     that looked like a head are likelier than a figure that draws a few arrowheads and
     leaves most connectors bare. Its flow is then read from the layout and the text."""
     wires = {t.component for t in touches}
     headed = {t.component for t in touches if t.head}
-    if not headed or len(wires) < LONE_HEAD_MIN_CONNECTORS:
+    if not headed or len(wires) < settings.lone_head_min_connectors:
         return False
-    return len(headed) <= max(1, HEADED_MIN_SHARE * len(wires))
+    return len(headed) <= max(1, settings.headed_min_share * len(wires))
 
 
 def _oriented_pairs(touches: list[Touch]) -> list[tuple[int, int]]:
@@ -409,6 +531,7 @@ def build_edges(
     centers: list[tuple[float, float]],
     direction: str,
     tol: float,
+    settings: ArrowSettings = ArrowSettings(),
 ) -> Wiring:
     """Pair sources with destinations inside each connector component.
 
@@ -430,17 +553,16 @@ def build_edges(
         ts = by_comp[comp]
         if len({t.node for t in ts}) < 2:
             continue
-        heads, tails, conf = _roles(ts, centers, direction, nodes)
+        heads, tails, conf = roles(ts, centers, direction, nodes, settings)
         pairs: list[tuple[int, int]] = [
             (s.node, d.node) for s in tails for d in heads if s.node != d.node
         ]
         if comp in pixels:
-            pairs = _walk(
-                InkGraph(*pixels[comp], direction), heads, tails, nodes, margins, tol, jbox
-            )
+            g = InkGraph(*pixels[comp], direction)
+            pairs = _walk(g, heads, tails, nodes, margins, tol, jbox, settings)
         for key in pairs:
             edges[key] = max(edges.get(key, 0.0), conf)
-    edges = _route_through_junctions(edges, jbox)
+    edges = _route_through_junctions(edges, jbox, settings.junction_confidence)
     return _finish(edges, jbox, nodes, centers, direction)
 
 
@@ -452,6 +574,7 @@ def _walk(
     margins: list[int],
     tol: float,
     jbox: dict[int, IBox],
+    settings: ArrowSettings,
 ) -> list[tuple[int, int]]:
     """Source/destination pairs joined by ink along the flow; junctions on the way."""
     shape = (10**9, 10**9)
@@ -473,7 +596,7 @@ def _walk(
         for n, m in entry.items():
             if n != h.node:
                 stop |= m
-        ahead = g.reach(np.flatnonzero(entry[h.node]).tolist(), 3.0, stop)
+        ahead = g.reach(np.flatnonzero(entry[h.node]).tolist(), settings.onward_tol_px, stop)
         onward[h.node] = [d for d in heads if d.node != h.node and (ahead & entry[d.node]).any()]
     # Entries that reach each other both ways sit on one line drawn across the flow (a
     # bus feeding a row of branches close to their boxes): siblings, fed by whatever
@@ -486,13 +609,14 @@ def _walk(
     for h in heads:
         nexts = [d for d in onward[h.node] if d.node not in sib[h.node]]
         if nexts:
-            jbox.setdefault(h.node, _entry_box(nodes[h.node], h, band[h.node]))
+            r = settings.junction_half_px
+            jbox.setdefault(h.node, _entry_box(nodes[h.node], h, band[h.node], r))
             pairs += [(-1 - h.node, d.node) for d in nexts]
     return pairs
 
 
 def _route_through_junctions(
-    edges: dict[tuple[int, int], float], jbox: dict[int, IBox]
+    edges: dict[tuple[int, int], float], jbox: dict[int, IBox], confidence: float
 ) -> dict[tuple[int, int], float]:
     """Edges into a junction's target go into the junction; the junction feeds it."""
     out: dict[tuple[int, int], float] = {}
@@ -501,7 +625,7 @@ def _route_through_junctions(
             d = -1 - d
         out[(s, d)] = max(out.get((s, d), 0.0), c)
     for t in jbox:
-        out[(-1 - t, t)] = 1.0
+        out[(-1 - t, t)] = confidence
     return out
 
 
@@ -534,9 +658,10 @@ def _finish(edges, jbox, nodes, centers, direction) -> Wiring:
     return Wiring(tuple(sorted(out, key=lambda e: (e.src, e.dst))), junctions)
 
 
-def _entry_box(box: IBox, t: Touch, win: IBox) -> IBox:
+def _entry_box(box: IBox, t: Touch, win: IBox, r: int) -> IBox:
+    """Where a connector enters a node: `r` pixels to either side of its contact, across
+    the entry band `win`."""
     px, py = int(round(t.point[0])), int(round(t.point[1]))
-    r = 3
     if t.side == "top":
         return (px - r, win[1], px + r, box[1])
     if t.side == "bottom":
@@ -558,13 +683,18 @@ def _band(box: IBox, side: str, m: int, shape: tuple[int, ...]) -> IBox:
     return (box[2] - 1, y0, x1, y1)
 
 
-def _roles(
+def roles(
     ts: list[Touch],
     centers: list[tuple[float, float]],
     direction: str,
     nodes: list[IBox] | None = None,
+    settings: ArrowSettings = ArrowSettings(),
 ) -> tuple[list[Touch], list[Touch], float]:
-    """Heads where an arrowhead was seen or the line enters by the flow's entry side.
+    """The contacts `ts` of one connector split into heads (destinations) and tails
+    (sources), with the confidence of that reading; `centers` are the nodes' centres,
+    `nodes` their boxes (without them, no contact counts as off its side's middle).
+
+    Heads where an arrowhead was seen or the line enters by the flow's entry side.
 
     Without any arrowhead, a line ending square in the middle of a node's side across
     the flow (a skip routed below a left-to-right row, into the bottom of a later node)
@@ -579,16 +709,18 @@ def _roles(
         # a bare end further along the flow than every head, met mid-side but not by
         # its exit side, is a destination whose small head was missed (a skip line
         # forking off an arrow into a later node); sources lie upstream of their heads
-        late = _entered_late(tails, pos, max(pos[t.node] for t in heads), exit_side, nodes)
-        return heads + late, [t for t in tails if t not in late], 1.0
+        beyond = max(pos[t.node] for t in heads)
+        late = _entered_late(tails, pos, beyond, exit_side, nodes, settings.mid_side)
+        return heads + late, [t for t in tails if t not in late], settings.headed_confidence
+    flow_conf = settings.flow_confidence
     if len(ts) > 2 and heads and not tails:
-        return heads, [], 0.6  # branches taken from a node's input: see junctions
+        return heads, [], flow_conf  # branches taken from a node's input: see junctions
     if heads and tails:
         mid = float(np.mean(list(pos.values())))
-        late = _entered_late(tails, pos, mid, exit_side, nodes)
-        return heads + late, [t for t in tails if t not in late], 0.6
+        late = _entered_late(tails, pos, mid, exit_side, nodes, settings.mid_side)
+        return heads + late, [t for t in tails if t not in late], flow_conf
     heads, tails = _orient_by_flow(ts, centers, direction)
-    return heads, tails, 0.6
+    return heads, tails, flow_conf
 
 
 def _entered_late(
@@ -597,6 +729,7 @@ def _entered_late(
     beyond: float,
     exit_side: str,
     nodes: list[IBox] | None,
+    corner: float,
 ) -> list[Touch]:
     """The bare ends that enter their node: further along the flow than `beyond`, met
     mid-side and not by the node's exit side."""
@@ -605,17 +738,18 @@ def _entered_late(
         for t in tails
         if t.side != exit_side
         and pos[t.node] > beyond
-        and (nodes is None or _mid_side(nodes[t.node], t))
+        and (nodes is None or _mid_side(nodes[t.node], t, corner))
     ]
 
 
-def _mid_side(box: IBox, t: Touch) -> bool:
-    """The contact lies on the middle part of its side, away from the corners."""
+def _mid_side(box: IBox, t: Touch, corner: float) -> bool:
+    """The contact lies on the middle part of its side, more than `corner` of the side
+    away from either corner."""
     if t.side in ("top", "bottom"):
         lo, hi, v = box[0], box[2], t.pixel[0]
     else:
         lo, hi, v = box[1], box[3], t.pixel[1]
-    r = 0.2 * (hi - lo)
+    r = corner * (hi - lo)
     return lo + r <= v <= hi - r
 
 

@@ -7,13 +7,35 @@ connectors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from papercc.compiler.raster.boxes import Box, IBox
 
 
-def lines_through_notes(conn: np.ndarray, rects: list[IBox], char_h: float) -> np.ndarray:
+@dataclass(frozen=True)
+class LineSettings:
+    """The tunables of the connector masks. Units: pixels (px), glyph heights of the
+    figure (glyphs), stroke widths (strokes)."""
+
+    max_thick_px: int = 2  # px (+ max_thick_strokes): the thickest a connector is
+    max_thick_strokes: float = 2  # strokes
+    min_line_glyphs: float = 1.5  # glyphs; a connector on its own is this long at least
+    # (boxes stacked close are ~2 glyphs apart; specks are smaller)
+    box_pad_px: int = 2  # px; boxes are masked out this much beyond their extent
+    label_pad_px: int = 2  # px; free labels are masked out this much beyond their glyphs
+    min_kernel_px: int = 3  # px; the shortest run (and closing) the masks work with
+    note_run_glyphs: float = 1.5  # glyphs; a run through a note this long is a line
+    dash_gap_glyphs: float = 0.8  # glyphs; dashes of a line this far apart are joined
+    halo_px: int = 5  # px; a glyph's anti-aliased halo reaches this far (kernel width)
+    thick_rim_px: int = 5  # px; the rim of a thick area (kernel width) that runs can't reach
+
+
+def lines_through_notes(
+    conn: np.ndarray, rects: list[IBox], char_h: float, settings: LineSettings = LineSettings()
+) -> np.ndarray:
     """Inside a size note that is no node keep only straight line runs.
 
     Papers write tensor sizes beside or right over an arrow ("32×32×1" on a fork line).
@@ -25,7 +47,7 @@ def lines_through_notes(conn: np.ndarray, rects: list[IBox], char_h: float) -> n
     """
     if not rects:
         return conn
-    k = max(3, int(round(1.5 * char_h)))
+    k = max(settings.min_kernel_px, int(round(settings.note_run_glyphs * char_h)))
     h, w = conn.shape
     out = conn.copy()
     hk, vk = np.ones((1, k), np.uint8), np.ones((k, 1), np.uint8)
@@ -39,27 +61,33 @@ def lines_through_notes(conn: np.ndarray, rects: list[IBox], char_h: float) -> n
     return out
 
 
-def dashes(text_mask: np.ndarray, junk: list[IBox], char_h: float) -> np.ndarray:
+def dashes(
+    text_mask: np.ndarray, junk: list[IBox], char_h: float, settings: LineSettings = LineSettings()
+) -> np.ndarray:
     """Glyph-sized strokes that read as no text are dashes or dots of a dashed line:
     close the gaps between them so they connect like a solid line."""
     m = cv2.bitwise_and(text_mask, mask_of_blocks(text_mask.shape, junk, 0))
     if not m.any():
         return m
-    k = max(3, int(round(0.8 * char_h)) | 1)
+    k = max(settings.min_kernel_px, int(round(settings.dash_gap_glyphs * char_h)) | 1)
     return cv2.morphologyEx(
         m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     )
 
 
 def straight_runs(
-    faint: np.ndarray, min_len: float, max_thick: float, text: np.ndarray | None = None
+    faint: np.ndarray,
+    min_len: float,
+    max_thick: float,
+    text: np.ndarray | None = None,
+    settings: LineSettings = LineSettings(),
 ) -> np.ndarray:
     """Faint ink in thin straight horizontal or vertical runs at least `min_len` long:
     the hairline connectors, also where a note written close beside one glues its
     glyphs' halo to it (a glyph has no straight stroke longer than a glyph). Areas
     thicker than `max_thick` (a light fill, a filled head) are no lines; glyphs on a
     line (`text`, with their halo) do not make it thick."""
-    k = max(3, int(round(min_len)))
+    k = max(settings.min_kernel_px, int(round(min_len)))
     t = int(max_thick) + 1
     runs = cv2.bitwise_or(
         cv2.morphologyEx(faint, cv2.MORPH_OPEN, np.ones((1, k), np.uint8)),
@@ -67,17 +95,25 @@ def straight_runs(
     )
     solid = faint
     if text is not None:
-        solid = cv2.bitwise_and(faint, cv2.bitwise_not(cv2.dilate(text, np.ones((5, 5), np.uint8))))
+        solid = cv2.bitwise_and(faint, cv2.bitwise_not(_halo(text, settings)))
     thick = cv2.morphologyEx(solid, cv2.MORPH_OPEN, np.ones((t, t), np.uint8))
-    thick = cv2.dilate(thick, np.ones((5, 5), np.uint8))  # with the rim it cannot reach
+    r = settings.thick_rim_px
+    thick = cv2.dilate(thick, np.ones((r, r), np.uint8))  # with the rim it cannot reach
     return cv2.bitwise_and(runs, cv2.bitwise_not(thick))
 
 
-def off_text(faint: np.ndarray, text_mask: np.ndarray) -> np.ndarray:
+def off_text(
+    faint: np.ndarray, text_mask: np.ndarray, settings: LineSettings = LineSettings()
+) -> np.ndarray:
     """Faint ink away from glyphs: a glyph's anti-aliased halo is faint ink too, and
     through it a note written next to a line would join the line's component."""
-    near = cv2.dilate(text_mask, np.ones((5, 5), np.uint8))
-    return cv2.bitwise_and(faint, cv2.bitwise_not(near))
+    return cv2.bitwise_and(faint, cv2.bitwise_not(_halo(text_mask, settings)))
+
+
+def _halo(text_mask: np.ndarray, settings: LineSettings) -> np.ndarray:
+    """The glyphs with their anti-aliased halo."""
+    k = settings.halo_px
+    return cv2.dilate(text_mask, np.ones((k, k), np.uint8))
 
 
 def with_faint_ends(
@@ -99,7 +135,13 @@ def with_faint_ends(
     return np.where(hit, 255, 0).astype(np.uint8)[labels]  # a uint8 lookup per pixel
 
 
+def max_thickness(stroke: float, settings: LineSettings = LineSettings()) -> float:
+    """The thickest a connector is, in pixels, for a figure of stroke width `stroke`."""
+    return settings.max_thick_px + settings.max_thick_strokes * stroke
+
+
 def mask_of_boxes(shape: tuple[int, int], boxes: tuple[Box, ...], pad: int) -> np.ndarray:
+    """The boxes (ellipses for round ones) grown by `pad` pixels, as a 0/255 mask."""
     m = np.zeros(shape, np.uint8)
     for b in boxes:
         x0, y0, x1, y1 = b.bbox
@@ -113,6 +155,7 @@ def mask_of_boxes(shape: tuple[int, int], boxes: tuple[Box, ...], pad: int) -> n
 
 
 def mask_of_blocks(shape: tuple[int, int], blocks: list[IBox], pad: int) -> np.ndarray:
+    """The rectangles `blocks` grown by `pad` pixels, as a 0/255 mask."""
     m = np.zeros(shape, np.uint8)
     for x0, y0, x1, y1 in blocks:
         cv2.rectangle(m, (x0 - pad, y0 - pad), (x1 - 1 + pad, y1 - 1 + pad), 255, -1)

@@ -1,6 +1,7 @@
 """Binarisation of a figure: background colour, foreground and ink masks, stroke width.
 
-Every later stage (boxes, text, arrows) reads these masks, so thresholds live here once.
+Every later stage (boxes, text, arrows) reads these masks, so their thresholds live here
+once, in `PrepSettings`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,21 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-FG_DELTA = 14  # a pixel this far (max over channels) from the background is foreground
-INK_DELTA = 70  # a pixel this much darker than the background is ink (strokes, text)
-FAINT_DELTA = 30  # ... and this much darker is faint ink, kept where it touches ink
+
+@dataclass(frozen=True)
+class PrepSettings:
+    """The tunables of binarisation, and of the test that an image is line art at all.
+
+    Grey levels are 0..255 differences from the background's colour or grey level."""
+
+    fg_delta: int = 14  # grey levels (max over channels) from the background: foreground
+    ink_delta: int = 70  # grey levels darker than the background: ink (strokes, text)
+    faint_delta: int = 30  # grey levels darker: faint ink (anti-aliased ends of thin lines)
+    max_stroke: int = 12  # pixels; longer runs of ink are fills or lines along, not strokes
+    background_sample: int = 250_000  # pixels sampled (evenly strided) for the background
+    min_side: int = 16  # pixels; a smaller image cannot hold a box with a readable label
+    max_ink_share: float = 0.35  # fraction of pixels; line art is mostly background ...
+    max_fg_share: float = 0.7  # ... of one colour; photos and noise have no such background
 
 
 @dataclass(frozen=True)
@@ -28,22 +41,34 @@ class Prepared:
     stroke: float  # typical line / glyph stroke width in pixels
 
 
-def prepare(bgr: np.ndarray) -> Prepared:
+def prepare(bgr: np.ndarray, settings: PrepSettings = PrepSettings()) -> Prepared:
+    """The masks and stroke width of a BGR figure."""
     # OpenCV primitives, one pass each over a possibly 10-megapixel image:
-    # fg = any channel differs from the background by more than FG_DELTA
-    #    = not every channel within [bg - FG_DELTA, bg + FG_DELTA];
-    # ink / faint = grey level more than INK_DELTA / FAINT_DELTA darker than the
+    # fg = any channel differs from the background by more than fg_delta
+    #    = not every channel within [bg - fg_delta, bg + fg_delta];
+    # ink / faint = grey level more than ink_delta / faint_delta darker than the
     # background's grey (lighter, on a dark background).
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    bg = background_color(bgr)
-    lo = np.array([max(0, c - FG_DELTA) for c in bg], np.uint8)
-    hi = np.array([min(255, c + FG_DELTA) for c in bg], np.uint8)
+    bg = background_color(bgr, settings)
+    delta = settings.fg_delta
+    lo = np.array([max(0, c - delta) for c in bg], np.uint8)
+    hi = np.array([min(255, c + delta) for c in bg], np.uint8)
     fg = cv2.bitwise_not(cv2.inRange(bgr, lo, hi))
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))  # ringing, JPEG
     bg_gray = int(round(0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2]))
-    ink = _darker(gray, bg_gray, INK_DELTA)
-    faint = _darker(gray, bg_gray, FAINT_DELTA)
-    return Prepared(bgr, gray, bg, fg, ink, faint, stroke_width(ink))
+    ink = _darker(gray, bg_gray, settings.ink_delta)
+    faint = _darker(gray, bg_gray, settings.faint_delta)
+    return Prepared(bgr, gray, bg, fg, ink, faint, stroke_width(ink, settings))
+
+
+def line_art(prep: Prepared, settings: PrepSettings = PrepSettings()) -> bool:
+    """Some ink, and mostly background of one colour: blank images, photos and noise
+    are no diagrams."""
+    ink_share = float(np.count_nonzero(prep.ink)) / prep.ink.size
+    fg_share = float(np.count_nonzero(prep.fg)) / prep.fg.size
+    return not (
+        ink_share == 0.0 or ink_share > settings.max_ink_share or fg_share > settings.max_fg_share
+    )
 
 
 def _darker(gray: np.ndarray, bg_gray: int, delta: int) -> np.ndarray:
@@ -55,9 +80,12 @@ def _darker(gray: np.ndarray, bg_gray: int, delta: int) -> np.ndarray:
     return cv2.threshold(gray, bg_gray - delta - 1, 255, cv2.THRESH_BINARY_INV)[1]
 
 
-def background_color(bgr: np.ndarray) -> tuple[int, int, int]:
-    """The most frequent colour (coarsely quantised), averaged over its pixels."""
-    step = max(1, int(np.sqrt(bgr.shape[0] * bgr.shape[1] / 250_000)))
+def background_color(
+    bgr: np.ndarray, settings: PrepSettings = PrepSettings()
+) -> tuple[int, int, int]:
+    """The most frequent colour (coarsely quantised), averaged over its pixels; about
+    `background_sample` pixels are read, evenly strided."""
+    step = max(1, int(np.sqrt(bgr.shape[0] * bgr.shape[1] / settings.background_sample)))
     sample = np.ascontiguousarray(bgr[::step, ::step])
     # 16 levels per channel: bin (b, g, r) of the C-ordered histogram is key b*256+g*16+r,
     # and argmax takes the first of equal counts, as a bincount of those keys would
@@ -72,10 +100,11 @@ def background_color(bgr: np.ndarray) -> tuple[int, int, int]:
     return (b, g, r)
 
 
-def stroke_width(ink: np.ndarray) -> float:
-    """The most common run length of ink across rows and columns (lines and glyph stems)."""
+def stroke_width(ink: np.ndarray, settings: PrepSettings = PrepSettings()) -> float:
+    """The most common run length of ink across rows and columns (lines and glyph stems),
+    of the runs at most `max_stroke` pixels long."""
     runs = np.concatenate([_run_lengths(ink), _run_lengths(cv2.transpose(ink))])
-    runs = runs[runs <= 12]
+    runs = runs[runs <= settings.max_stroke]
     if runs.size == 0:
         return 1.0
     counts = np.bincount(runs)

@@ -4,8 +4,22 @@ telling tensor-size notes from layer labels."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from papercc.compiler.phrases import parse_phrase
+
+
+@dataclass(frozen=True)
+class WordSettings:
+    """The tunables of reading OCR text as labels (the misread repairs are patterns, not
+    tunables). Units: characters, fractions, doubt points (see `label_doubt`)."""
+
+    word_share: float = 0.6  # fraction of non-space characters that are letters or digits
+    size_token_len: int = 6  # characters; an "AxB" token this short is a size without digits
+    max_kernel: int = 15  # AlexNet's 11x11 is about the largest kernel papers draw
+    empty_doubt: int = 3  # doubt points of an empty reading
+    unknown_doubt: int = 2  # doubt points of an unknown layer
+
 
 _WORDY = re.compile(r"[A-Za-z0-9]")
 
@@ -114,11 +128,11 @@ def circle_sign(text: str) -> str:
     return "+" if text.replace(" ", "") in _PLUS_LOOKALIKES else text
 
 
-def wordy(text: str) -> bool:
+def wordy(text: str, settings: WordSettings = WordSettings()) -> bool:
     """Mostly letters and digits: OCR of line fragments is mostly punctuation."""
     chars = [c for c in text if not c.isspace()]
     good = sum(1 for c in chars if _WORDY.match(c))
-    return good >= 1 and good >= 0.6 * len(chars)
+    return good >= 1 and good >= settings.word_share * len(chars)
 
 
 _OPERATORS = {"+", "-", "*", "/", "×", "x", "X", "⊕", "⊗", "&", "=", "(", ")"}
@@ -129,7 +143,7 @@ _SIGNS = re.compile(r"[+×⊕⊗*]+[,;]?")
 _SIZE_TOKEN = re.compile(r"^([0-9lIO|\]]+)([xX×])([0-9lIO|\]]+)(,?)$")
 
 
-def clean_label(text: str) -> str:
+def clean_label(text: str, settings: WordSettings = WordSettings()) -> str:
     """Collapse whitespace, drop specks and quote marks; keep operator signs (also
     with a comma: "+, relu"); in size tokens like `3x3` read l, I, |, ] as 1, O as 0 and X as x."""
     words = []
@@ -138,7 +152,8 @@ def clean_label(text: str) -> str:
         if not _WORDY.search(w) and w.rstrip(",;:.") not in _OPERATORS and not _SIGNS.fullmatch(w):
             continue  # "~~.", "‘" and the like: specks and stroke ends, not words
         m = _SIZE_TOKEN.match(w)
-        if m and (any(ch.isdigit() for ch in m.group(1) + m.group(3)) or len(w) <= 6):
+        digits = any(ch.isdigit() for ch in m.group(1) + m.group(3)) if m else False
+        if m and (digits or len(w) <= settings.size_token_len):
             fix = str.maketrans("lI|]O", "11110")
             times = "x" if m.group(2) == "X" else m.group(2)  # "3X3": a capital is a misread
             w = m.group(1).translate(fix) + times + m.group(3).translate(fix) + m.group(4)
@@ -146,36 +161,33 @@ def clean_label(text: str) -> str:
     return " ".join(words)
 
 
-def label_doubt(text: str) -> int:
+def label_doubt(text: str, settings: WordSettings = WordSettings()) -> int:
     """How little an OCR reading looks like a diagram label: 0 for a layer phrase the
     phrase reader understands fully (or a size note), one more for each unknown layer
     (two), word that belongs to no op, missing required attribute ("conv/-64" has no
     kernel), symbol standing where a number belongs, and number the reader put into
     no attribute ("pool, [2": a stride slash misread). Comparing two readings of one
     crop, the one that reads as a label is the better one; numbers are never guessed."""
-    t = clean_label(text)
+    t = clean_label(text, settings)
     if not t:
-        return 3
+        return settings.empty_doubt
     if is_size_note(t):
         return 0
     phrase = parse_phrase(t, rank=2)
     doubt = 0 if phrase.recognised else 1
     used: set[float] = set()
     for layer in phrase.layers:
-        doubt += 2 if layer.op == "unknown" else 0
+        doubt += settings.unknown_doubt if layer.op == "unknown" else 0
         doubt += 1 if layer.op != "input" and layer.holes else 0
         doubt += sum(1 for note in layer.notes if "symbol" in note)  # "... as the symbol 'r'"
         for name, value in layer.attrs:
             used.update(_numbers(value))
-            doubt += 1 if name == "kernel" and _odd_kernel(value) else 0
+            doubt += 1 if name == "kernel" and _odd_kernel(value, settings.max_kernel) else 0
     doubt += sum(1 for m in _NUMBER.finditer(t) if float(m.group()) not in used)
     return doubt
 
 
-MAX_PLAUSIBLE_KERNEL = 15  # AlexNet's 11x11 is about the largest kernel papers draw
-
-
-def _odd_kernel(value: object) -> bool:
+def _odd_kernel(value: object, max_kernel: int) -> bool:
     """A kernel with two different sides, neither of them 1 ("5x65"), or with a side
     longer than any paper's kernel ("1x196": "1x1 96" with the space lost): papers use
     square kernels and factorised 1×n / n×1 ones, so this is more likely a misread
@@ -185,7 +197,7 @@ def _odd_kernel(value: object) -> bool:
     a, b = value
     if not (isinstance(a, int) and isinstance(b, int)):
         return False
-    return (a != b and min(a, b) > 1) or max(a, b) > MAX_PLAUSIBLE_KERNEL
+    return (a != b and min(a, b) > 1) or max(a, b) > max_kernel
 
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?![A-Za-z0-9])")  # not in "Conv2d", "fc7"

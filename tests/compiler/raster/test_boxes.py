@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 import papercc
-from papercc.compiler.raster.boxes import Box, _dedupe, find_boxes
+from papercc.compiler.raster.boxes import Box, dedupe_boxes, find_boxes
 from papercc.compiler.raster.prep import prepare
 
 
@@ -125,14 +125,14 @@ def test_dedupe_fragment_sharing_sides_merges_into_its_box() -> None:
     mask) shares the box's sides: it is not a node inside a group frame."""
     outer = Box((0, 0, 120, 30), (2, 2, 118, 28), "rect")
     piece = Box((0, 0, 40, 30), (1, 1, 39, 29), "rect")
-    assert _dedupe([piece, outer]) == (outer,)
+    assert dedupe_boxes([piece, outer], 4) == (outer,)
     # a node inside a frame, with margins all round: the frame goes
     frame = Box((0, 0, 200, 120), (1, 1, 199, 119), "rect")
     node = Box((40, 30, 160, 90), (42, 32, 158, 88), "rect")
-    assert _dedupe([frame, node]) == (node,)
+    assert dedupe_boxes([frame, node], 4) == (node,)
     # a small box inside a box (a glyph's counter): the glyph goes
     glyph = Box((50, 8, 60, 22), (51, 9, 59, 21), "ellipse")
-    assert _dedupe([glyph, outer]) == (outer,)
+    assert dedupe_boxes([glyph, outer], 4) == (outer,)
 
 
 def test_plus_circle_with_thick_ring_and_open_heads() -> None:
@@ -270,11 +270,11 @@ def test_dedupe_keeps_the_hole_outline_of_a_filled_box_with_a_head_stuck_on() ->
     fg[30:41, 538:543] = 255  # the head
     blob = Box((530, 20, 718, 51), (531, 21, 717, 50), "rounded", filled=True)
     hole = Box((543, 20, 718, 50), (545, 22, 716, 48), "rect")
-    (got,) = _dedupe([blob, hole], fg=fg)
+    (got,) = dedupe_boxes([blob, hole], 4, fg)
     assert got.bbox == hole.bbox and got.shape == "rect" and got.filled
     full = fg.copy()
     full[20:51, 530:543] = 255  # the strip is fill: part of the box
-    assert _dedupe([blob, hole], fg=full)[0].bbox == blob.bbox
+    assert dedupe_boxes([blob, hole], 4, full)[0].bbox == blob.bbox
     # a hole that shares two sides only is no outline of the whole box
     piece = Box((545, 27, 718, 51), (546, 28, 717, 50), "rect")
-    assert _dedupe([blob, piece], fg=fg)[0].bbox == blob.bbox
+    assert dedupe_boxes([blob, piece], 4, fg)[0].bbox == blob.bbox

@@ -9,7 +9,7 @@ import pytest
 
 cv2 = pytest.importorskip("cv2")
 
-from papercc.compiler.raster.arrows import Touch, _is_head, _roles  # noqa: E402
+from papercc.compiler.raster.arrows import Touch, is_head, roles  # noqa: E402
 from papercc.compiler.raster.diagram import extract_raster_diagram  # noqa: E402
 from papercc.compiler.raster.labels import specks  # noqa: E402
 from papercc.compiler.raster.lines import lines_through_notes, with_faint_ends  # noqa: E402
@@ -88,8 +88,8 @@ def test_glyph_glued_beside_a_shaft_is_no_head() -> None:
         for k in range(12):  # a filled head, tip at the box
             img[60 + k, 100 - k // 2 : 101 + k // 2 + 1] = 1
 
-    assert not _is_head(_labels_with(box, glued), 1, box, "bottom", 100.0, 70.0, 3.0, 12.0)
-    assert _is_head(_labels_with(box, head), 1, box, "bottom", 100.0, 70.0, 3.0, 12.0)
+    assert not is_head(_labels_with(box, glued), 1, box, "bottom", (100.0, 70.0), 3.0, 12.0)
+    assert is_head(_labels_with(box, head), 1, box, "bottom", (100.0, 70.0), 3.0, 12.0)
 
 
 def test_shaft_running_into_something_wide_is_no_head() -> None:
@@ -101,7 +101,7 @@ def test_shaft_running_into_something_wide_is_no_head() -> None:
         img[80:90, 94:107] = 1  # a symmetric blob far from the box (a crossing, a node)
 
     labels = _labels_with(box, shaft_then_blob)
-    assert not _is_head(labels, 1, box, "bottom", 100.0, 70.0, 3.0, 12.0)
+    assert not is_head(labels, 1, box, "bottom", (100.0, 70.0), 3.0, 12.0)
 
 
 def test_headless_skip_below_a_row_enters_the_later_node() -> None:
@@ -113,7 +113,7 @@ def test_headless_skip_below_a_row_enters_the_later_node() -> None:
         Touch(1, 4, "left", (390.0, 50.0), False),
         Touch(1, 6, "bottom", (600.0, 80.0), False),
     ]
-    heads, tails, _ = _roles(ts, centers, "right")
+    heads, tails, _ = roles(ts, centers, "right")
     assert {t.node for t in heads} == {4, 6}
     assert {t.node for t in tails} == {3}
 
@@ -166,9 +166,9 @@ def test_corner_contact_of_a_headless_line_stays_a_source() -> None:
     mid = Touch(1, 6, "bottom", (600.0, 80.0), False, (600, 71))
     corner = Touch(1, 6, "bottom", (638.0, 80.0), False, (638, 71))
     base = [Touch(1, 3, "right", (350.0, 50.0), False), Touch(1, 4, "left", (390.0, 50.0), False)]
-    heads, _, _ = _roles(base + [mid], centers, "right", nodes)
+    heads, _, _ = roles(base + [mid], centers, "right", nodes)
     assert 6 in {t.node for t in heads}
-    heads, _, _ = _roles(base + [corner], centers, "right", nodes)
+    heads, _, _ = roles(base + [corner], centers, "right", nodes)
     assert 6 not in {t.node for t in heads}
 
 
@@ -318,7 +318,7 @@ def test_lines_fanning_out_from_one_point_on_a_box_are_no_head() -> None:
     """Three lines leave one point of a box's top (Inception's bottom 'Filter concat'):
     the V they make widens until it leaves the probe window, unlike a head, which closes
     to its shaft; nor is the V one line grazing the box."""
-    from papercc.compiler.raster.arrows import _grazes
+    from papercc.compiler.raster.arrows import grazes
 
     box = (60, 120, 180, 160)
     img = np.zeros((200, 200), np.uint8)
@@ -326,11 +326,11 @@ def test_lines_fanning_out_from_one_point_on_a_box_are_no_head() -> None:
     cv2.line(img, (120, 119), (10, 60), 1, 2)
     cv2.line(img, (120, 119), (199, 90), 1, 2)
     labels = img.astype(np.int32)
-    assert not _is_head(labels, 1, box, "top", 120.0, 116.0, 1.0, 12.0)
+    assert not is_head(labels, 1, box, "top", (120.0, 116.0), 1.0, 12.0)
     win = labels[115:165, 55:185] == 1
     ys, xs = np.nonzero(win)
     k = int(np.argmax(ys))
-    assert not _grazes(win, xs, ys, k)
+    assert not grazes(win, xs, ys, k)
 
 
 def test_bare_end_beyond_every_head_is_a_missed_head() -> None:
@@ -344,10 +344,10 @@ def test_bare_end_beyond_every_head_is_a_missed_head() -> None:
         Touch(1, 1, "top", (150.0, 58.0), True, (150, 59)),
         Touch(1, 3, "right", (203.0, 195.0), False, (202, 195)),
     ]
-    heads, tails, _ = _roles(ts, centers, "down", nodes)
+    heads, tails, _ = roles(ts, centers, "down", nodes)
     assert {t.node for t in heads} == {1, 3} and {t.node for t in tails} == {0}
     # a bare end upstream of the head stays a source
     ts[2] = Touch(1, 3, "right", (203.0, 195.0), False, (202, 195))
     up = [Touch(1, 2, "bottom", (150.0, 152.0), False, (150, 151)), ts[1]]
-    heads, tails, _ = _roles(up + [ts[0]], centers, "down", nodes)
+    heads, tails, _ = roles(up + [ts[0]], centers, "down", nodes)
     assert {t.node for t in heads} == {1}

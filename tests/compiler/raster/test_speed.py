@@ -38,16 +38,17 @@ def _ref_background(bgr: np.ndarray) -> tuple[int, int, int]:
 def _ref_masks(bgr: np.ndarray, bg: tuple[int, int, int]):
     import cv2
 
+    st = P.PrepSettings()
     diff = np.abs(bgr.astype(np.int16) - np.array(bg, np.int16)).max(axis=2)
-    fg = np.where(diff > P.FG_DELTA, 255, 0).astype(np.uint8)
+    fg = np.where(diff > st.fg_delta, 255, 0).astype(np.uint8)
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     bg_gray = int(round(0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2]))
     g = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.int16)
     if bg_gray < 128:
         g = 255 - g
         bg_gray = 255 - bg_gray
-    ink = np.where(g < bg_gray - P.INK_DELTA, 255, 0).astype(np.uint8)
-    faint = np.where(g < bg_gray - P.FAINT_DELTA, 255, 0).astype(np.uint8)
+    ink = np.where(g < bg_gray - st.ink_delta, 255, 0).astype(np.uint8)
+    faint = np.where(g < bg_gray - st.faint_delta, 255, 0).astype(np.uint8)
     return fg, ink, faint
 
 
@@ -165,7 +166,7 @@ def test_components_without_stats_label_like_with_stats() -> None:
 
 
 def test_row_widths_and_gaps_match_their_definitions() -> None:
-    from papercc.compiler.raster.arrows import _gaps, _row_widths
+    from papercc.compiler.raster.arrows import gaps, row_widths
 
     rng = np.random.default_rng(5)
     for shape in ((0, 5), (4, 0), (7, 9), (20, 3), (1, 1)):
@@ -176,14 +177,14 @@ def test_row_widths_and_gaps_match_their_definitions() -> None:
             widths.append(int(nz[-1] - nz[0] + 1) if nz.size else 0)
             edge.append(bool(nz.size and (r[0] or r[-1])))
             mids.append((nz[-1] + nz[0]) / 2.0 if nz.size else 0.0)
-        assert _row_widths(rows) == (widths, edge, mids)
+        assert row_widths(rows) == (widths, edge, mids)
     xs, ys = rng.integers(0, 50, 40), rng.integers(0, 50, 40)
     box = (10, 12, 30, 25)
     want = [
         max(box[0] - x, x - box[2], 0) + max(box[1] - y, y - box[3], 0)
         for x, y in zip(xs, ys, strict=True)
     ]
-    assert _gaps(box, xs, ys).tolist() == want
+    assert gaps(box, xs, ys).tolist() == want
 
 
 @pytest.mark.parametrize("k", range(6))
@@ -208,13 +209,13 @@ def test_symbol_circles_do_not_depend_on_the_canvas_offset(k: int) -> None:
     prep = P.prepare(img)
     contours, hier = cv2.findContours(prep.ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     empty = [c for c, h in zip(contours, hier[0], strict=True) if h[3] >= 0]
-    got = B._symbol_circles(prep, prep.ink, empty)
+    got = B.symbol_circles(prep, prep.ink, empty)
     # reference: the same search on an uncropped canvas, shifted back
     pad = 40
     big = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     bprep = P.prepare(big)
     bc, bh = cv2.findContours(bprep.ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    ref = B._symbol_circles(
+    ref = B.symbol_circles(
         bprep, bprep.ink, [c for c, h in zip(bc, bh[0], strict=True) if h[3] >= 0]
     )
 
