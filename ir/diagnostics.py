@@ -2,6 +2,9 @@
 
 Passes never raise on bad input: they append `Diagnostic`s to a `DiagnosticSink`.
 At the API boundary the collected list is raised as one `DiagnosticError`.
+
+A diagnostic is located in DLIR text by its span (`file:line:col`), or in a paper or
+figure, which have no lines, by a `Place` (`file: page N, figure M`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,43 @@ CODES: dict[str, str] = {
     "repeat": "a `repeat` count is not a positive integer, or the block cannot be chained",
     "return": "a definition has no return, or statements after its return",
     "annotation": "an `@` annotation is unknown or malformed",
-    "no-model": "a module has no model to use",
-    "unsupported-op": "a backend cannot express an op",
-    "io": "a file cannot be read or written",
+    "no-model": "a module, paper or figure has no model to use",
+    "unsupported-op": "a backend cannot express an op, or not with the sizes the model leaves open",
+    "io": "a file cannot be read or written, or is not the format it claims",
+    "usage": "the options do not fit the input (a model, page or figure it does not have)",
+    "unavailable": "a target's framework is not installed here",
+    "not-canonical": "a file is not in canonical form (`papercc fmt --check`)",
+    "assumed": "reading a figure or table, papercc assumed what the source does not say "
+    "(an op, a pool type, a pass-through) or skipped what it could not read",
+    "stub": "a block the source names has no body in it: compiled as a stub (identity)",
+    "random-weights": "no weights file given: random weights are used",
+    "verify": "a target's outputs differ from PyTorch's, or it does not run",
 }
 
 SEVERITIES = ("error", "warning", "note")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where in a paper or a figure file (which have no lines): a page, and on it a
+    figure or a table; `number` None is one without a number ("figure ?")."""
+
+    page: int | None = None
+    kind: str = ""  # "figure" | "table" | "" (the page itself)
+    number: int | None = None
+
+    def __str__(self) -> str:
+        parts = [f"page {self.page}"] if self.page is not None else []
+        if self.kind:
+            parts.append(f"{self.kind} {'?' if self.number is None else self.number}")
+        return ", ".join(parts)
+
+    def sort_key(self) -> tuple:
+        return (
+            -1 if self.page is None else self.page,
+            self.kind,
+            -1 if self.number is None else self.number,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +80,7 @@ class Diagnostic:
     code: str
     message: str
     notes: tuple[tuple[Span | None, str], ...] = ()
+    place: Place | None = None  # in a paper or figure: page, figure, table
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -54,14 +89,18 @@ class Diagnostic:
             raise ValueError(f"bad severity {self.severity!r}")
 
     def sort_key(self) -> tuple:
-        return (*self.span.sort_key(), self.code, self.message)
+        place = self.place.sort_key() if self.place is not None else ()
+        return (*self.span.sort_key(), place, self.code, self.message)
 
     def header(self) -> str:
         return f"{self.location()}: {self.severity}: {self.message}  [{self.code}]"
 
     def location(self) -> str:
         s = self.span
-        return f"{s.file}:{s.line}:{s.col}" if s.line > 0 else s.file
+        if s.line > 0:
+            return f"{s.file}:{s.line}:{s.col}"
+        where = str(self.place) if self.place is not None else ""
+        return f"{s.file}: {where}" if where else s.file
 
 
 @dataclass(slots=True)
@@ -72,7 +111,7 @@ class DiagnosticSink:
     _seen: set = field(default_factory=set)
 
     def add(self, diag: Diagnostic) -> None:
-        key = (diag.span, diag.severity, diag.code, diag.message)
+        key = (diag.span, diag.place, diag.severity, diag.code, diag.message)
         if key not in self._seen:
             self._seen.add(key)
             self.items.append(diag)
