@@ -270,8 +270,10 @@ def end_to_end(truth: dict, diagram: Diagram) -> tuple[bool, str]:
 # ---------------------------------------------------------------- reading
 
 
-def read_figure(data: bytes, fmt: str) -> tuple[Diagram, float]:
-    """Decode and parse one rendered file with the reader of its format; reader seconds."""
+def read_figure(data: bytes, fmt: str, ocr=None) -> tuple[Diagram, float]:
+    """Decode and parse one rendered file with the reader of its format; reader seconds.
+    ocr: the run's OCR engines (`raster.ocr.Ocr`); without, the raster reader loads its
+    own for the call, which the seconds then include."""
     if fmt == "pdf":
         import pymupdf
 
@@ -290,7 +292,7 @@ def read_figure(data: bytes, fmt: str) -> tuple[Diagram, float]:
         t0 = time.perf_counter()
         with Image.open(io.BytesIO(data)) as im:
             bgr = pil_to_bgr(im)
-        diagram = extract_raster_diagram(bgr)
+        diagram = extract_raster_diagram(bgr, ocr=ocr)
         return diagram, time.perf_counter() - t0
     raise ValueError(f"no reader for format {fmt!r}")
 
@@ -304,7 +306,9 @@ def figure_case(index: int, base: int):
     return seed, model, graph, style
 
 
-def run_one(index: int, base: int, formats: tuple[str, ...], e2e: bool = True) -> list[Result]:
+def run_one(
+    index: int, base: int, formats: tuple[str, ...], e2e: bool = True, ocr=None
+) -> list[Result]:
     """Render figure `index` in every format, read each back and score it."""
     seed, model, graph, style = figure_case(index, base)
     out = []
@@ -312,7 +316,7 @@ def run_one(index: int, base: int, formats: tuple[str, ...], e2e: bool = True) -
         r = render(graph, style, fmt)
         style_info = dict(r.truth["style"])
         try:
-            diagram, secs = read_figure(r.data, fmt)
+            diagram, secs = read_figure(r.data, fmt, ocr)
         except Exception as exc:  # noqa: BLE001 - report, keep going
             empty = Score(len(r.truth["boxes"]), 0, len(r.truth["edges"]), 0, 0, 0)
             out.append(
@@ -326,8 +330,13 @@ def run_one(index: int, base: int, formats: tuple[str, ...], e2e: bool = True) -
     return out
 
 
+# The run's OCR engines, made by `main` before the pool forks: each worker inherits the
+# object and loads its own engines on first use (an `Ocr` keys them by process).
+_OCR = None
+
+
 def _task(args):
-    return run_one(*args)
+    return run_one(*args, ocr=_OCR)
 
 
 # ---------------------------------------------------------------- report
@@ -466,6 +475,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     t0 = time.time()
     results: list[Result] = []
+    global _OCR
+    from papercc.compiler.raster.ocr import Ocr
+
+    _OCR = Ocr()
     if args.jobs > 1:
         import multiprocessing as mp
 

@@ -24,9 +24,13 @@ from papercc.compiler.lower.diagram import (
     lower_diagram,
 )
 from papercc.compiler.raster.image import ImageError
+from papercc.compiler.raster.ocr import Ocr
+from papercc.ir.diagnostics import Diagnostic, Place
+from papercc.ir.span import Span
 from papercc.ir.syntax import Definition, Module
 
 __all__ = [
+    "FigureFinding",
     "FigureInput",
     "InputError",
     "UsageError",
@@ -43,11 +47,29 @@ _CAPTION = re.compile(r"^\s*(?:fig\.?|figure)\s*\d+[a-z]?\s*[.:|]", re.IGNORECAS
 
 
 class InputError(ValueError):
-    """The input file cannot be read (missing, empty, corrupt, not the format it claims)."""
+    """The input file cannot be read (missing, empty, corrupt, not the format it claims).
+
+    Carries where (the file, and in it a page or figure) apart from what, so that the
+    command line reports it as a diagnostic with a location and a code."""
+
+    code = "io"
+
+    def __init__(self, message: str, file: str | Path = "", place: Place | None = None):
+        super().__init__(message)
+        self.message, self.file, self.place = message, str(file), place
+
+    def diagnostic(self) -> Diagnostic:
+        span = Span.unknown(self.file or "<input>")
+        return Diagnostic(span, "error", self.code, self.message, place=self.place)
+
+    def __str__(self) -> str:
+        return self.diagnostic().location() + ": " + self.message
 
 
-class UsageError(ValueError):
+class UsageError(InputError):
     """The options do not fit the input (a page that does not exist, an unknown figure)."""
+
+    code = "usage"
 
 
 @dataclass(frozen=True)
@@ -72,19 +94,41 @@ def figure_number(caption: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def figure_place(figure: FigureInput) -> Place | None:
+    """Where a figure is in its paper (`page 3, figure 2`); None for an image file."""
+    if figure.page is None and figure.number is None:
+        return None
+    return Place(figure.page, "figure", figure.number)
+
+
+@dataclass(frozen=True)
+class FigureFinding(Finding):
+    """A lowering finding with the figure it is about."""
+
+    place: Place | None = None
+
+
 # ---------------------------------------------------------------- images
 
 
-def figures_from_image(path: str | Path) -> list[FigureInput]:
-    """A PNG/JPEG file -> its one diagram (possibly empty). InputError if unreadable."""
+def figures_from_image(path: str | Path, ocr: Ocr | None = None) -> list[FigureInput]:
+    """A PNG/JPEG file -> its one diagram (possibly empty). InputError if unreadable.
+    ocr: the run's OCR engines (one is made for this call without)."""
     from papercc.compiler.raster.diagram import extract_raster_diagram, load_image
 
     try:
         image = load_image(path)
-        diagram = extract_raster_diagram(image, {"file": Path(path).name, "parser": "raster"})
+        src = {"file": Path(path).name, "parser": "raster"}
+        diagram = extract_raster_diagram(image, src, ocr=ocr or Ocr())
     except ImageError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(_without_path(str(exc), path), path) from None
     return [FigureInput(diagram, image=image)]
+
+
+def _without_path(message: str, path: str | Path) -> str:
+    """An image reader's message without the file name it starts with (the diagnostic's
+    location says it)."""
+    return message.removeprefix(f"{path}: ").removeprefix(f"{Path(path)}: ")
 
 
 # ---------------------------------------------------------------- PDFs
@@ -97,18 +141,18 @@ def open_pdf(path: str | Path):
     p = Path(path)
     try:
         if p.stat().st_size == 0:
-            raise InputError(f"{p}: empty file")
+            raise InputError("empty file", p)
         doc = pymupdf.open(p, filetype="pdf")
     except InputError:
         raise
     except OSError as exc:
-        raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read: {exc.strerror or exc}", p) from None
     except Exception as exc:  # noqa: BLE001 - PyMuPDF raises several types for bad files
-        raise InputError(f"{p}: not a readable PDF ({exc})") from None
+        raise InputError(f"not a readable PDF ({exc})", p) from None
     if doc.needs_pass:
-        raise InputError(f"{p}: the PDF is encrypted")
+        raise InputError("the PDF is encrypted", p)
     if doc.page_count == 0:
-        raise InputError(f"{p}: the PDF has no pages")
+        raise InputError("the PDF has no pages", p)
     return doc
 
 
@@ -118,32 +162,37 @@ def figures_from_pdf(
     figure: int | None = None,
     raster: bool = True,
     images: bool = False,
+    ocr: Ocr | None = None,
 ) -> list[FigureInput]:
     """Diagrams of the figures on one page (1-based), or of every page.
 
     figure: keep only the figure with that number. raster: read regions without vector
     drawings (and embedded images) through the raster parser (OCR: slower). images: also
-    render vector figures (for debug output)."""
+    render vector figures (for debug output). ocr: the run's OCR engines (one is made
+    for this call without)."""
     doc = open_pdf(path)
     if page is not None and not 1 <= page <= doc.page_count:
-        raise UsageError(f"page {page} does not exist (the PDF has {doc.page_count} pages)")
+        raise UsageError(f"page {page} does not exist (the PDF has {doc.page_count} pages)", path)
     pages = [page] if page is not None else list(range(1, doc.page_count + 1))
     out: list[FigureInput] = []
+    ocr = ocr or Ocr()
+    no = pages[0]
     try:
         for no in pages:
-            out.extend(_page_figures(doc[no - 1], no, Path(path).name, figure, raster, images))
-    except InputError:
+            out.extend(_page_figures(doc[no - 1], no, Path(path).name, figure, raster, images, ocr))
+    except InputError as exc:
+        exc.file = exc.file or str(path)
         raise
     except RuntimeError as exc:  # a damaged page stream
-        raise InputError(f"{path}: cannot read the PDF ({exc})") from None
+        raise InputError(f"cannot read the page ({exc})", path, Place(no)) from None
     if figure is not None and not out:
         where = f"page {page}" if page is not None else "the PDF"
-        raise UsageError(f"no Figure {figure} found on {where}")
+        raise UsageError(f"no Figure {figure} found on {where}", path)
     return out
 
 
 def _page_figures(
-    page, no: int, file: str, want: int | None, raster: bool, images: bool
+    page, no: int, file: str, want: int | None, raster: bool, images: bool, ocr: Ocr
 ) -> list[FigureInput]:
     from papercc.compiler.vector.diagram import extract_vector_diagram, find_figure_regions
 
@@ -157,7 +206,7 @@ def _page_figures(
         src = {"file": file, "page": no, "figure": number if number is not None else caption[:20]}
         d = extract_vector_diagram(page, rect, src)
         if not d.edges and raster:
-            out.append(_render_and_read(page, rect, src, caption, number, no))
+            out.append(_render_and_read(page, rect, src, caption, number, no, ocr))
         else:
             image = _render(page, rect) if images else None
             scale = RENDER_DPI / 72.0
@@ -170,19 +219,19 @@ def _page_figures(
             if want is not None and number != want:
                 continue
             src = {"file": file, "page": no, "figure": number if number is not None else "image"}
-            out.append(_render_and_read(page, rect, src, caption, number, no))
+            out.append(_render_and_read(page, rect, src, caption, number, no, ocr))
     return out
 
 
-def _render_and_read(page, rect, src: dict, caption: str, number, no: int) -> FigureInput:
+def _render_and_read(page, rect, src: dict, caption: str, number, no: int, ocr: Ocr) -> FigureInput:
     from papercc.compiler.raster.diagram import extract_raster_diagram
 
     bgr = _render(page, rect)
     scale = RENDER_DPI / 72.0
     try:
-        d = extract_raster_diagram(bgr, dict(src, parser="raster"))
+        d = extract_raster_diagram(bgr, dict(src, parser="raster"), ocr=ocr)
     except ImageError as exc:
-        raise InputError(f"page {no}: {exc}") from None
+        raise InputError(str(exc), place=Place(no, "figure", number)) from None
     # back to page coordinates, so provenance points into the PDF
     d = Diagram(
         tuple(
@@ -281,7 +330,11 @@ def lower_figures(
     findings: list[Finding] = []
     for i, f in enumerate(usable):
         if i in providers:
-            findings.append(Finding("note", f"{names[i]}: lowered as a block used by others"))
+            findings.append(
+                FigureFinding(
+                    "note", f"{names[i]}: lowered as a block used by others", None, figure_place(f)
+                )
+            )
             continue
         lo = first[i]
         if bodies and lo.block_refs:
@@ -292,7 +345,9 @@ def lower_figures(
                 blocks=bodies,
                 caption=f.caption,
             )
-        findings.extend(lo.findings)
+        findings.extend(
+            FigureFinding(x.severity, x.message, x.node, figure_place(f)) for x in lo.findings
+        )
         for d in lo.module.definitions:
             if d.name not in seen:
                 seen.add(d.name)

@@ -5,13 +5,19 @@ independently (in parallel with `jobs`), then the prose context is read once, fi
 classified (model diagram or not), tables and figures are lowered, figures that repeat a
 table's model are merged into it (the table has the attributes), and all models go into
 one module with unique names.
+
+OCR engines (`Ocr`) are made by the driver, one per process that reads pages: this one
+when it reads them itself, each worker's own when `jobs` worker processes do. A worker
+reads page after page with the same engines, so their model is loaded once per worker.
 """
 
 from __future__ import annotations
 
+import queue
+import re
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -26,8 +32,10 @@ from papercc.compiler.lower.figure import (
     open_pdf,
 )
 from papercc.compiler.lower.table import lower_table
+from papercc.compiler.raster.ocr import Ocr
 from papercc.compiler.tables.model import ArchTable
 from papercc.ir.check import check_module
+from papercc.ir.diagnostics import Place
 from papercc.ir.parser import parse
 from papercc.ir.printer import print_module
 from papercc.ir.registry import OPS
@@ -64,6 +72,15 @@ class ModelInfo:
     holes: int = 0
     merged_with: str | None = None
 
+    @property
+    def place(self) -> Place:
+        """Where in the paper: `page 4, table 1` (the number from the caption, if any)."""
+        m = _NUMBERED.match(self.caption or "")
+        return Place(self.page, self.kind, int(m.group(1)) if m else None)
+
+
+_NUMBERED = re.compile(r"^\s*(?:fig\.?|figure|table)\s*(\d+)", re.IGNORECASE)
+
 
 @dataclass
 class PaperResult:
@@ -98,8 +115,9 @@ def _document_text(path: str, limit: int) -> str:
         doc.close()
 
 
-def analyse_page(path: str, page: int, ocr: bool = False) -> PageFindings:
-    """Tables and figure diagrams of one page (1-based). Runs in a worker process."""
+def analyse_page(path: str, page: int, ocr: Ocr | None = None) -> PageFindings:
+    """Tables and figure diagrams of one page (1-based). ocr: the engines to read raster
+    figures with; without, only vector figures are read."""
     from papercc.compiler.tables.find import find_arch_tables
 
     start = time.perf_counter()
@@ -111,7 +129,7 @@ def analyse_page(path: str, page: int, ocr: bool = False) -> PageFindings:
             tables = tuple(find_arch_tables(pg, {"file": Path(path).name, "page": page}))
         except (ValueError, RuntimeError):
             tables = ()
-        figures = tuple(figures_from_pdf(path, page=page, raster=ocr))
+        figures = tuple(figures_from_pdf(path, page=page, raster=ocr is not None, ocr=ocr))
     finally:
         doc.close()
     return PageFindings(page, tables, figures, text, time.perf_counter() - start)
@@ -147,31 +165,89 @@ def compile_paper(
     ocr: bool = False,
     progress: Callable[[PageFindings], None] | None = None,
 ) -> PaperResult:
-    """Read the pages, lower what describes a model, merge, and check."""
+    """Read the pages, lower what describes a model, merge, and check. ocr: also read
+    raster figures (OCR)."""
     start = time.perf_counter()
     path = str(path)
     count = page_count(path)
     pages = pages or list(range(1, count + 1))
-    found: list[PageFindings] = []
+    report = progress or (lambda _: None)
     if jobs > 1 and len(pages) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(analyse_page, path, p, ocr) for p in pages]
-            for fut in futures:
-                pf = fut.result()
-                found.append(pf)
-                if progress:
-                    progress(pf)
+        found = _read_in_workers(path, pages, min(jobs, len(pages)), ocr, report)
     else:
-        for p in pages:
-            pf = analyse_page(path, p, ocr)
-            found.append(pf)
-            if progress:
-                progress(pf)
+        found = []
+        with Ocr() as engines:
+            for p in pages:
+                found.append(analyse_page(path, p, engines if ocr else None))
+                report(found[-1])
     text = "\n".join(pf.text for pf in found)
     if len(pages) < count:  # the prose that explains a table is often on another page
         text = _document_text(path, limit=CONTEXT_PAGES)
     context = read_context(text)
     return assemble(path, found, context, time.perf_counter() - start)
+
+
+def _read_in_workers(
+    path: str, pages: list[int], jobs: int, ocr: bool, report: Callable[[PageFindings], None]
+) -> list[PageFindings]:
+    """The pages read by `jobs` worker processes, in the order of `pages`; `report` is
+    called as each page is done. Each worker takes the next page from a shared queue
+    until there is none (so a slow page holds up one worker, not the others)."""
+    from multiprocessing import Manager
+
+    found: list[PageFindings | None] = [None] * len(pages)
+    with Manager() as manager, ProcessPoolExecutor(max_workers=jobs) as pool:
+        todo, done = manager.Queue(), manager.Queue()
+        for item in enumerate(pages):
+            todo.put(item)
+        for _ in range(jobs):
+            todo.put(None)
+        workers = [pool.submit(_page_worker, path, ocr, todo, done) for _ in range(jobs)]
+        for _ in pages:
+            i, pf = _next_done(done, workers)
+            if isinstance(pf, BaseException):
+                _stop(todo, jobs)
+                raise pf
+            found[i] = pf
+            report(pf)
+    return [pf for pf in found if pf is not None]
+
+
+def _page_worker(path: str, ocr: bool, todo, done) -> None:
+    """One worker process: the pages from `todo` (until None), read with this worker's
+    own OCR engines; (index, PageFindings) on `done`, or (index, the exception) and stop."""
+    with Ocr() as engines:
+        while (item := todo.get()) is not None:
+            i, page = item
+            try:
+                done.put((i, analyse_page(path, page, engines if ocr else None)))
+            except Exception as exc:  # noqa: BLE001 - the parent raises it
+                done.put((i, exc))
+                return
+
+
+def _next_done(done, workers: list[Future]):
+    """The next finished page; raises what ended a worker early (a crash)."""
+    while True:
+        try:
+            return done.get(timeout=0.5)
+        except queue.Empty:
+            for w in workers:
+                if w.done():
+                    w.result()  # a worker that died raises here
+            if all(w.done() for w in workers) and done.empty():
+                raise RuntimeError("the page workers ended before every page was read") from None
+
+
+def _stop(todo, jobs: int) -> None:
+    """No more pages for the workers: each ends at its current one."""
+    try:
+        while True:
+            todo.get_nowait()
+    except queue.Empty:
+        pass
+    for _ in range(jobs):
+        todo.put(None)
 
 
 def assemble(path: str, found: list[PageFindings], context: TextContext, seconds: float):

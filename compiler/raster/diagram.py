@@ -51,7 +51,7 @@ from papercc.compiler.raster.lines import (
     straight_runs,
     with_faint_ends,
 )
-from papercc.compiler.raster.ocr import OcrText, read_crops
+from papercc.compiler.raster.ocr import Ocr, OcrText
 from papercc.compiler.raster.prep import Prepared, PrepSettings, line_art, prepare
 from papercc.compiler.raster.text import (
     TextSettings,
@@ -89,9 +89,15 @@ class RasterSettings:
 
 
 def extract_raster_diagram(
-    image: np.ndarray, source: dict | None = None, settings: RasterSettings = RasterSettings()
+    image: np.ndarray,
+    source: dict | None = None,
+    settings: RasterSettings = RasterSettings(),
+    ocr: Ocr | None = None,
 ) -> Diagram:
-    """Parse a 2D-box diagram from a BGR or gray image; an empty Diagram if none is found."""
+    """Parse a 2D-box diagram from a BGR or gray image; an empty Diagram if none is found.
+
+    ocr: the run's OCR engines (see `Ocr`); without it this call loads its own and
+    frees them at the end, which costs about as much as reading the figure."""
     bgr = as_bgr(image)
     src = dict(source or {})
     if min(bgr.shape[:2]) < settings.prep.min_side:
@@ -100,7 +106,7 @@ def extract_raster_diagram(
     if not line_art(prep, settings.prep):
         return Diagram((), (), src)  # blank, or a photo / noise rather than line art
     fig = _layout(prep, settings)
-    texts = _read_texts(fig, settings.text)
+    texts = _read_texts(fig, settings.text, ocr or Ocr())
     nodes = _box_nodes(fig.boxes, texts, settings.words)
     runs = _straight_lines(fig, settings.lines)
     labels, junk, notes = _sort_blocks(fig, texts, runs, nodes, settings)
@@ -158,7 +164,7 @@ def _layout(prep: Prepared, settings: RasterSettings) -> _Figure:
     return _Figure(prep, boxes, box_mask, residual, char_h, text_mask, blocks)
 
 
-def _read_texts(fig: _Figure, settings: TextSettings) -> dict[int, OcrText]:
+def _read_texts(fig: _Figure, settings: TextSettings, ocr: Ocr) -> dict[int, OcrText]:
     """OCR of the boxes' text and of the free text blocks, by owner: a box's index
     (>= 0) or -1 - a block's index; a lone "+" is told by its shape."""
     prep = fig.prep
@@ -174,7 +180,7 @@ def _read_texts(fig: _Figure, settings: TextSettings) -> dict[int, OcrText]:
     for j, blk in enumerate(fig.blocks):
         crops.append(block_crop(prep, fig.text_mask, blk, settings))
         owners.append(-1 - j)
-    texts = dict(zip(owners, read_crops(crops), strict=False))
+    texts = dict(zip(owners, ocr.read_crops(crops), strict=False))
     for owner, crop in zip(owners, crops, strict=True):
         if plus_glyph(crop, settings):  # a lone "+" reads as "4", "t", "=" or "a"
             texts[owner] = OcrText("+", 1.0)

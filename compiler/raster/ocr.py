@@ -10,11 +10,14 @@ confidence or a reading that is no diagram label. Such crops are read again, at 
 scale, in one more (smaller) call, and those still doubtful a third time at a third scale;
 the reading that looks more like a label (`words.label_doubt`), then the more
 confident one, is kept.
+
+The engines are owned by an `Ocr` object, not by this module: the driver of a run (a
+figure compile, a whole paper, one worker process of a paper's pages) makes one, passes it
+to every figure it reads, and closes it at the end. This module keeps no state.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import ctypes
 import ctypes.util
@@ -23,6 +26,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import weakref
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -72,17 +77,126 @@ def _scaled(crop: np.ndarray, target: float) -> np.ndarray:
     return cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
 
 
-def read_crops(crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
-    """Read dark-on-white uint8 grey crops; one result per crop, in order."""
-    out = read_strip(crops, TARGET_CHAR_H, psm)
-    for height in RETRY_CHAR_HS:
-        again = [i for i, t in enumerate(out) if doubtful(t)]
-        if not again:
-            break
-        retry = read_strip([crops[i] for i in again], height, psm)
-        for i, t in zip(again, retry, strict=True):
-            out[i] = better(out[i], t)
-    return out
+class Ocr:
+    """The Tesseract engines of one run, and the reading of crops with them.
+
+    Up to `workers` (at most two) in-process libtesseract engines, each with its own
+    English model and lock, so that the two halves of a long strip are read at once; an
+    engine is loaded on first use (a run that reads no raster text loads none) and kept
+    until `close`, so every figure of the run after the first costs only recognition.
+    Without libtesseract (or when its OpenMP runtime cannot be held to one thread) the
+    tesseract binary is run instead; the words are the same.
+
+    The driver of a run makes one (`with Ocr() as ocr:`) and passes it to every figure it
+    reads. Engines belong to the process that loaded them: an `Ocr` pickled to a worker
+    process arrives without them and loads its own there. Thread-safe: each engine reads
+    one strip at a time.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, min(2, workers if workers is not None else _cores()))
+        # (process id, engine number) -> engine, or None where none could be loaded
+        self._engines: dict[tuple[int, int], _TessApi | None] = {}
+        self._lock = threading.Lock()
+        self._closer = weakref.finalize(self, _close_engines, self._engines)
+
+    def __getstate__(self) -> dict:
+        return {"workers": self.workers}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["workers"])
+
+    def __enter__(self) -> Ocr:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Free the engines this process loaded (the object stays usable: a later read
+        loads them again)."""
+        with self._lock:
+            _close_engines(self._engines)
+
+    def read_crops(self, crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
+        """Read dark-on-white uint8 grey crops; one result per crop, in order."""
+        out = self.read_strip(crops, TARGET_CHAR_H, psm)
+        for height in RETRY_CHAR_HS:
+            again = [i for i, t in enumerate(out) if doubtful(t)]
+            if not again:
+                break
+            retry = self.read_strip([crops[i] for i in again], height, psm)
+            for i, t in zip(again, retry, strict=True):
+                out[i] = better(out[i], t)
+        return out
+
+    def read_strip(self, crops: list[np.ndarray], target: float, psm: int = 6) -> list[OcrText]:
+        """The crops scaled to glyphs `target` pixels tall and read in strips: one strip
+        for a few crops, two halves (by area) for more, read at once by two engines on two
+        cores. The split depends on the crops only, never on the machine, so the words
+        read are the same with one core or two."""
+        if not crops:
+            return []
+        scaled = [_scaled(c, target) for c in crops]
+        if len(scaled) < SPLIT_MIN_CROPS:
+            return self._read_scaled(scaled, psm, 0)
+        area = np.cumsum([c.size for c in scaled])
+        cut = int(np.searchsorted(area, area[-1] / 2)) + 1
+        cut = min(max(cut, 1), len(scaled) - 1)
+        parts = [scaled[:cut], scaled[cut:]]
+        if self.workers < 2:
+            return [t for i, part in enumerate(parts) for t in self._read_scaled(part, psm, i)]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done = list(pool.map(lambda ip: self._read_scaled(ip[1], psm, ip[0]), enumerate(parts)))
+        return done[0] + done[1]
+
+    def _read_scaled(self, scaled: list[np.ndarray], psm: int, engine: int) -> list[OcrText]:
+        """One Tesseract call (engine number `engine`) on crops already scaled."""
+        if not scaled:
+            return []
+        width = max(c.shape[1] for c in scaled) + 2 * PAD
+        rows, spans, y = [], [], 0
+        for c in scaled:
+            h, w = c.shape
+            block = np.full((h + 2 * PAD, width), 255, np.uint8)
+            block[PAD : PAD + h, PAD : PAD + w] = c
+            rows.append(block)
+            rows.append(np.full((GAP, width), 255, np.uint8))
+            spans.append((y, y + h + 2 * PAD))
+            y += h + 2 * PAD + GAP
+        strip = np.vstack(rows)
+        if strip.size > MAX_STRIP_PIXELS and len(scaled) > 1:
+            half = len(scaled) // 2
+            return self._read_scaled(scaled[:half], psm, engine) + self._read_scaled(
+                scaled[half:], psm, engine
+            )
+        return _assign(self.tsv(strip, psm, engine), spans)
+
+    def tsv(self, strip: np.ndarray, psm: int, engine: int = 0) -> dict:
+        """The parsed TSV of one strip: from library engine number `engine` when there is
+        one, else from the tesseract binary."""
+        api = self.engine(engine)
+        if api is not None:
+            return _parse_tsv(api.tsv(strip, psm))
+        return _tesseract_binary(strip, psm)
+
+    def engine(self, number: int = 0) -> _TessApi | None:
+        """This process's library engine number `number`, loaded on first use; None when
+        libtesseract cannot be loaded or its OpenMP runtime cannot be held to one thread
+        (then the binary is used)."""
+        key = (os.getpid(), number)  # a forked child never uses its parent's engines
+        with self._lock:
+            if key not in self._engines:
+                self._engines[key] = _load_engine()
+            return self._engines[key]
+
+
+def _cores() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def doubtful(t: OcrText) -> bool:
@@ -97,69 +211,6 @@ def better(a: OcrText, b: OcrText) -> OcrText:
     return b if kb > ka else a
 
 
-def read_strip(crops: list[np.ndarray], target: float, psm: int = 6) -> list[OcrText]:
-    """The crops scaled to glyphs `target` pixels tall and read in strips: one strip
-    for a few crops, two halves (by area) for more, read at once by two engines on two
-    cores. The split depends on the crops only, never on the machine, so the words
-    read are the same with one core or two."""
-    if not crops:
-        return []
-    scaled = [_scaled(c, target) for c in crops]
-    if len(scaled) < SPLIT_MIN_CROPS:
-        return _read_scaled(scaled, psm, 0)
-    area = np.cumsum([c.size for c in scaled])
-    cut = int(np.searchsorted(area, area[-1] / 2)) + 1
-    cut = min(max(cut, 1), len(scaled) - 1)
-    parts = [scaled[:cut], scaled[cut:]]
-    if _workers() < 2:
-        return [t for i, part in enumerate(parts) for t in _read_scaled(part, psm, i)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = list(pool.map(lambda ip: _read_scaled(ip[1], psm, ip[0]), enumerate(parts)))
-    return done[0] + done[1]
-
-
-def _read_scaled(scaled: list[np.ndarray], psm: int, engine: int) -> list[OcrText]:
-    """One Tesseract call (engine number `engine`) on crops already scaled."""
-    if not scaled:
-        return []
-    width = max(c.shape[1] for c in scaled) + 2 * PAD
-    rows, spans, y = [], [], 0
-    for c in scaled:
-        h, w = c.shape
-        block = np.full((h + 2 * PAD, width), 255, np.uint8)
-        block[PAD : PAD + h, PAD : PAD + w] = c
-        rows.append(block)
-        rows.append(np.full((GAP, width), 255, np.uint8))
-        spans.append((y, y + h + 2 * PAD))
-        y += h + 2 * PAD + GAP
-    strip = np.vstack(rows)
-    if strip.size > MAX_STRIP_PIXELS and len(scaled) > 1:
-        half = len(scaled) // 2
-        return _read_scaled(scaled[:half], psm, engine) + _read_scaled(scaled[half:], psm, engine)
-    data = _tesseract(strip, psm, engine)
-    return _assign(data, spans)
-
-
-def _workers() -> int:
-    """Cores this process may use for OCR (two engines at most)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return min(2, cpus)
-
-
-def _tesseract(strip: np.ndarray, psm: int, engine: int = 0) -> dict:
-    """The parsed TSV of one strip: from a Tesseract library engine loaded into this
-    process when it can be (its model is loaded once per process, not once per figure,
-    so a second reading of doubtful crops costs only their recognition), else from the
-    tesseract binary."""
-    api = _library(engine)
-    if api is not None:
-        return _parse_tsv(api.tsv(strip, psm))
-    return _tesseract_binary(strip, psm)
-
-
 _TSV_HEAD = (
     "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
 )
@@ -169,8 +220,8 @@ _DEFAULT_DPI = 70
 
 
 class _TessApi:
-    """libtesseract's C API through ctypes: one engine with the English model, kept for
-    the life of the process."""
+    """libtesseract's C API through ctypes: one engine with the English model, owned by
+    an `Ocr`."""
 
     def __init__(self, lib: ctypes.CDLL) -> None:
         c = ctypes
@@ -189,7 +240,6 @@ class _TessApi:
         if not self.handle or lib.TessBaseAPIInit3(self.handle, None, b"eng") != 0:
             raise OcrError("libtesseract could not load its English model")
         self.lock = threading.Lock()
-        atexit.register(self.close)
 
     def tsv(self, img: np.ndarray, psm: int) -> str:
         img = np.ascontiguousarray(img, dtype=np.uint8)
@@ -209,52 +259,79 @@ class _TessApi:
         return _TSV_HEAD + "\n" + text
 
     def close(self) -> None:
-        if self.handle:
-            self.lib.TessBaseAPIDelete(self.handle)
-            self.handle = None
+        with self.lock:
+            if self.handle:
+                self.lib.TessBaseAPIDelete(self.handle)
+                self.handle = None
 
 
-# per (process id, engine number): a forked child loads its own
-_API: dict[tuple[int, int], _TessApi | None] = {}
-_API_LOCK = threading.Lock()
+def _close_engines(engines: dict[tuple[int, int], _TessApi | None]) -> None:
+    """Free the engines of `engines` that this process loaded (a forked child's copies
+    of its parent's are left alone)."""
+    pid = os.getpid()
+    for key in [k for k in engines if k[0] == pid]:
+        api = engines.pop(key)
+        if api is not None:
+            api.close()
 
 
-def _library(engine: int = 0) -> _TessApi | None:
-    """This process's Tesseract engine number `engine` (each has its own model and
-    lock, so two strips are read at once), or None when libtesseract cannot be loaded
-    or its OpenMP runtime cannot be held to one thread (then the binary is used)."""
-    key = (os.getpid(), engine)
-    with _API_LOCK:
-        if key not in _API:
-            _API[key] = None
-            name = ctypes.util.find_library("tesseract")
-            if name and _one_omp_thread():
-                with contextlib.suppress(OSError, AttributeError, OcrError):
-                    _API[key] = _TessApi(ctypes.CDLL(name))
-        return _API[key]
+def _load_engine() -> _TessApi | None:
+    """A new libtesseract engine with the English model, or None (see `Ocr.engine`)."""
+    name = ctypes.util.find_library("tesseract")
+    if not name or not _one_omp_thread():
+        return None
+    with contextlib.suppress(OSError, AttributeError, OcrError):
+        return _TessApi(ctypes.CDLL(name))
+    return None
+
+
+# Loading a shared library and the environment it reads while loading are the process's,
+# not a run's: two runs in two threads must not load libgomp at once.
+_LOAD_LOCK = threading.Lock()
 
 
 def _one_omp_thread() -> bool:
-    """Hold libtesseract's OpenMP runtime to one thread: its LSTM asks for several,
-    which makes it several times slower on a shared machine. The runtime reads its
-    thread limit from the environment once, when it is loaded, so the variable is set
-    only around loading it (nothing else in this process sees it); False if the runtime
-    was loaded earlier with another limit."""
+    """Hold libtesseract's OpenMP runtime (libgomp) to one thread; False if it cannot be.
+
+    Why: Tesseract's LSTM asks OpenMP for several threads (`num_threads` clauses, which
+    override `omp_set_num_threads`), several times slower on a shared machine than one.
+    The only cap above such clauses is the thread-limit, which OpenMP offers no call to
+    set: libgomp reads it from OMP_THREAD_LIMIT in the process environment, once, when
+    it is loaded. So this is the one place papercc writes the process environment, and
+    it is confined: only when libgomp is not loaded yet (at most once per process), under
+    a lock, around loading it, through `os.putenv` (Python's `os.environ` never sees it),
+    and restored before returning. Once libgomp is loaded its limit is only read: 1 (we
+    loaded it) or another (someone else did: False, and the binary is used, whose own
+    environment is passed to it without touching ours)."""
     name = ctypes.util.find_library("gomp")
     if not name:
         return True  # built without OpenMP
-    old = os.environ.get("OMP_THREAD_LIMIT")
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    with _LOAD_LOCK:
+        try:
+            gomp = ctypes.CDLL(name, mode=os.RTLD_NOLOAD)  # already in the process?
+        except OSError:
+            gomp = None
+        try:
+            if gomp is None:
+                with _environment_while_loading("OMP_THREAD_LIMIT", "1"):
+                    gomp = ctypes.CDLL(name)
+            return int(gomp.omp_get_thread_limit()) == 1
+        except (OSError, AttributeError):
+            return False
+
+
+@contextlib.contextmanager
+def _environment_while_loading(key: str, value: str) -> Iterator[None]:
+    """The C environment holds key=value inside the block and its old state after it."""
+    old = os.environ.get(key)  # os.environ mirrors the C environment (we never diverge it)
+    os.putenv(key, value)
     try:
-        gomp = ctypes.CDLL(name)
-        return int(gomp.omp_get_thread_limit()) == 1
-    except (OSError, AttributeError):
-        return False
+        yield
     finally:
         if old is None:
-            del os.environ["OMP_THREAD_LIMIT"]
+            os.unsetenv(key)
         else:
-            os.environ["OMP_THREAD_LIMIT"] = old
+            os.putenv(key, old)
 
 
 def _tesseract_binary(strip: np.ndarray, psm: int) -> dict:

@@ -98,8 +98,49 @@ def test_many_pages(tmp_path: Path) -> None:
         doc.new_page(width=300, height=300).insert_text((40, 40), f"page {i} text only")
     p = tmp_path / "long.pdf"
     doc.save(p)
-    result = compile_paper(p, jobs=2)
-    assert result.models == [] and len(result.pages) == 120
+    done = []
+    result = compile_paper(p, jobs=2, progress=lambda pf: done.append(pf.page))
+    assert result.models == [] and result.pages == list(range(1, 121))  # in page order
+    assert sorted(done) == result.pages  # one report per page, as each is done
+
+
+def _pages(tmp_path: Path, n: int) -> Path:
+    doc = pymupdf.open()
+    for i in range(n):
+        doc.new_page(width=300, height=300).insert_text((40, 40), f"page {i} text only")
+    p = tmp_path / "pages.pdf"
+    doc.save(p)
+    return p
+
+
+def test_a_page_a_worker_cannot_read_stops_the_run_with_its_place(tmp_path, monkeypatch):
+    import papercc.compiler.paper.driver as driver
+    from papercc.compiler.lower.figure import InputError
+    from papercc.ir.diagnostics import Place
+
+    real = driver.analyse_page
+
+    def flaky(path, page, ocr=None):
+        if page == 3:
+            raise InputError("cannot read the page (boom)", path, Place(3))
+        return real(path, page, ocr)
+
+    monkeypatch.setattr(driver, "analyse_page", flaky)  # the forked workers inherit it
+    p = _pages(tmp_path, 8)
+    with pytest.raises(InputError) as err:
+        compile_paper(p, jobs=2)
+    assert str(err.value) == f"{p}: page 3: cannot read the page (boom)"
+
+
+def test_a_worker_that_dies_ends_the_run_instead_of_hanging(tmp_path, monkeypatch):
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    import papercc.compiler.paper.driver as driver
+
+    monkeypatch.setattr(driver, "analyse_page", lambda path, page, ocr=None: os._exit(1))
+    with pytest.raises(BrokenProcessPool):
+        compile_paper(_pages(tmp_path, 4), jobs=2)
 
 
 def test_hostile_figure_text_gives_safe_dlir_and_code(tmp_path: Path, out: Path) -> None:
