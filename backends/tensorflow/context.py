@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from papercc.backends.codegen import Names, comment, py_ident
 from papercc.backends.codegen import py_literal as lit
+from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
+from papercc.ir.span import Span
 
 CF, CL = "cf", "cl"  # channels first (DLIR's meaning), channels last (NHWC)
 
@@ -28,10 +30,21 @@ _MODULE_ATTRS = {
 }
 
 
-def rank_of(value: Value) -> int:
+def rank_of(value: Value, where: Span | None = None) -> int:
+    """The value's rank; a diagnostic (at the layer that makes it, or `where`) if unknown."""
     shape = value.type.shape
     if shape is None:
-        raise ValueError(f"value {value.name} has no known rank; the TensorFlow backend needs one")
+        span = value.producer.span if value.producer is not None else where or Span.unknown()
+        raise DiagnosticError(
+            [
+                Diagnostic(
+                    span,
+                    "error",
+                    "unsupported-op",
+                    f"value {value.name} has no known rank; the tensorflow backend needs one",
+                )
+            ]
+        )
     return len(shape)
 
 
@@ -84,7 +97,7 @@ class TfContext:
         return self.vars(candidate)
 
     def _bind(self, value: Value, name: str, layout: str) -> None:
-        rank = rank_of(value)
+        rank = rank_of(value, self.graph.span)
         self._rank[id(value)] = rank
         self._layout[id(value)] = layout if rank >= 3 else CF
         self._names[(id(value), self._layout[id(value)])] = name
