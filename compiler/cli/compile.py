@@ -1,8 +1,10 @@
 """`papercc compile`: a figure (PNG/JPEG) or figures of a PDF -> DLIR.
 
-Exit codes: 0 a model compiled (holes allowed: they are listed), 1 no diagram found or the
-lowered model does not check, 2 unreadable or corrupt input, or options that do not fit
-it. The output file is written atomically and only when a model compiled.
+Exit codes (`problems.EXIT_CODES`): 0 a model compiled (holes allowed: they are listed),
+1 the lowered model does not check, 2 unreadable or corrupt input, or options that do not
+fit it, 4 no box diagram found. The output file is written atomically and only when a
+model compiled. Problems are diagnostics: `figure.png: warning: ...  [assumed]`,
+`paper.pdf: page 3, figure 2: ...`, `out.dlir:12:5: warning: ...  [hole]`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,20 @@ from pathlib import Path
 import click
 
 import papercc
-from papercc.compiler.cli.main import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, main, use_color
+from papercc.compiler.cli.main import main
+from papercc.compiler.cli.problems import (
+    EXIT_DIAGNOSTICS,
+    EXIT_NO_MODEL,
+    EXIT_OK,
+    EXIT_USAGE,
+    exit_codes_text,
+    fail,
+    problem,
+    report,
+    write_output,
+)
 from papercc.compiler.lower.figure import (
+    FigureFinding,
     FigureInput,
     InputError,
     UsageError,
@@ -23,29 +37,29 @@ from papercc.compiler.lower.figure import (
     lower_figures,
 )
 from papercc.compiler.lower.layers import identifier
+from papercc.compiler.raster.ocr import Ocr
 from papercc.ir.check import check_module
-from papercc.ir.diagnostics import render
+from papercc.ir.diagnostics import Diagnostic
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 _MAX_LISTED = 12  # holes and warnings listed one per line; the rest are counted
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"papercc: error: {message}", err=True)
-    sys.exit(code)
-
-
-def _read(path: Path, page: int | None, figure: int | None, debug: bool) -> list[FigureInput]:
+def _read(
+    path: Path, page: int | None, figure: int | None, debug: bool, ocr: Ocr
+) -> list[FigureInput]:
     suffix = path.suffix.lower()
     if suffix in _IMAGE_SUFFIXES:
         if page is not None or figure is not None:
-            raise UsageError("--page and --figure apply to PDF input only")
-        return figures_from_image(path)
+            raise UsageError("--page and --figure apply to PDF input only", path)
+        return figures_from_image(path, ocr)
     if suffix == ".pdf":
         return figures_from_pdf(
-            path, page=page, figure=figure, raster=page is not None, images=debug
+            path, page=page, figure=figure, raster=page is not None, images=debug, ocr=ocr
         )
-    raise UsageError(f"unsupported input type '{path.suffix or path.name}' (want .pdf, .png, .jpg)")
+    raise UsageError(
+        f"unsupported input type '{path.suffix or path.name}' (want .pdf, .png, .jpg)", path
+    )
 
 
 def _write_debug(directory: str, path: Path, figures: list[FigureInput]) -> None:
@@ -64,7 +78,7 @@ def _write_debug(directory: str, path: Path, figures: list[FigureInput]) -> None
             click.echo(f"debug: wrote {p}", err=True)
 
 
-@main.command()
+@main.command(epilog=exit_codes_text(EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE, EXIT_NO_MODEL))
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write DLIR here.")
 @click.option(
@@ -103,19 +117,16 @@ def compile(  # noqa: A001 - the command's name
     """Compile a paper (PDF), a page of it, or a figure (PNG/JPEG) into DLIR.
 
     A PDF without --page/--figure is compiled whole: architecture tables and model figures
-    of every page (or --pages), classified, lowered and merged; exit 4 if no model is found.
+    of every page (or --pages), classified, lowered and merged.
 
     Box text becomes layers, arrows the data flow; what the figure does not say is left
     as a `?` hole and listed. Without -o the DLIR goes to stdout and the report to stderr.
     A PDF without --page: the vector figures of every page (no OCR); with --page, regions
     without vector drawings are rendered and read as images too.
-
-    Exit: 0 compiled (holes allowed), 1 no diagram found or the model does not check,
-    2 unreadable input or options that do not fit it.
     """
     path = Path(input_path)
     if output is not None and Path(output).resolve() == path.resolve():
-        _fail("the output would overwrite the input; choose another -o", EXIT_USAGE)
+        fail([problem(path, "usage", "the output would overwrite the input; choose another -o")])
     whole_paper = (
         path.suffix.lower() == ".pdf" and page is None and figure is None and not figures_only
     )
@@ -124,71 +135,84 @@ def compile(  # noqa: A001 - the command's name
 
         sys.exit(run_paper_compile(path, output, pages, report_path, jobs, ocr))
     if pages or report_path or ocr:
-        _fail("--pages, --report and --ocr apply to a whole-paper compile", EXIT_USAGE)
-    report = (lambda s: click.echo(s, err=True)) if output is None else click.echo
-    try:
-        figures = _read(path, page, figure, debug_dir is not None)
-    except InputError as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except UsageError as exc:
-        _fail(str(exc), EXIT_USAGE)
+        message = "--pages, --report and --ocr apply to a whole-paper compile"
+        fail([problem(path, "usage", message)])
+    info = (lambda s: click.echo(s, err=True)) if output is None else click.echo
+    with Ocr() as engines:
+        try:
+            figures = _read(path, page, figure, debug_dir is not None, engines)
+        except InputError as exc:
+            fail([exc.diagnostic()])
     if debug_dir is not None:
         try:
             _write_debug(debug_dir, path, figures)
         except OSError as exc:
-            _fail(f"cannot write debug output to {debug_dir}: {exc.strerror or exc}", EXIT_USAGE)
+            fail([problem(debug_dir, "io", f"cannot write debug output: {exc.strerror or exc}")])
     for f in figures:
         where = f"page {f.page}, " if f.page else ""
         d = f.diagram
         boxes = sum(1 for n in d.nodes if n.shape != "junction")
         joins = len(d.nodes) - boxes
-        report(
+        info(
             f"{f.name} ({where}{d.source.get('parser', '?')}): {boxes} boxes, "
             f"{joins} junctions, {len(d.edges)} arrows, flow {d.direction}"
         )
     if not any(f.diagram.edges for f in figures):
         what = "no figure" if not figures else "no box diagram (no arrows found)"
-        _fail(f"{path}: {what}; nothing to compile", EXIT_DIAGNOSTICS)
+        fail([problem(path, "no-model", f"{what}; nothing to compile")], code=EXIT_NO_MODEL)
     if name is None and path.suffix.lower() in _IMAGE_SUFFIXES:
         name = identifier(path.stem, "figure")  # one figure: the model is named by its file
     lowered = lower_figures(figures, name=name)
     text = papercc.format(lowered.module)
     shown = output or "<stdout>"
-    result = check_module(papercc.parse(text, filename=shown), holes="warning")
+    module = papercc.parse(text, filename=shown)
+    result = check_module(module, holes="warning")
     for g in result.graphs.values():
-        report(
+        info(
             f"model {g.name}: {len(g.nodes)} layers, inputs "
             + ", ".join(f"{v.name}: {v.type}" for v in g.inputs)
         )
-    for b in lowered.stubs:
-        report(f"block {b}: body not in the figure(s), a stub (identity)")
-    counts: dict[str, int] = {}
-    for f in lowered.findings:
-        if f.severity == "warning":
-            counts[f.message] = counts.get(f.message, 0) + 1
-    for message, n in counts.items():
-        report(f"warning: {message}" + (f" (x{n})" if n > 1 else ""))
+    problems = _lowering_problems(path, lowered, module)
     holes = [d for d in result.diagnostics if d.code == "hole"]
-    for d in holes[:_MAX_LISTED]:
-        report(f"hole: {d.location()}: {d.message}")
-    if len(holes) > _MAX_LISTED:
-        report(f"... and {len(holes) - _MAX_LISTED} more holes")
+    problems += holes[:_MAX_LISTED]
     errors = [d for d in result.diagnostics if d.severity == "error"]
+    problems += errors
     if output is not None:
-        try:
-            Path(output).parent.mkdir(parents=True, exist_ok=True)
-            from papercc.fileio import write_atomic
-
-            write_atomic(output, text)
-        except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
+        write_output(output, text, make_parents=True)
     else:
         click.echo(text, nl=False)
+    report(problems, {shown: text}, carets=("error",))
+    if len(holes) > _MAX_LISTED:
+        info(f"... and {len(holes) - _MAX_LISTED} more holes")
     if errors:
-        color = use_color(sys.stderr)
-        click.echo(render(errors, {shown: text}, color=color), err=True, color=color)
-        report(f"compiled with {len(errors)} error(s): the figure was read but does not check")
+        info(f"compiled with {len(errors)} error(s): the figure was read but does not check")
         sys.exit(EXIT_DIAGNOSTICS)
     state = f"{len(holes)} hole(s) left (`papercc check --allow-holes`)" if holes else "no holes"
-    report(f"compiled: {state}" + (f"; wrote {output}" if output else ""))
+    info(f"compiled: {state}" + (f"; wrote {output}" if output else ""))
     sys.exit(EXIT_OK)
+
+
+def _lowering_problems(path: Path, lowered, module) -> list[Diagnostic]:
+    """What lowering assumed (one warning per figure and message, counted) and the blocks
+    left as stubs (at their definition in the output)."""
+    counts: dict[tuple, int] = {}
+    for f in lowered.findings:
+        if f.severity == "warning":
+            place = f.place if isinstance(f, FigureFinding) else None
+            counts[(place, f.message)] = counts.get((place, f.message), 0) + 1
+    out = [
+        problem(path, "assumed", message + (f" (x{n})" if n > 1 else ""), place, "warning")
+        for (place, message), n in counts.items()
+    ]
+    for b in lowered.stubs:
+        d = module.get(b)
+        out.append(
+            problem(
+                path,
+                "stub",
+                f"block {b}: body not in the figure(s), a stub (identity)",
+                severity="warning",
+                span=d.span if d is not None else None,
+            )
+        )
+    return out

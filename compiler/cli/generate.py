@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from papercc.compiler.cli.main import (
-    EXIT_DIAGNOSTICS,
-    EXIT_USAGE,
-    console,
-    load_checked,
-    main,
-    pick_graphs,
-)
-from papercc.fileio import write_atomic
+from papercc.compiler.cli.main import console, load_checked, main, pick_graphs
+from papercc.compiler.cli.problems import EXIT_DIAGNOSTICS, fail, problem, report, write_output
 
 
 def _one_graph(file: str, model: str | None):
@@ -23,10 +15,7 @@ def _one_graph(file: str, model: str | None):
     graphs = pick_graphs(result, model, file)
     if len(graphs) > 1:
         names = ", ".join(g.name for g in graphs)
-        click.echo(
-            f"papercc: error: {file} has several models ({names}); pick one with --model", err=True
-        )
-        sys.exit(EXIT_USAGE)
+        fail([problem(file, "usage", f"several models ({names}); pick one with --model")])
     return graphs[0]
 
 
@@ -77,13 +66,12 @@ def gen(
     try:
         module = target_module(target)
     except ImportError as exc:
-        click.echo(f"papercc: error: target {target} is not available: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail([problem(file, "unavailable", f"target {target} is not available: {exc}")])
     if weights_path and (target != "caffe" or not output):
         raise click.UsageError("--weights goes with --target caffe and -o NET.prototxt")
     text = module.generate(graph, file)
     if output:
-        write_atomic(output, text)
+        write_output(output, text)
         click.echo(f"wrote {output} ({target}, model {graph.name})", err=True)
     else:
         click.echo(text if isinstance(text, str) else text.decode(), nl=False)
@@ -93,7 +81,7 @@ def gen(
         weights = load_weights(weights_path)
         check_weights(graph, weights, weights_path)
         binary = str(Path(output).with_suffix(".caffemodel"))
-        write_atomic(binary, module.caffemodel_bytes(graph, weights))
+        write_output(binary, module.caffemodel_bytes(graph, weights))
         click.echo(f"wrote {binary} (weights of {weights_path})", err=True)
 
 
@@ -131,9 +119,10 @@ def export(file: str, output: str, weights_path: str | None, model: str | None) 
         check_weights(graph, weights, weights_path)
     else:
         weights = init_weights(graph, 0)
-        click.echo("no --weights given: exporting random weights (seed 0)", err=True)
+        message = "no --weights given: exporting random weights (seed 0)"
+        report([problem(file, "random-weights", message, severity="warning", span=graph.span)])
     data = onnx_export.export_bytes(graph, weights, source=file)
-    write_atomic(output, data)
+    write_output(output, data)
     click.echo(f"wrote {output} (model {graph.name}, {len(data):,} bytes)", err=True)
 
 
@@ -153,7 +142,10 @@ def weights_init(file: str, output: str, seed: int, model: str | None) -> None:
 
     graph = _one_graph(file, model)
     tensors = init_weights(graph, seed)
-    save_weights(output, tensors, {"model": graph.name, "seed": seed, "generator": "papercc"})
+    try:
+        save_weights(output, tensors, {"model": graph.name, "seed": seed, "generator": "papercc"})
+    except OSError as exc:
+        fail([problem(output, "io", f"cannot write: {exc.strerror or exc}")])
     total = sum(int(t.size) for t in tensors.values())
     click.echo(f"wrote {output}: {len(tensors)} tensors, {total:,} values", err=True)
 
@@ -192,5 +184,22 @@ def verify(file: str, targets: str | None, model: str | None, seed: int) -> None
             f"{r.seconds:.2f}",
         )
     console().print(table)
-    if not all(r.ok for r in results):
-        sys.exit(EXIT_DIAGNOSTICS)
+    failed = [_verify_problem(file, graph, r) for r in results if not r.ok]
+    if failed:
+        fail(failed, code=EXIT_DIAGNOSTICS)
+
+
+def _verify_problem(file: str, graph, r):
+    """A target that failed verify, as a diagnostic at the model's definition."""
+    if r.error:
+        why = f"does not run: {r.error}"
+    elif not r.shapes_ok:
+        why = "its output shapes differ from the model's (or from PyTorch's)"
+    else:
+        from papercc.backends.verify import REL_TOLERANCE
+
+        why = (
+            f"outputs differ from PyTorch's: max abs diff {r.max_abs:.2e}, "
+            f"max rel diff {r.max_rel:.2e} > {REL_TOLERANCE:g}"
+        )
+    return problem(file, "verify", f"target {r.target}: {why}", span=graph.span)

@@ -1,7 +1,7 @@
 """The `papercc` command line (click + rich).
 
-Exit codes: 0 ok, 1 diagnostics (errors in the input), 2 usage or I/O error, 3 internal
-error. No traceback reaches the user for bad input: every failure is a diagnostic.
+Exit codes: `problems.EXIT_CODES` (`papercc codes`). No traceback reaches the user for bad
+input: every problem is a diagnostic with a location and a code (see `problems`).
 """
 
 from __future__ import annotations
@@ -14,20 +14,40 @@ from pathlib import Path
 import click
 
 import papercc
+from papercc.compiler.cli.problems import (
+    EXIT_CODES,
+    EXIT_DIAGNOSTICS,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_NO_MODEL,
+    EXIT_OK,
+    EXIT_USAGE,
+    exit_codes_text,
+    exit_for,
+    fail,
+    problem,
+    report,
+    use_color,
+    write_output,
+)
 from papercc.ir.check import CheckResult, check_module
-from papercc.ir.diagnostics import CODES, Diagnostic, DiagnosticError, render
-from papercc.ir.span import Span
+from papercc.ir.diagnostics import CODES, Diagnostic, DiagnosticError
 from papercc.ir.syntax import Module
 
-EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-def use_color(stream) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return hasattr(stream, "isatty") and stream.isatty()
+__all__ = [
+    "EXIT_DIAGNOSTICS",
+    "EXIT_INTERNAL",
+    "EXIT_NO_MODEL",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Loaded",
+    "console",
+    "load_checked",
+    "main",
+    "pick_graphs",
+    "report",
+    "use_color",
+]
 
 
 def console(stderr: bool = False):
@@ -44,12 +64,6 @@ def console(stderr: bool = False):
     )
 
 
-def report(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
-    if diagnostics:
-        color = use_color(sys.stderr)
-        click.echo(render(diagnostics, sources, color=color), err=True, color=color)
-
-
 class Loaded:
     """Files read and parsed in one run, their texts (for carets) and diagnostics."""
 
@@ -57,17 +71,13 @@ class Loaded:
         self.modules: list[tuple[str, Module]] = []
         self.sources: dict[str, str] = {}
         self.diagnostics: list[Diagnostic] = []
-        self.io_error = False
 
     def load(self, path: str) -> Module | None:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-            self.diagnostics.append(
-                Diagnostic(Span(path, 0, 0, 0, 0), "error", "io", f"cannot read {path}: {reason}")
-            )
-            self.io_error = True
+            self.diagnostics.append(problem(path, "io", f"cannot read: {reason}"))
             return None
         self.sources[path] = text
         try:
@@ -86,14 +96,12 @@ def load_checked(
     loaded = Loaded()
     module = loaded.load(path)
     if module is None:
-        report(loaded.diagnostics, loaded.sources)
-        sys.exit(EXIT_USAGE if loaded.io_error else EXIT_DIAGNOSTICS)
+        fail(loaded.diagnostics, loaded.sources)
     if model is not None and module.get(model) is None:
         model = resolve_model(module, model, path)
     result = check_module(module, holes=holes, models=[model] if model else None)
     if not result.ok:
-        report(result.diagnostics, loaded.sources)
-        sys.exit(EXIT_DIAGNOSTICS)
+        fail(result.diagnostics, loaded.sources)
     report([d for d in result.diagnostics if d.severity != "error"], loaded.sources)
     return result, loaded
 
@@ -107,14 +115,12 @@ def resolve_model(module: Module, wanted: str, path: str) -> str:
     if module.get(candidate) is not None and module.get(candidate).kind == "model":
         return candidate
     names = ", ".join(m.name for m in module.models) or "none"
-    click.echo(f"papercc: error: no model '{wanted}' in {path} (models: {names})", err=True)
-    sys.exit(EXIT_USAGE)
+    fail([problem(path, "usage", f"no model '{wanted}' here (models: {names})")])
 
 
 def pick_graphs(result: CheckResult, model: str | None, path: str):
     if not result.graphs:
-        click.echo(f"papercc: error: {path} defines no model", err=True)
-        sys.exit(EXIT_DIAGNOSTICS)
+        fail([problem(path, "no-model", "defines no model (only blocks)")])
     if model is not None:
         if model not in result.graphs:
             from papercc.compiler.lower.table import model_name
@@ -133,14 +139,16 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except DiagnosticError as exc:
-            color = use_color(sys.stderr)
-            click.echo(exc.render(color=color), err=True, color=color)
-            sys.exit(EXIT_DIAGNOSTICS)
+            fail(exc.diagnostics, exc.sources or _sources_of(exc.diagnostics))
         except KeyboardInterrupt:
             click.echo("papercc: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             sys.exit(EXIT_OK)
+        except OSError as exc:  # a file the command reads or writes; never papercc's bug
+            if exc.filename is None or os.environ.get("PAPERCC_DEBUG"):
+                raise
+            fail([problem(exc.filename, "io", exc.strerror or str(exc))])
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if os.environ.get("PAPERCC_DEBUG"):
                 raise
@@ -152,7 +160,22 @@ class _Group(click.Group):
             sys.exit(EXIT_INTERNAL)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+def _sources_of(diagnostics: list[Diagnostic]) -> dict[str, str]:
+    """The texts of the DLIR files the diagnostics point into, for their carets."""
+    out = {}
+    for file in {d.span.file for d in diagnostics if d.span.line > 0}:
+        try:
+            out[file] = Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
+    return out
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=exit_codes_text() + "\n\n`papercc codes` lists the codes of diagnostics.",
+)
 @click.version_option(papercc.__version__, "-V", "--version", prog_name="papercc")
 def main() -> None:
     """papercc: compile deep-learning papers and DLIR models.
@@ -183,8 +206,7 @@ def check(files: tuple[str, ...], allow_holes: bool) -> None:
             f"file{'s' * (bad_files != 1)} (checked {len(files)} file{'s' * (len(files) != 1)})",
             err=True,
         )
-        only_io = all(d.code == "io" for d in errors)
-        sys.exit(EXIT_USAGE if only_io else EXIT_DIAGNOSTICS)
+        sys.exit(exit_for(errors))
     click.echo(f"Success: no issues found in {len(files)} file{'s' * (len(files) != 1)}")
 
 
@@ -195,15 +217,15 @@ def check(files: tuple[str, ...], allow_holes: bool) -> None:
     "--check", "check_only", is_flag=True, help="Exit 1 if a file is not in canonical form."
 )
 def fmt(files: tuple[str, ...], in_place: bool, check_only: bool) -> None:
-    """Print DLIR FILES in canonical form (comments are kept)."""
-    from papercc.fileio import write_atomic
+    """Print DLIR FILES in canonical form (comments are kept).
 
+    With --check, a file not in canonical form is an error located at its first line
+    that differs."""
     if in_place and check_only:
         raise click.UsageError("-i and --check cannot be used together")
     if len(files) > 1 and not (in_place or check_only):
         raise click.UsageError("several files need -i or --check")
     loaded = Loaded()
-    changed = []
     for path in files:
         module = loaded.load(path)
         if module is None:
@@ -211,24 +233,31 @@ def fmt(files: tuple[str, ...], in_place: bool, check_only: bool) -> None:
         text = papercc.format(module)
         if check_only:
             if text != loaded.sources[path]:
-                changed.append(path)
-                click.echo(f"would reformat {path}", err=True)
+                loaded.diagnostics.append(_not_canonical(path, loaded.sources[path], text))
         elif in_place:
             if text != loaded.sources[path]:
-                try:
-                    write_atomic(path, text)
-                except OSError as exc:
-                    click.echo(f"papercc: error: cannot write {path}: {exc.strerror}", err=True)
-                    sys.exit(EXIT_USAGE)
-                changed.append(path)
+                write_output(path, text)
                 click.echo(f"reformatted {path}", err=True)
         else:
             click.echo(text, nl=False)
     report(loaded.diagnostics, loaded.sources)
-    if loaded.diagnostics:
-        sys.exit(EXIT_USAGE if loaded.io_error else EXIT_DIAGNOSTICS)
-    if check_only and changed:
-        sys.exit(EXIT_DIAGNOSTICS)
+    sys.exit(exit_for(loaded.diagnostics))
+
+
+def _not_canonical(path: str, text: str, canonical: str) -> Diagnostic:
+    """The first line where `text` differs from its canonical form."""
+    from papercc.ir.span import Span
+
+    have, want = text.splitlines(), canonical.splitlines()
+    line = next(
+        (i for i, (a, b) in enumerate(zip(have, want, strict=False)) if a != b),
+        min(len(have), len(want)),
+    )
+    line = min(line + 1, max(len(have), 1))
+    width = len(have[line - 1]) if have else 0
+    span = Span(path, line, 1, line, width + 1)
+    message = "would reformat: not in canonical form from this line on (`papercc fmt -i`)"
+    return problem(path, "not-canonical", message, span=span)
 
 
 @main.command()
@@ -266,9 +295,12 @@ def ops(markdown: bool) -> None:
 
 @main.command()
 def codes() -> None:
-    """List the diagnostic codes with what each means."""
+    """List the diagnostic codes with what each means, then the exit codes."""
     for code, doc in CODES.items():
         click.echo(f"{code:16} {doc}")
+    click.echo("\nexit codes:")
+    for code, meaning in EXIT_CODES:
+        click.echo(f"{code:<16} {meaning}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,31 +1,44 @@
 """The whole-paper path of `papercc compile paper.pdf`: progress per page, a summary of what
 was found, the DLIR written atomically, an optional report.
 
-Exit codes: 0 at least one model compiled; 4 no model found in the paper; 2 unreadable
-input or bad options. A paper where nothing describes a model is not an error of the
-input, hence its own code.
+Exit codes (`problems.EXIT_CODES`): 0 at least one model compiled; 1 models were found but
+none compiles without errors; 2 unreadable input or bad options; 4 no model found in the
+paper. A paper where nothing describes a model is not an error of the input, hence its
+own code. Problems are diagnostics: the paper's (`paper.pdf: page 3: error: ...  [io]`)
+and those of the extracted DLIR, at their lines in the output with a note on the page and
+table or figure the model came from.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from papercc.compiler.cli.main import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, console
+from papercc.compiler.cli.main import console
+from papercc.compiler.cli.problems import (
+    EXIT_DIAGNOSTICS,
+    EXIT_NO_MODEL,
+    EXIT_OK,
+    EXIT_USAGE,
+    problem,
+    report,
+)
 from papercc.compiler.lower.figure import InputError
-from papercc.compiler.paper.driver import compile_paper, page_count, parse_pages
+from papercc.compiler.paper.driver import PaperResult, compile_paper, page_count, parse_pages
 from papercc.fileio import write_atomic
+from papercc.ir.diagnostics import Diagnostic
 
-EXIT_NO_MODEL = 4
+__all__ = ["EXIT_NO_MODEL", "run_paper_compile"]
 
 
 def run_paper_compile(
     path: Path,
     output: str | None,
     pages_spec: str | None,
-    report: str | None,
+    report_path: str | None,
     jobs: int,
     ocr: bool,
 ) -> int:
@@ -35,10 +48,10 @@ def run_paper_compile(
         count = page_count(path)
         pages = parse_pages(pages_spec, count)
     except InputError as exc:
-        click.echo(f"papercc: error: {exc}", err=True)
+        report([exc.diagnostic()])
         return EXIT_USAGE
-    except ValueError as exc:
-        click.echo(f"papercc: error: {exc}", err=True)
+    except ValueError as exc:  # --pages that do not fit the paper
+        report([problem(path, "usage", f"--pages: {exc}")])
         return EXIT_USAGE
     err = console(stderr=True)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -58,7 +71,7 @@ def run_paper_compile(
                 path, pages, jobs=max(1, jobs), ocr=ocr, progress=lambda _: bar.advance(task)
             )
         except InputError as exc:
-            click.echo(f"papercc: error: {exc}", err=True)
+            report([exc.diagnostic()])
             return EXIT_USAGE
     figs = len(result.figures)
     model_figs = sum(1 for _, v in result.figures if v.is_model)
@@ -78,40 +91,78 @@ def run_paper_compile(
             err=True,
         )
     if not result.models:
-        click.echo(f"papercc: no model found in {path}", err=True)
+        report([problem(path, "no-model", "no model found: no architecture table or model figure")])
         return EXIT_NO_MODEL
     text = papercc.format(result.module)
-    errors = [d for d in result.diagnostics if d.severity == "error"]
-    if errors:
-        shown = output or "<stdout>"
-        click.echo(
-            f"warning: {len(errors)} error(s) in the extracted models; they are kept in "
-            f"{shown} for you to fix (papercc check --allow-holes {shown}):",
-            err=True,
-        )
-        for d in errors[:8]:
-            click.echo(f"  line {d.span.line}: {d.message}", err=True)
-        broken = {m.name for m in result.models if m.name not in _checked(result)}
-        if len(broken) == len(result.models):
-            click.echo("papercc: no model compiled without errors", err=True)
+    shown = output or "<stdout>"
+    errors = _in_output(result, path, shown)
     if output:
-        write_atomic(output, text)
+        if not _write(output, text):
+            return EXIT_USAGE
         click.echo(f"wrote {output}", err=True)
     else:
         sys.stdout.write(text)
-    if report:
+    if report_path:
         from papercc.compiler.paper.report import render_html, render_markdown
 
         body = (
             render_markdown(result, str(path))
-            if report.lower().endswith(".md")
+            if report_path.lower().endswith(".md")
             else render_html(result, str(path))
         )
-        write_atomic(report, body)
-        click.echo(f"wrote report {report}", err=True)
-    if errors and len({m.name for m in result.models} - _checked(result)) == len(result.models):
-        return EXIT_DIAGNOSTICS
+        if not _write(report_path, body):
+            return EXIT_USAGE
+        click.echo(f"wrote report {report_path}", err=True)
+    if errors:
+        report(errors, {shown: text})
+        broken = {m.name for m in result.models} - _checked(result)
+        none_ok = len(broken) == len(result.models)
+        click.echo(
+            f"{len(errors)} error(s) in the extracted models, kept in {shown} for you to fix "
+            f"(papercc check --allow-holes {shown})"
+            + ("; no model compiled without errors" if none_ok else ""),
+            err=True,
+        )
+        if none_ok:
+            return EXIT_DIAGNOSTICS
     return EXIT_OK
+
+
+def _in_output(result: PaperResult, pdf: Path, shown: str) -> list[Diagnostic]:
+    """The errors of the extracted module, at their lines in the output (`shown`), each
+    with a note on where in the paper its model came from."""
+    out = []
+    for d in result.diagnostics:
+        if d.severity != "error":
+            continue
+        lines = [d.span.line] + [span.line for span, _ in d.notes if span is not None]
+        model = next(
+            (
+                m
+                for line in lines
+                for m in result.models
+                if (dd := result.module.get(m.name)) is not None
+                and dd.span.line <= line <= dd.span.end_line
+            ),
+            None,
+        )
+        notes = tuple(
+            (span._replace(file=shown) if span is not None else None, text)
+            for span, text in d.notes
+        )
+        if model is not None:
+            notes += ((None, f"model {model.name} is from {pdf.name}: {model.place}"),)
+        out.append(replace(d, span=d.span._replace(file=shown), notes=notes))
+    return out
+
+
+def _write(path: str, data: str) -> bool:
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        report([problem(path, "io", f"cannot write: {exc.strerror or exc}")])
+        return False
+    return True
 
 
 def _checked(result) -> set[str]:

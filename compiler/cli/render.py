@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from papercc.compiler.cli.main import EXIT_USAGE, load_checked, main, pick_graphs
+from papercc.compiler.cli.main import load_checked, main, pick_graphs
+from papercc.compiler.cli.problems import write_output
 
 _SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".svg": "svg", ".pdf": "pdf"}
 
@@ -49,7 +49,6 @@ def render(
     from papercc.compiler.render.draw import render as draw
     from papercc.compiler.render.draw import truth_json
     from papercc.compiler.render.style import style_named
-    from papercc.fileio import write_atomic
 
     fmt = _SUFFIXES.get(Path(output).suffix.lower())
     if fmt is None:
@@ -76,12 +75,7 @@ def render(
         (output, rendered.data),
         (truth, truth_json(rendered.truth) if truth else None),
     ):
-        if path is None:
-            continue
-        try:
-            write_atomic(path, data)
-        except OSError as exc:
-            click.echo(f"papercc: error: cannot write {path}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_USAGE)
+        if path is not None:
+            write_output(path, data)
     boxes, edges = len(rendered.truth["boxes"]), len(rendered.truth["edges"])
     click.echo(f"wrote {output} ({graph.name}: {boxes} boxes, {edges} edges)", err=True)

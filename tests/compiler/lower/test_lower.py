@@ -493,7 +493,7 @@ def run(tmp_path):
 @pytest.mark.parametrize(
     "name, data, code, words",
     [
-        ("blank.png", _png(200, 120), 1, "no box diagram"),
+        ("blank.png", _png(200, 120), 4, "no box diagram"),
         ("empty.png", b"", 2, "empty"),
         ("truncated.png", _png(200, 120)[:60], 2, "corrupt or truncated"),
         ("huge.png", _png(100000, 100000, rows=b"\x00"), 2, "too large"),
