@@ -7,6 +7,7 @@ import shutil
 import struct
 import time
 import zlib
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,10 @@ from papercc.compiler.raster.diagram import (  # noqa: E402
     extract_raster_diagram,
     load_image,
 )
+from papercc.compiler.raster.ocr import Ocr  # noqa: E402
+
+# the module's figures are read with one set of OCR engines, as one run reads its figures
+extract_raster_diagram = partial(extract_raster_diagram, ocr=Ocr())
 
 PAPERS = Path("/work/shared/papers")
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")

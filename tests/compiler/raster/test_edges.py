@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from functools import partial
 
 import numpy as np
 import pytest
@@ -13,6 +14,10 @@ from papercc.compiler.raster.arrows import Touch, is_head, roles  # noqa: E402
 from papercc.compiler.raster.diagram import extract_raster_diagram  # noqa: E402
 from papercc.compiler.raster.labels import specks  # noqa: E402
 from papercc.compiler.raster.lines import lines_through_notes, with_faint_ends  # noqa: E402
+from papercc.compiler.raster.ocr import Ocr  # noqa: E402
+
+# the module's figures are read with one set of OCR engines, as one run reads its figures
+extract_raster_diagram = partial(extract_raster_diagram, ocr=Ocr())
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
 
