@@ -133,3 +133,46 @@ def test_nothing_outside_the_frontends_imports_them_but_the_entry_point() -> Non
             if any(n == "papercc.compiler" or n.startswith("papercc.compiler.") for n in names):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def _state_writes(source: str) -> list[str]:
+    """`global` statements and writes to `os.environ`, by line."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Global):
+            found.append(f"{node.lineno}: global {', '.join(node.names)}")
+        targets = []
+        if isinstance(node, ast.Assign | ast.Delete):
+            targets = [t.value for t in node.targets if isinstance(t, ast.Subscript)]
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript):
+            targets = [node.target.value]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in ("setdefault", "update", "pop", "popitem", "clear"):
+                targets = [node.func.value]
+        if any(ast.unparse(t) == "os.environ" for t in targets):
+            found.append(f"{node.lineno}: writes os.environ")
+    return found
+
+
+def test_no_global_mutable_state() -> None:
+    """No `global` statement and no write to `os.environ` in papercc's code: module-level
+    caches are `functools.lru_cache` of pure functions (the parser's tables, the known
+    blocks), and engines (OCR) are objects their caller makes."""
+    found = []
+    for path in _python_files("papercc", "ir", "compiler", "backends"):
+        rel = path.relative_to(ROOT)
+        found += [f"{rel}:{w}" for w in _state_writes(path.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_the_state_check_finds_writes() -> None:
+    probe = (
+        "import os\n_ENGINE = None\n"
+        "def f():\n    global _ENGINE\n    os.environ['OMP'] = '1'\n"
+        "    os.environ.setdefault('A', 'b')\n"
+    )
+    assert _state_writes(probe) == [
+        "4: global _ENGINE",
+        "5: writes os.environ",
+        "6: writes os.environ",
+    ]

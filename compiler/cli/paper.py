@@ -95,7 +95,7 @@ def run_paper_compile(
         return EXIT_NO_MODEL
     text = papercc.format(result.module)
     shown = output or "<stdout>"
-    errors = _in_output(result, path, shown)
+    errors = errors_in_output(result, path, shown)
     if output:
         if not _write(output, text):
             return EXIT_USAGE
@@ -128,7 +128,7 @@ def run_paper_compile(
     return EXIT_OK
 
 
-def _in_output(result: PaperResult, pdf: Path, shown: str) -> list[Diagnostic]:
+def errors_in_output(result: PaperResult, pdf: Path, shown: str) -> list[Diagnostic]:
     """The errors of the extracted module, at their lines in the output (`shown`), each
     with a note on where in the paper its model came from."""
     out = []

@@ -177,8 +177,8 @@ class Ocr:
         one, else from the tesseract binary."""
         api = self.engine(engine)
         if api is not None:
-            return _parse_tsv(api.tsv(strip, psm))
-        return _tesseract_binary(strip, psm)
+            return parse_tsv(api.tsv(strip, psm))
+        return tesseract_binary(strip, psm)
 
     def engine(self, number: int = 0) -> _TessApi | None:
         """This process's library engine number `number`, loaded on first use; None when
@@ -334,7 +334,7 @@ def _environment_while_loading(key: str, value: str) -> Iterator[None]:
             os.putenv(key, old)
 
 
-def _tesseract_binary(strip: np.ndarray, psm: int) -> dict:
+def tesseract_binary(strip: np.ndarray, psm: int) -> dict:
     """Run the tesseract binary once and parse its TSV.
 
     Called directly rather than through pytesseract so that OpenMP can be limited to one
@@ -357,10 +357,10 @@ def _tesseract_binary(strip: np.ndarray, psm: int) -> dict:
     if done.returncode != 0:
         msg = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
         raise OcrError(f"tesseract failed: {msg[0]}")
-    return _parse_tsv(done.stdout.decode("utf-8", "replace"))
+    return parse_tsv(done.stdout.decode("utf-8", "replace"))
 
 
-def _parse_tsv(tsv: str) -> dict:
+def parse_tsv(tsv: str) -> dict:
     lines = tsv.splitlines()
     if not lines:
         return {}

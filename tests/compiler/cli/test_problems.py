@@ -392,7 +392,7 @@ def test_whole_paper_problems(tmp_path: Path) -> None:
 
 def test_whole_paper_errors_point_into_the_output_with_the_page_they_came_from() -> None:
     import papercc
-    from papercc.compiler.cli.paper import _in_output
+    from papercc.compiler.cli.paper import errors_in_output
     from papercc.compiler.lower.context import read_context
     from papercc.compiler.paper.driver import ModelInfo, PaperResult
     from papercc.ir.check import check_module
@@ -408,7 +408,7 @@ def test_whole_paper_errors_point_into_the_output_with_the_page_they_came_from()
         read_context(""),
         diagnostics=list(result.diagnostics),
     )
-    (d,) = _in_output(paper, Path("dir/p.pdf"), "out.dlir")
+    (d,) = errors_in_output(paper, Path("dir/p.pdf"), "out.dlir")
     assert d.location() == "out.dlir:2:25"
     assert d.notes[-1] == (None, "model net is from p.pdf: page 4, table 2")
 

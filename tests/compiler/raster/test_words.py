@@ -135,8 +135,8 @@ if engines.engine() is None or shutil.which("tesseract") is None:
     sys.exit(3)
 img = np.full((60, 360), 255, np.uint8)
 cv2.putText(img, "conv 3x3, 64", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
-lib = ocr._parse_tsv(engines.engine().tsv(img, 6))
-binary = ocr._tesseract_binary(img, 6)
+lib = ocr.parse_tsv(engines.engine().tsv(img, 6))
+binary = ocr.tesseract_binary(img, 6)
 words = [t for t in lib["text"] if t.strip()]
 assert words == [t for t in binary["text"] if t.strip()], (words, binary["text"])
 assert " ".join(words) == "conv 3x3, 64", words
