@@ -21,7 +21,7 @@ Scores (see `score_diagram`):
   extra layers of an op the style left undrawn (flatten, dropout) are allowed.
 
 Usage: python bench/bench_figures.py --n 1000 --formats pdf,png --seed 0 [--jobs 2]
-       [--json bench/results/figures.json]
+       [--json bench/results/figures.json] [--raster-setting boxes.frame_cover=0.3 ...]
 """
 
 from __future__ import annotations
@@ -270,10 +270,11 @@ def end_to_end(truth: dict, diagram: Diagram) -> tuple[bool, str]:
 # ---------------------------------------------------------------- reading
 
 
-def read_figure(data: bytes, fmt: str, ocr=None) -> tuple[Diagram, float]:
+def read_figure(data: bytes, fmt: str, ocr=None, settings=None) -> tuple[Diagram, float]:
     """Decode and parse one rendered file with the reader of its format; reader seconds.
     ocr: the run's OCR engines (`raster.ocr.Ocr`); without, the raster reader loads its
-    own for the call, which the seconds then include."""
+    own for the call, which the seconds then include. settings: the raster reader's
+    (`raster.diagram.RasterSettings`; its tuned defaults when None)."""
     if fmt == "pdf":
         import pymupdf
 
@@ -286,13 +287,13 @@ def read_figure(data: bytes, fmt: str, ocr=None) -> tuple[Diagram, float]:
     if fmt in ("png", "jpeg"):
         from PIL import Image
 
-        from papercc.compiler.raster.diagram import extract_raster_diagram
+        from papercc.compiler.raster.diagram import RasterSettings, extract_raster_diagram
         from papercc.compiler.raster.image import pil_to_bgr
 
         t0 = time.perf_counter()
         with Image.open(io.BytesIO(data)) as im:
             bgr = pil_to_bgr(im)
-        diagram = extract_raster_diagram(bgr, ocr=ocr)
+        diagram = extract_raster_diagram(bgr, settings=settings or RasterSettings(), ocr=ocr)
         return diagram, time.perf_counter() - t0
     raise ValueError(f"no reader for format {fmt!r}")
 
@@ -307,7 +308,7 @@ def figure_case(index: int, base: int):
 
 
 def run_one(
-    index: int, base: int, formats: tuple[str, ...], e2e: bool = True, ocr=None
+    index: int, base: int, formats: tuple[str, ...], e2e: bool = True, ocr=None, settings=None
 ) -> list[Result]:
     """Render figure `index` in every format, read each back and score it."""
     seed, model, graph, style = figure_case(index, base)
@@ -316,7 +317,7 @@ def run_one(
         r = render(graph, style, fmt)
         style_info = dict(r.truth["style"])
         try:
-            diagram, secs = read_figure(r.data, fmt, ocr)
+            diagram, secs = read_figure(r.data, fmt, ocr, settings)
         except Exception as exc:  # noqa: BLE001 - report, keep going
             empty = Score(len(r.truth["boxes"]), 0, len(r.truth["edges"]), 0, 0, 0)
             out.append(
@@ -330,13 +331,37 @@ def run_one(
     return out
 
 
-# The run's OCR engines, made by `main` before the pool forks: each worker inherits the
-# object and loads its own engines on first use (an `Ocr` keys them by process).
+# The run's OCR engines and raster settings, made by `main` before the pool forks: each
+# worker inherits them and loads its own engines on first use (an `Ocr` keys them by
+# process).
 _OCR = None
+_SETTINGS = None
 
 
 def _task(args):
-    return run_one(*args, ocr=_OCR)
+    return run_one(*args, ocr=_OCR, settings=_SETTINGS)
+
+
+def raster_settings(assignments: list[str]):
+    """RasterSettings with `stage.field=value` assignments applied (`boxes.frame_cover=0.3`;
+    values are Python literals), so a run can vary any tuned threshold."""
+    import ast
+    from dataclasses import fields, replace
+
+    from papercc.compiler.raster.diagram import RasterSettings
+
+    settings = RasterSettings()
+    for item in assignments:
+        key, _, text = item.partition("=")
+        stage, _, name = key.strip().partition(".")
+        if stage not in {f.name for f in fields(settings)}:
+            raise ValueError(f"{item!r}: no raster stage {stage!r}")
+        part = getattr(settings, stage)
+        if name not in {f.name for f in fields(part)}:
+            raise ValueError(f"{item!r}: {type(part).__name__} has no field {name!r}")
+        value = ast.literal_eval(text.strip())
+        settings = replace(settings, **{stage: replace(part, **{name: value})})
+    return settings
 
 
 # ---------------------------------------------------------------- report
@@ -465,6 +490,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--no-e2e", action="store_true", help="skip lowering")
     ap.add_argument("--json", help="write the summary (and per-figure rows) here")
+    ap.add_argument(
+        "--raster-setting",
+        action="append",
+        default=[],
+        metavar="STAGE.FIELD=VALUE",
+        help="vary one tuned threshold of the raster reader (raster/diagram.py RasterSettings)",
+    )
     args = ap.parse_args(argv)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     for f in formats:
@@ -475,10 +507,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     t0 = time.time()
     results: list[Result] = []
-    global _OCR
+    global _OCR, _SETTINGS
     from papercc.compiler.raster.ocr import Ocr
 
     _OCR = Ocr()
+    try:
+        _SETTINGS = raster_settings(args.raster_setting)
+    except (ValueError, SyntaxError) as exc:
+        ap.error(str(exc))
     if args.jobs > 1:
         import multiprocessing as mp
 
@@ -495,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "formats": formats,
         "jobs": args.jobs,
+        "raster_settings": args.raster_setting,
         "wall_seconds": round(time.time() - t0, 1),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

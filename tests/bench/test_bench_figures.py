@@ -109,3 +109,14 @@ def test_small_vector_run_and_report(fmt):
     out = io.StringIO()
     bf.print_table(summary, file=out)
     assert "vector reader" in out.getvalue()
+
+
+def test_a_run_can_vary_a_raster_threshold():
+    tuned = bf.raster_settings([])
+    varied = bf.raster_settings(["boxes.frame_cover=0.3", "arrows.min_connector_px = 7"])
+    assert varied.boxes.frame_cover == 0.3 and varied.arrows.min_connector_px == 7
+    assert varied.text == tuned.text and tuned.boxes.frame_cover != 0.3
+    with pytest.raises(ValueError, match="BoxSettings has no field 'nope'"):
+        bf.raster_settings(["boxes.nope=1"])
+    with pytest.raises(ValueError, match="no raster stage 'ocr'"):
+        bf.raster_settings(["ocr.x=1"])
