@@ -105,45 +105,18 @@ def accepts(draft: Draft, item: Item) -> bool:
     return False
 
 
+_SIZE_KINDS = ("size", "gsize", "stride", "kernel", "fmap")
+
+
 def apply_item(draft: Draft, item: Item, rest: list[Item]) -> None:
     """Give one piece to the op it belongs to (accepted already)."""
     meta, kind, value, raw = draft.meta, item.kind, item.value, item.raw
     if kind == "rank" and not meta.spatial:
         kind = "numd"
-    if meta.sink and kind in ("size", "gsize", "stride", "kernel", "fmap") and not meta.spatial:
-        if kind == "size" and family(draft.spec.op) == "dense" and len(value) == 2:
-            draft.put("units", int(value[1]), raw)
-            draft.notes.append(f"{raw!r} read as in x out; {value[0]} inputs")
-        elif kind == "fmap" and family(draft.spec.op) == "dense":
-            draft.put("units", value[0], raw)
-        elif kind == "stride" and value == 1:
-            draft.notes.append(f"{raw!r}: stride 1 of {draft.words!r} ignored")
-        else:
-            draft.notes.append(f"{raw!r} ignored: {draft.words!r} takes no size or stride")
-        return
-    if kind == "size":
-        draft.put("_size", value, raw)
-    elif kind == "gsize":
-        draft.put("_size", value[0], raw)
-        draft.put("stride", value[1], raw)
-        if value[2]:
-            draft.put("padding", value[2], raw)
-    elif kind == "fmap":
-        count, hw = value
-        if family(draft.spec.op) in ("input", "output"):
-            draft.put("_size", (count, *hw), raw)
-            draft.put("_chw", True, raw)
-        elif meta.number in ("out",):
-            draft.put("out", count, raw)
-            draft.notes.append(f"{raw!r}: {count} maps of {'x'.join(map(str, hw))}")
-        else:
-            draft.notes.append(f"{raw!r}: output {count} maps of {'x'.join(map(str, hw))}")
-    elif kind == "stride":
-        draft.put("stride", value, raw)
-    elif kind == "kernel":
-        draft.put(
-            "_size" if len(value) > 1 else "_kernel_int", value if len(value) > 1 else value[0], raw
-        )
+    if meta.sink and kind in _SIZE_KINDS and not meta.spatial:
+        _apply_to_sink(draft, kind, value, raw)
+    elif kind in _SIZE_KINDS:
+        _apply_size(draft, kind, value, raw)
     elif kind == "rank":
         draft.rank = value
     elif kind == "pad":
@@ -161,13 +134,7 @@ def apply_item(draft: Draft, item: Item, rest: list[Item]) -> None:
     elif kind == "glued":
         _apply_glued(draft, item, rest)
     elif kind == "ranksuffix":
-        if meta.spatial and "{r}" in draft.spec.op:
-            draft.rank = value
-        elif explicit_rank(draft.spec.op) not in (None, value):
-            draft.notes.append(f"{raw!r}: rank {value} clashes with {draft.spec.op}")
-            draft.clash = True
-        else:
-            draft.notes.append(f"{raw!r}: rank suffix {value}d ignored")
+        _apply_rank_suffix(draft, value, raw)
     elif kind == "qualifier":
         draft.notes.append(value)
     elif kind == "num" and _holds(draft, item):
@@ -179,6 +146,59 @@ def apply_item(draft: Draft, item: Item, rest: list[Item]) -> None:
         _apply_number(draft, item)
     elif kind == "kv":
         _apply_kv(draft, item)
+
+
+def _apply_to_sink(draft: Draft, kind: str, value: object, raw: str) -> None:
+    """A size or stride given to an op that takes none (a dense, a global pool): a
+    dense's "in x out" size or feature maps give its units, the rest is noted."""
+    if kind == "size" and family(draft.spec.op) == "dense" and len(value) == 2:
+        draft.put("units", int(value[1]), raw)
+        draft.notes.append(f"{raw!r} read as in x out; {value[0]} inputs")
+    elif kind == "fmap" and family(draft.spec.op) == "dense":
+        draft.put("units", value[0], raw)
+    elif kind == "stride" and value == 1:
+        draft.notes.append(f"{raw!r}: stride 1 of {draft.words!r} ignored")
+    else:
+        draft.notes.append(f"{raw!r} ignored: {draft.words!r} takes no size or stride")
+
+
+def _apply_size(draft: Draft, kind: str, value: object, raw: str) -> None:
+    """A size ("3x3"), a GoogLeNet size ("3x3+2(s)"), feature maps ("6@28x28"), a
+    stride or a kernel ("k3") of a spatial op; sizes are resolved when finishing."""
+    if kind == "size":
+        draft.put("_size", value, raw)
+    elif kind == "gsize":
+        draft.put("_size", value[0], raw)
+        draft.put("stride", value[1], raw)
+        if value[2]:
+            draft.put("padding", value[2], raw)
+    elif kind == "fmap":
+        count, hw = value
+        if family(draft.spec.op) in ("input", "output"):
+            draft.put("_size", (count, *hw), raw)
+            draft.put("_chw", True, raw)
+        elif draft.meta.number in ("out",):
+            draft.put("out", count, raw)
+            draft.notes.append(f"{raw!r}: {count} maps of {'x'.join(map(str, hw))}")
+        else:
+            draft.notes.append(f"{raw!r}: output {count} maps of {'x'.join(map(str, hw))}")
+    elif kind == "stride":
+        draft.put("stride", value, raw)
+    elif kind == "kernel":
+        draft.put(
+            "_size" if len(value) > 1 else "_kernel_int", value if len(value) > 1 else value[0], raw
+        )
+
+
+def _apply_rank_suffix(draft: Draft, value: int, raw: str) -> None:
+    """A rank glued to an op word ("MaxPool3D"): the rank of a rank-generic op."""
+    if draft.meta.spatial and "{r}" in draft.spec.op:
+        draft.rank = value
+    elif explicit_rank(draft.spec.op) not in (None, value):
+        draft.notes.append(f"{raw!r}: rank {value} clashes with {draft.spec.op}")
+        draft.clash = True
+    else:
+        draft.notes.append(f"{raw!r}: rank suffix {value}d ignored")
 
 
 def _apply_glued(draft: Draft, item: Item, rest: list[Item]) -> None:

@@ -41,6 +41,7 @@ def _shape(dims: tuple, channels: int | None, chw: bool, notes: list[str]) -> tu
 
 
 def finish(draft: Draft, rank: int, default_padding: str | None, default_pool: str | None) -> Layer:
+    """The layer a draft describes, at `rank` unless the op or the text states one."""
     spec, meta, notes = draft.spec, draft.meta, draft.notes
     attrs = dict(spec.fixed)
     stride_from_kernel = attrs.pop("stride_from_kernel", False)
@@ -61,43 +62,10 @@ def finish(draft: Draft, rank: int, default_padding: str | None, default_pool: s
         elif channels is not None:
             attrs["shape"] = (channels, HOLE, HOLE)
     elif size is not None:
-        size = tuple(int(d) if float(d).is_integer() else d for d in size)
-        if fam == "adaptive_avgpool" or fam == "adaptive_maxpool":
-            attrs["output"] = size
-        elif meta.size != "kernel" and len(size) in (1, r, 2 * r):  # ZeroPad 1x2: padding
-            attrs[meta.size] = _spatial(size if len(size) > 1 else size[0], r)
-        elif len(size) == r or (len(size) < r and len(size) == 1):
-            attrs["kernel"] = _spatial(size if len(size) == r else size[0], r)
-        elif len(size) == r + 1 and fam in ("conv", "conv_transpose", "depthwise_conv2d", "block"):
-            attrs["kernel"] = size[:r]
-            notes.append(_third_size_note(size, r, fam, "out" in attrs))
-        elif len(size) == r + 2 and fam in ("conv", "conv_transpose"):
-            attrs["kernel"] = size[:r]
-            _put_checked(attrs, "out", size[r + 1], notes, draft)
-            notes.append(f"filter shape {'x'.join(map(str, size))}: {size[r]} input channels")
-        else:
-            notes.append(
-                f"size {'x'.join(map(str, size))} does not fit {op.replace('{r}', str(r))}"
-            )
-            draft.clash = True
+        _read_size(draft, attrs, size, fam, op, r)
     if kernel_int is not None and "kernel" not in attrs:
         attrs["kernel"] = _spatial(int(kernel_int), r)
-    for name in ("kernel", "stride", "dilation", "padding"):
-        value = attrs.get(name)
-        fits = (r, 2 * r) if name == "padding" else (r,)
-        if isinstance(value, tuple) and (
-            len(value) not in fits or not all(isinstance(v, int) for v in value)
-        ):
-            notes.append(f"{name} {value} does not fit a rank-{r} {op.replace('{r}', str(r))}")
-            draft.clash = True
-    if meta.spatial:
-        for name in ("stride", "dilation"):
-            if name in attrs and isinstance(attrs[name], (int, tuple)):
-                attrs[name] = _spatial(attrs[name], r)
-        if isinstance(attrs.get("padding"), int):
-            attrs["padding"] = _spatial(attrs["padding"], r)
-    if fam == "zeropad" and isinstance(attrs.get("padding"), int):
-        attrs["padding"] = _spatial(attrs["padding"], r)
+    _spatial_values(draft, attrs, fam, op, r)
     if stride_from_kernel and "stride" not in attrs and "kernel" in attrs:
         attrs["stride"] = attrs["kernel"]
         notes.append("up-convolution: stride taken equal to the kernel")
@@ -109,6 +77,52 @@ def finish(draft: Draft, rank: int, default_padding: str | None, default_pool: s
     if fam == "input" and HOLE in attrs.get("shape", ()):
         holes = tuple(sorted({*holes, "shape"}))
     return Layer(op, tuple(sorted(attrs.items())), holes, tuple(notes))
+
+
+def _read_size(draft: Draft, attrs: dict, size: tuple, fam: str, op: str, r: int) -> None:
+    """A size ("3x3", "3x3x64", "1x2") into attrs: an adaptive pool's output, the
+    padding of a zero pad, else a kernel (with a filter shape's channel counts)."""
+    notes = draft.notes
+    size = tuple(int(d) if float(d).is_integer() else d for d in size)
+    if fam == "adaptive_avgpool" or fam == "adaptive_maxpool":
+        attrs["output"] = size
+    elif draft.meta.size != "kernel" and len(size) in (1, r, 2 * r):  # ZeroPad 1x2: padding
+        attrs[draft.meta.size] = _spatial(size if len(size) > 1 else size[0], r)
+    elif len(size) == r or (len(size) < r and len(size) == 1):
+        attrs["kernel"] = _spatial(size if len(size) == r else size[0], r)
+    elif len(size) == r + 1 and fam in ("conv", "conv_transpose", "depthwise_conv2d", "block"):
+        attrs["kernel"] = size[:r]
+        notes.append(_third_size_note(size, r, fam, "out" in attrs))
+    elif len(size) == r + 2 and fam in ("conv", "conv_transpose"):
+        attrs["kernel"] = size[:r]
+        _put_checked(attrs, "out", size[r + 1], notes, draft)
+        notes.append(f"filter shape {'x'.join(map(str, size))}: {size[r]} input channels")
+    else:
+        notes.append(f"size {'x'.join(map(str, size))} does not fit {op.replace('{r}', str(r))}")
+        draft.clash = True
+
+
+def _spatial_values(draft: Draft, attrs: dict, fam: str, op: str, r: int) -> None:
+    """Kernel, stride, dilation and padding checked against the rank (a clash if they
+    do not fit) and made one entry per spatial dim."""
+    for name in ("kernel", "stride", "dilation", "padding"):
+        value = attrs.get(name)
+        fits = (r, 2 * r) if name == "padding" else (r,)
+        if isinstance(value, tuple) and (
+            len(value) not in fits or not all(isinstance(v, int) for v in value)
+        ):
+            draft.notes.append(
+                f"{name} {value} does not fit a rank-{r} {op.replace('{r}', str(r))}"
+            )
+            draft.clash = True
+    if draft.meta.spatial:
+        for name in ("stride", "dilation"):
+            if name in attrs and isinstance(attrs[name], (int, tuple)):
+                attrs[name] = _spatial(attrs[name], r)
+        if isinstance(attrs.get("padding"), int):
+            attrs["padding"] = _spatial(attrs["padding"], r)
+    if fam == "zeropad" and isinstance(attrs.get("padding"), int):
+        attrs["padding"] = _spatial(attrs["padding"], r)
 
 
 def _third_size_note(size: tuple, r: int, fam: str, out_stated: bool) -> str:

@@ -51,11 +51,7 @@ def parse_phrase(
     items = pair_keys(items)
     elements = match_words(items, notes)
     confident = True
-    unknown_words = [
-        e
-        for e in elements
-        if isinstance(e, Item) and e.kind in ("unknown", "other") and e.raw not in HARMLESS_MARKS
-    ]
+    unknown_words = [e for e in elements if _not_understood(e)]
     if unknown_words:
         confident = False
         notes.append("not understood: " + " ".join(e.raw for e in unknown_words))
@@ -72,26 +68,40 @@ def parse_phrase(
                 label=label,
             )
     drafts, repeat, ok, orphans = assign(elements, notes)
-    confident = confident and ok
+    layers, clash = _layers(elements, orphans, rank, default_padding, default_pool)
+    confident = confident and ok and not clash
+    if not layers:
+        return Phrase((unknown_layer(text),), text, False, repeat, tuple(notes), norm, label)
+    return Phrase(tuple(layers), text, confident, repeat, tuple(notes), norm, label)
+
+
+def _not_understood(e: object) -> bool:
+    """An unknown word or character (marks such as "#" or "*" are harmless)."""
+    return isinstance(e, Item) and e.kind in ("unknown", "other") and e.raw not in HARMLESS_MARKS
+
+
+def _layers(
+    elements: list[object],
+    orphans: list[Item],
+    rank: int,
+    default_padding: str | None,
+    default_pool: str | None,
+) -> tuple[list[Layer], bool]:
+    """The finished layers in text order, runs of words not understood (and symbols no
+    op took) as one unknown layer each; and whether any op's values clash."""
     layers: list[Layer] = []
+    clash = False
     for e in elements:
         if isinstance(e, Draft):
             layers.append(finish(e, rank, default_padding, default_pool))
-            confident = confident and not e.clash
-        elif (
-            isinstance(e, Item)
-            and e.kind in ("unknown", "other")
-            and e.raw not in HARMLESS_MARKS
-            or any(e is o for o in orphans)
-        ):
+            clash = clash or e.clash
+        elif _not_understood(e) or any(e is o for o in orphans):
             if layers and layers[-1].op == "unknown":
                 prev = layers.pop()
                 layers.append(unknown_layer(f"{prev.get('text')} {e.raw}"))
             else:
                 layers.append(unknown_layer(e.raw))
-    if not layers:
-        return Phrase((unknown_layer(text),), text, False, repeat, tuple(notes), norm, label)
-    return Phrase(tuple(layers), text, confident, repeat, tuple(notes), norm, label)
+    return layers, clash
 
 
 def _check_options(padding: object, pool: object, op: object, rank: object) -> None:

@@ -30,41 +30,10 @@ from papercc.compiler.phrases.vocabulary import (
 def match_words(items: list[Item], notes: list[str]) -> list[object]:
     """Replace runs of words by op drafts (longest synonym first); keep other items."""
     out: list[object] = []
-    run: list[tuple[str, str]] = []  # (word, raw)
+    run: list[str] = []  # the words of the current run
 
     def flush() -> None:
-        words = [w for w, _ in run]
-        i = 0
-        while i < len(words):
-            for j in range(min(len(words), i + MAX_SYNONYM_WORDS), i, -1):
-                spec = SYNONYMS.get("".join(words[i:j]))
-                if spec is not None:
-                    label = " ".join(words[i:j])
-                    if spec.letter_suffix and j < len(words) and re.fullmatch(r"[a-e]", words[j]):
-                        name = dict(spec.fixed)["name"] + "_" + words[j]
-                        spec = Spec("block", (("name", name),))
-                        label += " " + words[j]
-                        j += 1
-                    last = next((e for e in reversed(out) if isinstance(e, Draft)), None)
-                    if not (spec.op in ("input", "output") and last and last.spec == spec):
-                        out.append(Draft(spec, label))  # "input (224x224 RGB image)": one
-                    i = j
-                    break
-            else:
-                word = words[i]
-                if word in PAD_WORDS:
-                    out.append(Item("pad", PAD_WORDS[word], word))
-                elif word in CHOICE_WORDS:
-                    out.append(Item("kv", (CHOICE_WORDS[word], word), word))
-                elif word in CHANNEL_WORDS:
-                    out.append(Item("channels", CHANNEL_WORDS[word], word))
-                elif len(word) == 1 and word not in NOT_SYMBOLS:  # "(n)": a symbolic count
-                    out.append(Item("symbol", word, word))
-                elif word in STRONG_SEP_WORDS:
-                    out.append(Item("sep", "+", word))
-                elif word not in HARMLESS:
-                    out.append(Item("unknown", word, word))
-                i += 1
+        _read_run(run, out)
         run.clear()
 
     for item in items:
@@ -79,27 +48,78 @@ def match_words(items: list[Item], notes: list[str]) -> list[object]:
                 if _qualifies(out):
                     out.append(Item("qualifier", QUALIFIERS[word], item.raw))
                     continue
-            run.append((word, item.raw))
+            run.append(word)
             continue
         if item.kind == "wordnum":
             letters, dims, tail = item.value
             if item.raw in SYNONYMS:
-                run.append((item.raw, item.raw))
+                run.append(item.raw)
                 flush()
                 continue
-            run.append((letters, letters))
+            run.append(letters)
             flush()
             if tail == "d" and len(dims) == 1 and dims[0] in (1, 2, 3):  # "MaxPool3D"
                 out.append(Item("ranksuffix", dims[0], item.raw))
                 continue
             out.append(Item("glued", dims, item.raw))
             if tail:
-                run.append((tail, tail))
+                run.append(tail)
             continue
         flush()
         out.append(item)
     flush()
     return out
+
+
+def _read_run(words: list[str], out: list[object]) -> None:
+    """One run of words onto `out`: the ops they name (longest synonym first), and the
+    words that name no op as typed pieces."""
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + MAX_SYNONYM_WORDS), i, -1):
+            spec = SYNONYMS.get("".join(words[i:j]))
+            if spec is not None:
+                i = _add_op(spec, words, i, j, out)
+                break
+        else:
+            piece = _lone_word(words[i])
+            if piece is not None:
+                out.append(piece)
+            i += 1
+
+
+def _add_op(spec: Spec, words: list[str], i: int, j: int, out: list[object]) -> int:
+    """A draft for the op words[i:j] name (a block name takes a letter after it:
+    "inception a"), unless it repeats the input or output just read ("input (224x224
+    RGB image)" is one); returns where the run goes on."""
+    label = " ".join(words[i:j])
+    if spec.letter_suffix and j < len(words) and re.fullmatch(r"[a-e]", words[j]):
+        name = dict(spec.fixed)["name"] + "_" + words[j]
+        spec = Spec("block", (("name", name),))
+        label += " " + words[j]
+        j += 1
+    last = next((e for e in reversed(out) if isinstance(e, Draft)), None)
+    if not (spec.op in ("input", "output") and last and last.spec == spec):
+        out.append(Draft(spec, label))
+    return j
+
+
+def _lone_word(word: str) -> Item | None:
+    """A word that names no op: padding, a choice ("bilinear"), channels ("rgb"), a
+    symbolic count ("(n)"), a strong separator ("and"), unknown, or nothing (harmless)."""
+    if word in PAD_WORDS:
+        return Item("pad", PAD_WORDS[word], word)
+    if word in CHOICE_WORDS:
+        return Item("kv", (CHOICE_WORDS[word], word), word)
+    if word in CHANNEL_WORDS:
+        return Item("channels", CHANNEL_WORDS[word], word)
+    if len(word) == 1 and word not in NOT_SYMBOLS:
+        return Item("symbol", word, word)
+    if word in STRONG_SEP_WORDS:
+        return Item("sep", "+", word)
+    if word not in HARMLESS:
+        return Item("unknown", word, word)
+    return None
 
 
 def _qualifies(out: list[object]) -> bool:
