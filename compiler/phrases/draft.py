@@ -22,7 +22,8 @@ from papercc.compiler.phrases.vocabulary import Spec
 
 @dataclass
 class Draft:
-    """A layer being assembled (private, mutable while one phrase is read)."""
+    """A layer being assembled (mutable while one phrase is read; not part of the
+    package's API)."""
 
     spec: Spec
     words: str
@@ -47,6 +48,7 @@ class Draft:
             self.attrs[name] = value
 
 
+# the kinds of piece (Item.kind) that give an op an attribute
 ATTACHABLE = {
     "symbol",
     "size",
