@@ -332,18 +332,14 @@ def _head(pts: list[tuple[float, float]], style: Style):
 def _draw_raster(
     drawn, groups, notes, lay: Layout, style: Style, fmt: str, fonts: list[str | None]
 ) -> tuple[bytes, float]:
-    from PIL import Image, ImageDraw, ImageFilter
+    from PIL import Image, ImageDraw
 
-    scale = style.scale
-    if lay.width * lay.height * scale * scale > _MAX_PIXELS:
-        scale = math.sqrt(_MAX_PIXELS / (lay.width * lay.height))
-    ss = 2 if lay.width * lay.height * scale * scale <= _MAX_PIXELS / 2 else 1
+    scale, ss = _raster_scale(lay, style)
     k = scale * ss
     size = (max(1, math.ceil(lay.width * k)), max(1, math.ceil(lay.height * k)))
     img = Image.new("RGB", size, (255, 255, 255))
     d = ImageDraw.Draw(img)
     ink, lw = style.ink, max(1, round(style.line_width * k))
-    bw = max(1, round(style.border * k)) if style.border > 0 else 0
     font = _pil_font(fonts[0], style.font_size * k)
 
     def sc(p):
@@ -367,32 +363,57 @@ def _draw_raster(
             else:
                 d.line(poly, fill=ink, width=lw, joint="curve")
     for item in drawn:
-        x0, y0, x1, y1 = (v * k for v in item.bbox)
-        outline = ink if bw else None
-        if item.box.shape == "circle":
-            d.ellipse((x0, y0, x1, y1), fill=item.fill, outline=outline, width=bw)
-            if style.plus == "strokes" and item.text == "+":
-                cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2
-                d.line((cx - r, cy, cx + r, cy), fill=ink, width=lw)
-                d.line((cx, cy - r, cx, cy + r), fill=ink, width=lw)
-                continue
-        elif item.box.shape == "rounded":
-            r = _corner_radius(item.bbox, style) * k
-            d.rounded_rectangle((x0, y0, x1, y1), r, fill=item.fill, outline=outline, width=bw)
-        else:
-            d.rectangle((x0, y0, x1, y1), fill=item.fill, outline=outline, width=bw)
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        n = len(item.lines)
-        step = style.font_size * _LINE * k
-        for i, text in enumerate(item.lines):
-            y = cy + (i - (n - 1) / 2) * step
-            d.text((cx, y), text, fill=style.text_colour, font=font, anchor="mm")
+        _pil_box(d, item, style, k, font)
     if notes:
         small = _pil_font(fonts[-1], style.font_size * _NOTE * k)
         for note in notes:
             x0, y0, x1, y1 = (v * k for v in note.bbox)
             d.text(((x0 + x1) / 2, (y0 + y1) / 2), note.text, fill=style.text_colour, font=small,
                    anchor="mm")  # fmt: skip
+    return _encode_raster(img, ss, style, fmt), scale
+
+
+def _raster_scale(lay: Layout, style: Style) -> tuple[float, int]:
+    """Pixels per unit (the style's, smaller for a very large figure), and the
+    supersampling factor the drawing is made at (2 while the pixels allow it)."""
+    scale = style.scale
+    if lay.width * lay.height * scale * scale > _MAX_PIXELS:
+        scale = math.sqrt(_MAX_PIXELS / (lay.width * lay.height))
+    ss = 2 if lay.width * lay.height * scale * scale <= _MAX_PIXELS / 2 else 1
+    return scale, ss
+
+
+def _pil_box(d, item, style: Style, k: float, font) -> None:
+    """One box (rectangle, rounded or circle; a "+" circle drawn as strokes) and its
+    centred lines of text, at k pixels per unit."""
+    ink, lw = style.ink, max(1, round(style.line_width * k))
+    bw = max(1, round(style.border * k)) if style.border > 0 else 0
+    x0, y0, x1, y1 = (v * k for v in item.bbox)
+    outline = ink if bw else None
+    if item.box.shape == "circle":
+        d.ellipse((x0, y0, x1, y1), fill=item.fill, outline=outline, width=bw)
+        if style.plus == "strokes" and item.text == "+":
+            cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2
+            d.line((cx - r, cy, cx + r, cy), fill=ink, width=lw)
+            d.line((cx, cy - r, cx, cy + r), fill=ink, width=lw)
+            return
+    elif item.box.shape == "rounded":
+        r = _corner_radius(item.bbox, style) * k
+        d.rounded_rectangle((x0, y0, x1, y1), r, fill=item.fill, outline=outline, width=bw)
+    else:
+        d.rectangle((x0, y0, x1, y1), fill=item.fill, outline=outline, width=bw)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    n = len(item.lines)
+    step = style.font_size * _LINE * k
+    for i, text in enumerate(item.lines):
+        y = cy + (i - (n - 1) / 2) * step
+        d.text((cx, y), text, fill=style.text_colour, font=font, anchor="mm")
+
+
+def _encode_raster(img, ss: int, style: Style, fmt: str) -> bytes:
+    """The supersampled drawing reduced, blurred and noised as the style says, encoded."""
+    from PIL import Image, ImageFilter
+
     if ss > 1:
         img = img.reduce(ss)  # box filter: the anti-aliasing of the supersampled drawing
     if style.blur > 0:
@@ -409,7 +430,7 @@ def _draw_raster(
         img.save(buf, "JPEG", quality=style.jpeg_quality)
     else:
         img.save(buf, "PNG", compress_level=1 if style.noise > 0 else 3)
-    return buf.getvalue(), scale
+    return buf.getvalue()
 
 
 def _image_size(data: bytes) -> tuple[int, int]:

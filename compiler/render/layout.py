@@ -138,61 +138,12 @@ def layout(
         succs[s].append(d)
     layer = _layers(ids, preds, succs)
     backbone = _backbone(ids, preds, succs, layer)
-    order = {b: i for i, b in enumerate(ids)}
-    n_layers = max(layer.values(), default=-1) + 1
-    rows: list[list[_Item]] = [[] for _ in range(n_layers)]
-    items: dict[int, _Item] = {}
-    for b in ids:
-        w, h = sizes[b]
-        cross, flow = (w, h) if vertical else (h, w)
-        it = _Item(b, cross, flow, order[b], 20.0 if b in backbone else 1.0, [])
-        items[b] = it
-        rows[layer[b]].append(it)
-    chains: list[list[int]] = []  # per edge: keys from src to dst
-    next_dummy = -1
-    lane = style.line_width * 2
+    rows, items = _rows(ids, sizes, layer, backbone, vertical)
     dummy_gap = max(style.branch_gap / 2, 4 * style.line_width)
     side = 1 if style.skip_side == "right" else -1
-    slots = _lane_slots(edges, layer, backbone)
-    for n, (s, d) in enumerate(edges):
-        chain = [s]
-        for k in range(layer[s] + 1, layer[d]):
-            dummy = _Item(next_dummy, lane, 0.0, order[s], 0.01, [chain[-1]])
-            if k == layer[s] + 1 and n in slots:
-                spanned = [it.cross for kk in range(k, layer[d]) for it in rows[kk] if it.key >= 0]
-                reach = max([items[s].cross, *spanned]) / 2 + dummy_gap
-                dummy.offset = side * (reach + slots[n] * (lane + dummy_gap))
-            items[next_dummy] = dummy
-            rows[k].append(dummy)
-            chain.append(next_dummy)
-            next_dummy -= 1
-        chain.append(d)
-        items[d].preds.append(chain[-2])
-        chains.append(chain)
+    chains = _chains(edges, layer, backbone, rows, items, style, dummy_gap, side)
     for row in rows:
-        for it in row:
-            spine = [p for p in it.preds if p in backbone] if it.key in backbone else []
-            if spine:  # the longest path runs straight
-                it.u = items[spine[0]].u
-            elif it.preds:
-                us = [items[p].u for p in it.preds]
-                it.u = sum(us) / len(us) + it.offset
-            if it.key in spanning and len(it.preds) > 1:
-                ps = [items[p] for p in it.preds]
-                half = [_half(p, items, style) for p in ps]
-                lo_u = min(p.u - h for p, h in zip(ps, half, strict=True))
-                hi_u = max(p.u + h for p, h in zip(ps, half, strict=True))
-                it.cross = max(it.cross, hi_u - lo_u)
-                it.u = (lo_u + hi_u) / 2
-        fan: dict[int, int] = {}
-        for it in row:
-            if it.key >= 0 and len(it.preds) == 1:
-                fan[it.preds[0]] = fan.get(it.preds[0], 0) + 1
-        for it in row:  # a wide fan-out (Inception) spreads evenly under its source
-            if it.key >= 0 and len(it.preds) == 1 and fan[it.preds[0]] > 2:
-                it.weight = 1.0
-        row.sort(key=lambda it: (round(it.u, 3), side * (it.key < 0), it.order))
-        _place(row, style.branch_gap, dummy_gap)
+        _place_row(row, items, backbone, spanning, style, dummy_gap, side)
     # along the flow
     thick = [max((it.flow for it in row), default=0.0) for row in rows]
     top, v = [], 0.0
@@ -203,9 +154,6 @@ def layout(
     lo = min((it.u - it.cross / 2 for it in items.values()), default=0.0)
     hi = max((it.u + it.cross / 2 for it in items.values()), default=0.0)
     m = style.margin + style.head_size
-
-    def centre(it: _Item, k: int) -> float:
-        return top[k] + thick[k] / 2
 
     def to_xy(u: float, vv: float) -> Point:
         u = u - lo + m
@@ -220,7 +168,7 @@ def layout(
     for b in ids:
         it = items[b]
         k = layer[b]
-        c = centre(it, k)
+        c = top[k] + thick[k] / 2
         p0 = to_xy(it.u - it.cross / 2, c - it.flow / 2)
         p1 = to_xy(it.u + it.cross / 2, c + it.flow / 2)
         placed.append(
@@ -236,6 +184,77 @@ def layout(
         for (s, d), pts in zip(edges, routes, strict=True)
     )
     return Layout(tuple(placed), out_edges, width, height)
+
+
+def _rows(ids, sizes, layer, backbone, vertical: bool):
+    """One item per box in the row of its layer (sizes turned to cross and flow); boxes
+    on the longest path weigh more. Returns the rows and the items by key."""
+    order = {b: i for i, b in enumerate(ids)}
+    n_layers = max(layer.values(), default=-1) + 1
+    rows: list[list[_Item]] = [[] for _ in range(n_layers)]
+    items: dict[int, _Item] = {}
+    for b in ids:
+        w, h = sizes[b]
+        cross, flow = (w, h) if vertical else (h, w)
+        it = _Item(b, cross, flow, order[b], 20.0 if b in backbone else 1.0, [])
+        items[b] = it
+        rows[layer[b]].append(it)
+    return rows, items
+
+
+def _chains(edges, layer, backbone, rows, items, style: Style, dummy_gap: float, side: int):
+    """Per edge, the keys from its source to its target: an edge spanning several layers
+    gets a dummy in each layer between (added to rows and items); the first dummy of a
+    side lane off the longest path wants to sit beside the boxes it passes."""
+    chains: list[list[int]] = []
+    next_dummy = -1
+    lane = style.line_width * 2
+    slots = _lane_slots(edges, layer, backbone)
+    for n, (s, d) in enumerate(edges):
+        chain = [s]
+        for k in range(layer[s] + 1, layer[d]):
+            dummy = _Item(next_dummy, lane, 0.0, items[s].order, 0.01, [chain[-1]])
+            if k == layer[s] + 1 and n in slots:
+                spanned = [it.cross for kk in range(k, layer[d]) for it in rows[kk] if it.key >= 0]
+                reach = max([items[s].cross, *spanned]) / 2 + dummy_gap
+                dummy.offset = side * (reach + slots[n] * (lane + dummy_gap))
+            items[next_dummy] = dummy
+            rows[k].append(dummy)
+            chain.append(next_dummy)
+            next_dummy -= 1
+        chain.append(d)
+        items[d].preds.append(chain[-2])
+        chains.append(chain)
+    return chains
+
+
+def _place_row(row, items, backbone, spanning, style: Style, dummy_gap: float, side: int):
+    """Positions across the flow for one row, its predecessors placed: each item wants
+    the mean of its predecessors (the longest path runs straight, a spanning box spans
+    its inputs), then the row is ordered and placed without overlaps."""
+    for it in row:
+        spine = [p for p in it.preds if p in backbone] if it.key in backbone else []
+        if spine:  # the longest path runs straight
+            it.u = items[spine[0]].u
+        elif it.preds:
+            us = [items[p].u for p in it.preds]
+            it.u = sum(us) / len(us) + it.offset
+        if it.key in spanning and len(it.preds) > 1:
+            ps = [items[p] for p in it.preds]
+            half = [_half(p, items, style) for p in ps]
+            lo_u = min(p.u - h for p, h in zip(ps, half, strict=True))
+            hi_u = max(p.u + h for p, h in zip(ps, half, strict=True))
+            it.cross = max(it.cross, hi_u - lo_u)
+            it.u = (lo_u + hi_u) / 2
+    fan: dict[int, int] = {}
+    for it in row:
+        if it.key >= 0 and len(it.preds) == 1:
+            fan[it.preds[0]] = fan.get(it.preds[0], 0) + 1
+    for it in row:  # a wide fan-out (Inception) spreads evenly under its source
+        if it.key >= 0 and len(it.preds) == 1 and fan[it.preds[0]] > 2:
+            it.weight = 1.0
+    row.sort(key=lambda it: (round(it.u, 3), side * (it.key < 0), it.order))
+    _place(row, style.branch_gap, dummy_gap)
 
 
 def _half(it: _Item, items: dict[int, _Item], style: Style) -> float:
@@ -257,29 +276,83 @@ def _blocked(row: list[_Item], it: _Item, u_to: float) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Bands:
+    """Where the layers lie along the flow: layer k from top[k] to top[k] + thick[k]."""
+
+    top: list[float]
+    thick: list[float]
+    gap: float  # between two layers
+
+    def centre(self, k: int) -> float:
+        return self.top[k] + self.thick[k] / 2
+
+    def end(self, k: int) -> float:
+        return self.top[k] + self.thick[k]
+
+    def mid_gap(self, k: int) -> float:  # between layer k and k + 1
+        return self.end(k) + self.gap / 2
+
+
 def _route(chains, items, layer, rows, top, thick, style, spanning) -> list[list[Point]]:
     """Polylines in (u, v) for each edge chain, with elbows in the gaps between layers."""
+    bands = _Bands(top, thick, style.layer_gap)
+    incoming, port, side = _entries(chains, items, layer, rows, style, spanning)
+    entered: set[tuple[int, int]] = {  # (box, side) where some edge comes in from the side
+        (chain[-1], 1 if items[chain[-2]].u > items[chain[-1]].u else -1)
+        for chain in chains
+        if _side_entry(chain, items, layer, rows)
+    } | {(chains[n][-1], sign) for n, (sign, _) in side.items()}
+    out: list[list[Point]] = []
+    for n, chain in enumerate(chains):
+        pts = _leave(chain, items, layer, rows, bands, entered)
+        d, kd = items[chain[-1]], layer[chain[-1]]
+        c_d = bands.centre(kd)
+        last = pts[-1]
+        if len(chain) > 2 and _side_entry(chain, items, layer, rows):
+            edge = d.u + (d.cross / 2 if last[0] > d.u else -d.cross / 2)
+            pts += [(last[0], c_d), (edge, c_d)]
+        elif n in side:
+            sign, off = side[n]
+            u_side = d.u + sign * d.cross / 2
+            v_in = c_d + off
+            if (last[0] - d.u) * sign > d.cross / 2 + 1 and not _blocked(rows[kd], d, last[0]):
+                pts += [(last[0], v_in), (u_side, v_in)]
+            else:
+                g = bands.mid_gap(kd - 1)
+                u_out = d.u + sign * (d.cross / 2 + max(style.branch_gap / 2, 3 * style.head_size))
+                pts += [(last[0], g), (u_out, g), (u_out, v_in), (u_side, v_in)]
+        else:
+            u_in = port.get(n, d.u)
+            if abs(last[0] - d.u) < d.cross / 2 - 2 and (
+                len(incoming.get(chain[-1], ())) == 1 or d.key in spanning
+            ):
+                u_in = last[0]  # straight in where the line already meets the box
+            if last[0] != u_in:
+                g = bands.mid_gap(kd - 1)
+                pts += [(last[0], g), (u_in, g)]
+            pts.append((u_in, c_d - d.flow / 2))
+        out.append(_simplify(pts))
+    return out
 
-    def band(k: int) -> tuple[float, float]:
-        return top[k], top[k] + thick[k]
 
-    def mid_gap(k: int) -> float:  # between layer k and k + 1
-        return band(k)[1] + style.layer_gap / 2
-
-    # ports on the entry side of a box with several incoming edges, spread in order
+def _entries(chains, items, layer, rows, style: Style, spanning):
+    """How edges enter their target: the edges coming in on the entry side of each box
+    (sorted across the flow), the port of each such edge, spread in order under a box
+    with several; and, for a box too narrow for ports side by side (a "+" circle), the
+    edges that come in from a side instead (edge -> side -1 | 1, offset along the flow)."""
     incoming: dict[int, list[tuple[float, int]]] = {}
     for n, chain in enumerate(chains):
         if len(chain) == 2 or not _side_entry(chain, items, layer, rows):
             incoming.setdefault(chain[-1], []).append((items[chain[-2]].u, n))
     port: dict[int, float] = {}
-    side: dict[int, tuple[int, float]] = {}  # edge -> (side -1 | 1, offset along the flow)
+    side: dict[int, tuple[int, float]] = {}
     for d, lst in incoming.items():
         it = items[d]
         lst.sort()
         tight = it.cross * 0.6 / max(1, len(lst) - 1) < 2.5 * style.head_size + 2
         if len(lst) > 1 and tight and it.key not in spanning:
-            # too narrow for ports side by side (a "+" circle): one edge in from the top,
-            # the others from the sides
+            # one edge in from the top, the others from the sides
             keep = min(lst, key=lambda e: abs(e[0] - it.u))
             rest = [e for e in lst if e is not keep]
             for sign in (-1, 1):
@@ -298,64 +371,38 @@ def _route(chains, items, layer, rows, top, thick, style, spanning) -> list[list
         else:
             for _, n in lst:
                 port[n] = it.u
-    entered: set[tuple[int, int]] = {  # (box, side) where some edge comes in from the side
-        (chain[-1], 1 if items[chain[-2]].u > items[chain[-1]].u else -1)
-        for chain in chains
-        if _side_entry(chain, items, layer, rows)
-    } | {(chains[n][-1], sign) for n, (sign, _) in side.items()}
-    out: list[list[Point]] = []
-    for n, chain in enumerate(chains):
-        s, d = items[chain[0]], items[chain[-1]]
-        ks, kd = layer[chain[0]], layer[chain[-1]]
-        c_s = top[ks] + thick[ks] / 2
-        c_d = top[kd] + thick[kd] / 2
-        pts: list[Point] = []
-        dummies = chain[1:-1]
-        first = items[dummies[0]] if dummies else None
-        if (
-            first is not None
-            and not _blocked(rows[ks], s, first.u)
-            and abs(first.u - s.u) > s.cross / 2
-            and (chain[0], 1 if first.u > s.u else -1) not in entered
-        ):
-            edge = s.u + (s.cross / 2 if first.u > s.u else -s.cross / 2)
-            pts += [(edge, c_s), (first.u, c_s)]  # leave from the side, into the lane
-        else:
-            pts.append((s.u, c_s + s.flow / 2))
-        k = ks
-        for key in dummies:
-            it = items[key]
-            if pts[-1][0] != it.u:
-                g = mid_gap(k)
-                pts += [(pts[-1][0], g), (it.u, g)]
-            k += 1
-            pts.append((it.u, band(k)[1]))
-        last = pts[-1]
-        if dummies and _side_entry(chain, items, layer, rows):
-            edge = d.u + (d.cross / 2 if last[0] > d.u else -d.cross / 2)
-            pts += [(last[0], c_d), (edge, c_d)]
-        elif n in side:
-            sign, off = side[n]
-            u_side = d.u + sign * d.cross / 2
-            v_in = c_d + off
-            if (last[0] - d.u) * sign > d.cross / 2 + 1 and not _blocked(rows[kd], d, last[0]):
-                pts += [(last[0], v_in), (u_side, v_in)]
-            else:
-                g = mid_gap(kd - 1)
-                u_out = d.u + sign * (d.cross / 2 + max(style.branch_gap / 2, 3 * style.head_size))
-                pts += [(last[0], g), (u_out, g), (u_out, v_in), (u_side, v_in)]
-        else:
-            u_in = port.get(n, d.u)
-            if abs(last[0] - d.u) < d.cross / 2 - 2 and (
-                len(incoming.get(chain[-1], ())) == 1 or d.key in spanning
-            ):
-                u_in = last[0]  # straight in where the line already meets the box
-            if last[0] != u_in:
-                g = mid_gap(kd - 1)
-                pts += [(last[0], g), (u_in, g)]
-            pts.append((u_in, c_d - d.flow / 2))
-        out.append(_simplify(pts))
-    return out
+    return incoming, port, side
+
+
+def _leave(chain, items, layer, rows, bands: _Bands, entered) -> list[Point]:
+    """The start of an edge's polyline: out of its source (from the side, into its lane,
+    where nothing blocks the way and no edge enters there), then down the lane of its
+    dummies, stepping across in the gaps between layers."""
+    s = items[chain[0]]
+    ks = layer[chain[0]]
+    c_s = bands.centre(ks)
+    pts: list[Point] = []
+    dummies = chain[1:-1]
+    first = items[dummies[0]] if dummies else None
+    if (
+        first is not None
+        and not _blocked(rows[ks], s, first.u)
+        and abs(first.u - s.u) > s.cross / 2
+        and (chain[0], 1 if first.u > s.u else -1) not in entered
+    ):
+        edge = s.u + (s.cross / 2 if first.u > s.u else -s.cross / 2)
+        pts += [(edge, c_s), (first.u, c_s)]  # leave from the side, into the lane
+    else:
+        pts.append((s.u, c_s + s.flow / 2))
+    k = ks
+    for key in dummies:
+        it = items[key]
+        if pts[-1][0] != it.u:
+            g = bands.mid_gap(k)
+            pts += [(pts[-1][0], g), (it.u, g)]
+        k += 1
+        pts.append((it.u, bands.end(k)))
+    return pts
 
 
 def _ports(us: list[float], it: _Item, style: Style) -> list[float] | None:

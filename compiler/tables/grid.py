@@ -249,28 +249,7 @@ def _whitespace_separators(
 def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: PageGeometry) -> Grid:
     """Cells, columns, lines and blocks of the table inside `region`."""
     bx0, by0, bx1, by1 = region.bbox
-    cap = region.caption_bbox
-
-    def inside(x0: float, y0: float, x1: float, y1: float, pad: float = 1.0) -> bool:
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        return bx0 - pad <= cx <= bx1 + pad and by0 - pad <= cy <= by1 + pad
-
-    def in_caption(w: Word) -> bool:
-        return (
-            cap is not None
-            and cap[0] - 1 <= w.cx <= cap[2] + 1
-            and cap[1] - 1 <= (w.y0 + w.y1) / 2 <= cap[3] + 1
-        )
-
-    own = [w for w in words if inside(w.x0, w.y0, w.x1, w.y1) and not in_caption(w)]
-    markers: list[Marker] = []
-    plain: list[Word] = []
-    for w in own:
-        m = marker_count(w.text)
-        if m is not None:
-            markers.append(Marker(m[0], m[1], (w.x0, w.y0, w.x1, w.y1)))
-        else:
-            plain.append(w)
+    markers, plain = _own_words(region, words)
     rules = [
         r
         for r in geo.rulings
@@ -281,8 +260,67 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
     size = median([w.size for w in plain]) if plain else 10.0
     line_h = size * 0.9
     vseps = _vertical_separators(rules, region.bbox, line_h)
-    vx = [x for x, _ in vseps]
     seg_words = [_segments(ln, vseps) for ln in lines]
+    seps = _separators(vseps, seg_words, bx0, bx1, size)
+    edges = [bx0] + [x for x, _ in seps] + [bx1]
+    cols = tuple((edges[i], edges[i + 1]) for i in range(len(edges) - 1))
+    line_ext = tuple((min(w.y0 for w in ln), max(w.y1 for w in ln)) for ln in lines)
+    cells = _cells(seg_words, line_ext, cols, seps)
+    brackets = sum(1 for g in glyphs if _inside(region.bbox, g.x0, g.y0, g.x1, g.y1))
+    boxes = [b for b in geo.boxes if _inside(region.bbox, *b)]
+    curves = sum(1 for c in geo.curves if _inside(region.bbox, *c))
+    return Grid(
+        bbox=region.bbox,
+        caption=region.caption,
+        caption_kind=region.caption_kind,
+        lines=line_ext,
+        cols=cols,
+        cells=tuple(cells),
+        markers=tuple(markers),
+        hrules=hrules,
+        vrules=len(vseps),
+        brackets=brackets,
+        boxes=isolated_boxes(boxes),
+        curves=curves,
+        ruled=region.ruled,
+        by_line=tuple(tuple(c for c in cells if c.line == li) for li in range(len(line_ext))),
+    )
+
+
+def _inside(bbox: BBox, x0: float, y0: float, x1: float, y1: float, pad: float = 1.0) -> bool:
+    """Is the centre of (x0, y0, x1, y1) inside bbox (give or take pad)?"""
+    bx0, by0, bx1, by1 = bbox
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return bx0 - pad <= cx <= bx1 + pad and by0 - pad <= cy <= by1 + pad
+
+
+def _own_words(region: Region, words: list[Word]) -> tuple[list[Marker], list[Word]]:
+    """The words of the region outside its caption: repeat markers, and the others."""
+    cap = region.caption_bbox
+
+    def in_caption(w: Word) -> bool:
+        return (
+            cap is not None
+            and cap[0] - 1 <= w.cx <= cap[2] + 1
+            and cap[1] - 1 <= (w.y0 + w.y1) / 2 <= cap[3] + 1
+        )
+
+    own = [w for w in words if _inside(region.bbox, w.x0, w.y0, w.x1, w.y1) and not in_caption(w)]
+    markers: list[Marker] = []
+    plain: list[Word] = []
+    for w in own:
+        m = marker_count(w.text)
+        if m is not None:
+            markers.append(Marker(m[0], m[1], (w.x0, w.y0, w.x1, w.y1)))
+        else:
+            plain.append(w)
+    return markers, plain
+
+
+def _separators(vseps, seg_words, bx0: float, bx1: float, size: float):
+    """Column separators, left to right: the vertical rules (x, the spans they are drawn
+    on), and the whitespace gaps no rule is drawn in (x, None)."""
+    vx = [x for x, _ in vseps]
     seg_boxes = [[_box(s) for s in segs] for segs in seg_words]
     wseps = _whitespace_separators(seg_boxes, bx0, bx1, size)
     seps: list[tuple[float, list | None]] = list(vseps)
@@ -290,10 +328,11 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
         if all(not (a - 3.0 <= v <= b + 3.0) for v in vx):
             seps.append(((a + b) / 2, None))
     seps.sort(key=lambda s: s[0])
-    edges = [bx0] + [x for x, _ in seps] + [bx1]
-    cols = tuple((edges[i], edges[i + 1]) for i in range(len(edges) - 1))
-    line_ext = tuple((min(w.y0 for w in ln), max(w.y1 for w in ln)) for ln in lines)
+    return seps
 
+
+def _cells(seg_words, line_ext, cols, seps) -> list[Cell]:
+    """One cell per segment of each line, with the columns it covers."""
     # A rule is part of the grid if it is drawn on at least half of the lines holding
     # several cells (header-only rules are not); where such a rule is missing, a cell
     # spans across it.
@@ -326,25 +365,7 @@ def build_grid(region: Region, words: list[Word], glyphs: list[Glyph], geo: Page
                 c1 += 1
             text = clean(" ".join(w.text for w in s))
             cells.append(Cell(text, _box(s), li, c0, c1))
-    brackets = sum(1 for g in glyphs if inside(g.x0, g.y0, g.x1, g.y1))
-    boxes = [b for b in geo.boxes if inside(*b)]
-    curves = sum(1 for c in geo.curves if inside(*c))
-    return Grid(
-        bbox=region.bbox,
-        caption=region.caption,
-        caption_kind=region.caption_kind,
-        lines=line_ext,
-        cols=cols,
-        cells=tuple(cells),
-        markers=tuple(markers),
-        hrules=hrules,
-        vrules=len(vseps),
-        brackets=brackets,
-        boxes=isolated_boxes(boxes),
-        curves=curves,
-        ruled=region.ruled,
-        by_line=tuple(tuple(c for c in cells if c.line == li) for li in range(len(line_ext))),
-    )
+    return cells
 
 
 def _centred_span(b: BBox, col: int, lo: int, hi: int, cols, seps, y0: float, y1: float):

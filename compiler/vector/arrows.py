@@ -102,15 +102,34 @@ def attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[Pie
     heads = list(heads) + vees
     lengths = [polyline_length(p.points) for p in pieces]
     boxes = [bbox_of(p.points) for p in pieces]
+    stub = _stubs(pieces, lengths, boxes, heads)
+    keep = [i for i in range(len(pieces)) if i not in stub]
+    pieces = [pieces[i] for i in keep]
+    lengths = [lengths[i] for i in keep]
+    boxes = [boxes[i] for i in keep]
+    cands = _head_candidates(pieces, lengths, boxes, heads)
+    cands.sort(key=lambda x: x[0])
+    done_heads: set[int] = set()
+    taken: set[tuple[int, str]] = set()
+    for _, hi, i, k, slot in cands:
+        if hi in done_heads or (i, slot) in taken:
+            continue
+        done_heads.add(hi)
+        taken.add((i, slot))
+        _attach(heads[hi], pieces[i], k, slot)
+    return pieces
 
-    def near(i: int, c: Pt, r: float) -> bool:
-        return rect_dist(c, boxes[i]) <= r
 
+def _grid(boxes: list[BBox]) -> Grid:
     grid = Grid()
     for i, bb in enumerate(boxes):
         grid.add(i, bb)
+    return grid
 
-    # stubs: line bits lying within an arrowhead (drawing artefacts)
+
+def _stubs(pieces: list[Piece], lengths, boxes, heads: list[Arrowhead]) -> set[int]:
+    """Line bits lying within an arrowhead (drawing artefacts)."""
+    grid = _grid(boxes)
     stub = set()
     for h in heads:
         hb = bbox_of(h.corners)
@@ -121,13 +140,14 @@ def attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[Pie
                 continue
             if all(rect_dist(q, hb) == 0 for q in p.points):
                 stub.add(i)
-    keep = [i for i in range(len(pieces)) if i not in stub]
-    pieces = [pieces[i] for i in keep]
-    lengths = [lengths[i] for i in keep]
-    boxes = [boxes[i] for i in keep]
-    grid = Grid()
-    for i, bb in enumerate(boxes):
-        grid.add(i, bb)
+    return stub
+
+
+def _head_candidates(pieces: list[Piece], lengths, boxes, heads: list[Arrowhead]) -> list:
+    """Every (key, head, piece, segment, slot) an arrowhead may attach to: a segment
+    within reach of its centre, at the piece's "start", "end" or "mid"-way; the key
+    prefers segments along the head's axis, then nearer ones, then longer pieces."""
+    grid = _grid(boxes)
     cands = []
     for hi, h in enumerate(heads):
         c = h.centre
@@ -135,7 +155,7 @@ def attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[Pie
         reach = max(1.5 * h.size, 2.0)
         for i in sorted(grid.near(c, reach)):
             p = pieces[i]
-            if not near(i, c, reach):
+            if not rect_dist(c, boxes[i]) <= reach:
                 continue
             last = len(p.points) - 2
             for k, (a, b) in enumerate(pairwise(p.points)):
@@ -152,36 +172,32 @@ def attach_arrowheads(strokes: list[Stroke], heads: list[Arrowhead]) -> list[Pie
                     slot = "mid"
                 key = (not aligned, round(d / max(h.size, 0.5), 1), -lengths[i])
                 cands.append((key, hi, i, k, slot))
-    cands.sort(key=lambda x: x[0])
-    done_heads: set[int] = set()
-    taken: set[tuple[int, str]] = set()
-    for _, hi, i, k, slot in cands:
-        if hi in done_heads or (i, slot) in taken:
-            continue
-        done_heads.add(hi)
-        taken.add((i, slot))
-        h, p = heads[hi], pieces[i]
-        c = h.centre
-        if p.color is None:
-            p.color = h.color
-        if slot != "mid":
-            at_end = slot == "end"
-            pts = p.points if at_end else p.points[::-1]
-            end, prev = pts[-1], point_before(pts)
-            ux, uy = unit((end[0] - prev[0], end[1] - prev[1]))
-            tip = max(h.corners, key=lambda q: q[0] * ux + q[1] * uy)
-            if (tip[0] - end[0]) * ux + (tip[1] - end[1]) * uy > 0:
-                pts[-1] = tip
-            if at_end:
-                p.points, p.head_end, p.head_vec = pts, True, (ux, uy)
-            else:
-                p.points, p.head_start, p.head_vec = pts[::-1], True, (ux, uy)
+    return cands
+
+
+def _attach(h: Arrowhead, p: Piece, k: int, slot: str) -> None:
+    """Head h on piece p: at an end, the end moves out to the tip and the piece points
+    there; mid-way (on segment k), the piece gets the head's direction."""
+    c = h.centre
+    if p.color is None:
+        p.color = h.color
+    if slot != "mid":
+        at_end = slot == "end"
+        pts = p.points if at_end else p.points[::-1]
+        end, prev = pts[-1], point_before(pts)
+        ux, uy = unit((end[0] - prev[0], end[1] - prev[1]))
+        tip = max(h.corners, key=lambda q: q[0] * ux + q[1] * uy)
+        if (tip[0] - end[0]) * ux + (tip[1] - end[1]) * uy > 0:
+            pts[-1] = tip
+        if at_end:
+            p.points, p.head_end, p.head_vec = pts, True, (ux, uy)
         else:
-            a, b = p.points[k], p.points[k + 1]
-            hx, hy = h.tip[0] - c[0], h.tip[1] - c[1]
-            p.mid_dir = 1 if hx * (b[0] - a[0]) + hy * (b[1] - a[1]) >= 0 else -1
-            p.head_vec = unit((hx, hy))
-    return pieces
+            p.points, p.head_start, p.head_vec = pts[::-1], True, (ux, uy)
+    else:
+        a, b = p.points[k], p.points[k + 1]
+        hx, hy = h.tip[0] - c[0], h.tip[1] - c[1]
+        p.mid_dir = 1 if hx * (b[0] - a[0]) + hy * (b[1] - a[1]) >= 0 else -1
+        p.head_vec = unit((hx, hy))
 
 
 def point_before(pts: list[Pt]) -> Pt:

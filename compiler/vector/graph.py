@@ -126,21 +126,14 @@ def connect(
     heads: list[Arrowhead],
     tol: Tolerances,
 ) -> GraphResult:
-    """Edges between nodes (boxes first, then labels) implied by the strokes."""
-    n = len(boxes) + len(labels)
-    pieces = attach_arrowheads(list(strokes), list(heads))
-    decorated: set[int] = set()
-    kept = []
-    for p in pieces:
-        if len(p.points) < 2 or polyline_length(p.points) < 0.3:
-            continue
-        owner = _is_outline(p, boxes, max(1.0, 0.5 * tol.attach))
-        if owner is not None:
-            decorated.add(owner)
-            continue
-        kept.append(p)
-    pieces = kept
+    """Edges between nodes (boxes first, then labels) implied by the strokes.
 
+    Every piece end gets a terminal (a node, or a junction where free ends meet);
+    dangling ends are snapped, cast on or given to free labels; junctions on a line
+    join it, or split it as T-junctions; each piece becomes directed edges between
+    terminals, and node-to-node edges follow them through plain junctions."""
+    n = len(boxes) + len(labels)
+    pieces, decorated = _connector_pieces(strokes, heads, boxes, tol)
     lengths = [polyline_length(p.points) for p in pieces]
     pidx = Grid()
     for i, p in enumerate(pieces):
@@ -148,9 +141,58 @@ def connect(
     nidx = Grid()
     for i, r in enumerate(list(boxes) + list(labels)):
         nidx.add(i, r)
+    body_dist = _body_distance(pieces, lengths, pidx, tol)
+    ends, free, t_reach = _end_terminals(pieces, boxes, labels, nidx, body_dist, tol)
+    jpos = _cluster_junctions(free, ends, n, tol)
+    reach = _snap_dangling(free, ends, jpos, pieces, body_dist, boxes, labels, nidx, tol)
+    _cast_dangling(pieces, ends, jpos, boxes, labels, tol)
+    _attach_labels(free, ends, jpos, body_dist, boxes, labels, nidx, tol)
+    for (i, e), r in t_reach.items():
+        jid = ends[i][e]
+        if jid in jpos:
+            reach[jid] = max(reach.get(jid, 0.0), r)
+    _join_own_junctions(jpos, reach, ends, pieces, lengths, pidx, n, tol)
+    splits = _t_splits(jpos, reach, ends, pieces, pidx, tol)
+    edges = _piece_edges(pieces, ends, splits)
+    flow = _flow(pieces, edges)
+    _orient(edges, flow, n)
+    merges = _merges(edges, jpos)
+    ids = {t: t for t in range(n)}
+    ids.update({j: n + k for k, j in enumerate(merges)})
+    result, colors = _node_edges(edges, ids)
+    return GraphResult(
+        tuple(result),
+        _direction_name(flow),
+        flow,
+        frozenset(decorated),
+        tuple(jpos[j] for j in merges),
+        tuple(colors),
+    )
+
+
+def _connector_pieces(
+    strokes: list[Stroke], heads: list[Arrowhead], boxes: list[BBox], tol: Tolerances
+) -> tuple[list[Piece], set[int]]:
+    """The pieces that connect (arrowheads attached; specks dropped), and the boxes
+    decorated by the others (line work on a box's border or inside it)."""
+    decorated: set[int] = set()
+    kept = []
+    for p in attach_arrowheads(list(strokes), list(heads)):
+        if len(p.points) < 2 or polyline_length(p.points) < 0.3:
+            continue
+        owner = _is_outline(p, boxes, max(1.0, 0.5 * tol.attach))
+        if owner is not None:
+            decorated.add(owner)
+            continue
+        kept.append(p)
+    return kept, decorated
+
+
+def _body_distance(pieces: list[Piece], lengths: list[float], pidx: Grid, tol: Tolerances):
+    """body_dist(pt, skip, r): the distance from pt to the middle of a piece other than
+    `skip` (a T-junction), if within r, else None."""
 
     def body_dist(pt: Pt, skip: int, r: float) -> float | None:
-        """Distance from pt to the middle of another piece (a T-junction), if within r."""
         margin = max(1.0, tol.junction)
         best = None
         for j in pidx.near(pt, r):
@@ -167,10 +209,14 @@ def connect(
                 acc += seg
         return best
 
-    def on_body(pt: Pt, skip: int) -> bool:
-        return body_dist(pt, skip, tol.junction) is not None
+    return body_dist
 
-    # terminals of every piece end: a node, or a free point to be clustered
+
+def _end_terminals(pieces, boxes, labels, nidx, body_dist, tol: Tolerances):
+    """The terminal of every piece end: a node, or None for a free end (to be clustered
+    into junctions). Returns the ends [[start, end] per piece], the free ends (point,
+    piece, which end), and for free ends on another line's body (a T-junction) the
+    reach its split must use."""
     t_reach: dict[tuple[int, int], float] = {}
     ends: list[list[int | None]] = []
     free: list[tuple[Pt, int, int]] = []  # point, piece index, which end
@@ -186,8 +232,13 @@ def connect(
             if t is None:
                 free.append((pt, i, e))
         ends.append(pair)
+    return ends, free, t_reach
 
-    # cluster free ends into junctions
+
+def _cluster_junctions(free, ends, n: int, tol: Tolerances) -> dict[int, Pt]:
+    """Free ends within the junction tolerance meet at one junction (ids n, n+1, ...);
+    their ends get its id. Returns each junction's position."""
+
     def close() -> Iterator[tuple[int, int]]:
         order = sorted(range(len(free)), key=lambda k: free[k][0][0])
         for ai, a in enumerate(order):
@@ -205,16 +256,11 @@ def connect(
             _, i, e = free[k]
             ends[i][e] = jid
         jpos[jid] = free[group[0]][0]
+    return jpos
 
-    reach = _snap_dangling(free, ends, jpos, pieces, body_dist, boxes, labels, nidx, tol)
-    _cast_dangling(pieces, ends, jpos, boxes, labels, tol)
-    _attach_labels(free, ends, jpos, body_dist, boxes, labels, nidx, tol)
-    for (i, e), r in t_reach.items():
-        jid = ends[i][e]
-        if jid in jpos:
-            reach[jid] = max(reach.get(jid, 0.0), r)
 
-    # a free end on a line just next to that line's own junction joins it
+def _join_own_junctions(jpos, reach, ends, pieces, lengths, pidx, n: int, tol) -> None:
+    """A junction lying on a line just next to that line's own junction joins it."""
     alias: dict[int, int] = {}
     for jid, pt in jpos.items():
         r = reach.get(jid, tol.junction)
@@ -241,7 +287,10 @@ def connect(
     for j in alias:
         jpos.pop(j, None)
 
-    # T-junctions: a free end lying on the body of another piece splits it
+
+def _t_splits(jpos, reach, ends, pieces, pidx, tol) -> dict[int, list[tuple[float, int, Pt]]]:
+    """T-junctions: a junction lying on the body of another piece splits it there.
+    Returns, per piece, (arc length, junction, foot point) of each split."""
     splits: dict[int, list[tuple[float, int, Pt]]] = {}
     for jid, pt in jpos.items():
         r = reach.get(jid, tol.junction)
@@ -258,7 +307,12 @@ def connect(
                     splits.setdefault(i, []).append((acc + t * seg, jid, foot))
                     break
                 acc += seg
+    return splits
 
+
+def _piece_edges(pieces: list[Piece], ends, splits) -> list[_Edge]:
+    """Each piece as edges between the terminals along it (its ends and its splits),
+    directed by its arrowheads where it has them."""
     edges: list[_Edge] = []
     for i, p in enumerate(pieces):
         if p.head_end and not p.head_start:
@@ -277,28 +331,18 @@ def connect(
             if ta is None or tb is None or ta == tb:
                 continue
             edges.append(_Edge(ta, tb, (pb[0] - pa[0], pb[1] - pa[1]), d0, conf, p.color))
+    return edges
 
-    flow = _flow(pieces, edges)
-    _orient(edges, flow, n)
-    # a free point where several lines join and flow continues is a merge
-    # (e.g. the add of a residual block): it becomes a node of its own
+
+def _merges(edges: list[_Edge], jpos: dict[int, Pt]) -> list[int]:
+    """Junctions where several lines join and flow continues (e.g. the add of a residual
+    block): each becomes a node of its own."""
     indeg: dict[int, int] = {}
     outdeg: dict[int, int] = {}
     for s, d in {(e.a, e.b) if e.dir > 0 else (e.b, e.a) for e in edges}:  # overlaps count once
         outdeg[s] = outdeg.get(s, 0) + 1
         indeg[d] = indeg.get(d, 0) + 1
-    merges = sorted(j for j in jpos if indeg.get(j, 0) >= 2 and outdeg.get(j, 0) >= 1)
-    ids = {t: t for t in range(n)}
-    ids.update({j: n + k for k, j in enumerate(merges)})
-    result, colors = _node_edges(edges, ids)
-    return GraphResult(
-        tuple(result),
-        _direction_name(flow),
-        flow,
-        frozenset(decorated),
-        tuple(jpos[j] for j in merges),
-        tuple(colors),
-    )
+    return sorted(j for j in jpos if indeg.get(j, 0) >= 2 and outdeg.get(j, 0) >= 1)
 
 
 def _snap_dangling(
