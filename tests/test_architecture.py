@@ -4,6 +4,8 @@
   nothing else of papercc, backends never import the frontends, the frontends' stages only
   import downwards, the targets are independent;
 - nothing outside `compiler/` imports it but the entry point (`papercc/__main__.py`);
+- no private name (`_x`) is used outside its module: what is shared is public API;
+- no global mutable state (no `global`, no write to `os.environ`);
 """
 
 from __future__ import annotations
@@ -176,3 +178,44 @@ def test_the_state_check_finds_writes() -> None:
         "5: writes os.environ",
         "6: writes os.environ",
     ]
+
+
+def _private_uses(source: str) -> list[str]:
+    """Private names used outside their module, by line: `from papercc.x import _y` (or a
+    relative import of one), a private module in the path, and `m._y` where `m` was
+    imported from papercc."""
+    tree = ast.parse(source)
+    ours = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and (n.level or (n.module or "").startswith("papercc"))
+    ]
+    bound = {a.asname or a.name for n in ours for a in n.names}
+    found = []
+    for n in ours:
+        names = [a.name for a in n.names] + (n.module or "").split(".")
+        found += [f"{n.lineno}: {x}" for x in names if x.startswith("_") and x[:2] != "__"]
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+            if n.value.id in bound and n.attr.startswith("_") and n.attr[:2] != "__":
+                found.append(f"{n.lineno}: {n.value.id}.{n.attr}")
+    return found
+
+
+def test_no_private_name_crosses_a_module_boundary() -> None:
+    found = []
+    for path in _python_files("papercc", "ir", "compiler", "backends", "tests", "bench"):
+        rel = path.relative_to(ROOT)
+        found += [f"{rel}:{u}" for u in _private_uses(path.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_the_private_name_check_finds_crossings() -> None:
+    probe = (
+        "from papercc.compiler.raster import ocr\n"
+        "from papercc.ir.registry import _Required, OPS\n"
+        "from ._rules import bias_spec\n"
+        "from numpy import _private_is_numpys_business\n"
+        "x = ocr._engine\n"
+    )
+    assert _private_uses(probe) == ["2: _Required", "3: _rules", "5: ocr._engine"]

@@ -79,7 +79,7 @@ def _corner_radius(bbox: tuple[float, float, float, float], style: Style) -> flo
     return min(0.25 * min(bbox[2] - bbox[0], bbox[3] - bbox[1]), style.pad)
 
 
-def _raster_font_file(style: Style, texts: list[str]) -> str | None:
+def raster_font_file(style: Style, texts: list[str]) -> str | None:
     """The style's TrueType file; PIL's built-in font (None) has no glyph for "×" or
     "⊕", so labels that need one use DejaVu Sans, as the PDF path does for base-14 fonts
     (a paper's figure never shows a missing-glyph box)."""
@@ -91,7 +91,8 @@ def _raster_font_file(style: Style, texts: list[str]) -> str | None:
     return path
 
 
-def _pil_measure(style: Style, fontfile: str | None):
+def pil_measure(style: Style, fontfile: str | None):
+    """Text width in points at the style's font size, measured with PIL's font."""
     font = _pil_font(fontfile, 100)
     return lambda text: font.getlength(text) * style.font_size / 100
 
@@ -172,7 +173,9 @@ def _sizes(boxes: Boxes, lines: dict[int, list[str]], measure, style: Style):
     return sizes
 
 
-def _scene(graph: Graph, style: Style, measure_for, names: bool):
+def scene(graph: Graph, style: Style, measure_for, names: bool):
+    """What a render draws, before any format: the boxes and edges, each box's text and
+    place (`_Drawn`), and the layout. `measure_for(texts)` gives the text measure."""
     boxes = diagram_boxes(graph, style)
     lines = _texts(boxes, style, names)
     measure = measure_for([t for ls in lines.values() for t in ls])
@@ -619,10 +622,10 @@ def render(graph: Graph, style: Style, fmt: str = "png", show_names: bool = Fals
     else:
 
         def measure_for(texts):
-            raster_font.append(_raster_font_file(style, texts))
-            return _pil_measure(style, raster_font[0])
+            raster_font.append(raster_font_file(style, texts))
+            return pil_measure(style, raster_font[0])
 
-    boxes, drawn, lay = _scene(graph, style, measure_for, show_names)
+    boxes, drawn, lay = scene(graph, style, measure_for, show_names)
     groups = _groups(drawn, lay, style)
     # notes ("56×56×64") are drawn in the box font in PDF, and in raster in a font with "×"
     notes = _notes(drawn, lay, style, measure_for([] if fmt == "pdf" else ["×"]))

@@ -329,12 +329,12 @@ def test_boxes_never_overlap_and_edges_touch_their_boxes(path):
 
 
 def test_edge_polylines_start_and_end_at_their_boxes():
-    from papercc.compiler.render.draw import _pil_measure, _scene
+    from papercc.compiler.render.draw import pil_measure, scene
 
     for path in SMALL + [p for p in ZOO if p.stem in ("resnet18", "googlenet")]:
         for style in (vertical(), horizontal()):
-            boxes, drawn, lay = _scene(
-                _graph(path), style, lambda t, s=style: _pil_measure(s, s.font_file()), False
+            boxes, drawn, lay = scene(
+                _graph(path), style, lambda t, s=style: pil_measure(s, s.font_file()), False
             )
             bbox = {d.box.id: d.bbox for d in drawn}
             for s, d, pts in lay.edges:
@@ -516,14 +516,14 @@ def test_size_notes_sit_beside_edges_clear_of_boxes():
 def test_builtin_font_labels_with_times_sign_are_drawn_in_a_font_that_has_it():
     """PIL's built-in font has no "×": such labels fall back to DejaVu Sans (never a
     missing-glyph box), while ASCII labels keep the built-in font."""
-    from papercc.compiler.render.draw import _raster_font_file
+    from papercc.compiler.render.draw import raster_font_file
     from papercc.compiler.render.style import FONT_FILES
 
     style = replace(vertical(), font="default")
-    assert _raster_font_file(style, ["conv 3x3, 64"]) is None
-    assert _raster_font_file(style, ["conv 3×3, 64"]) == FONT_FILES["sans"]
+    assert raster_font_file(style, ["conv 3x3, 64"]) is None
+    assert raster_font_file(style, ["conv 3×3, 64"]) == FONT_FILES["sans"]
     serif = replace(vertical(), font="serif")
-    assert _raster_font_file(serif, ["conv 3×3"]) == serif.font_file()
+    assert raster_font_file(serif, ["conv 3×3"]) == serif.font_file()
 
 
 def test_rounded_corners_stay_clear_of_the_label():
