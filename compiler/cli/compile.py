@@ -148,6 +148,16 @@ def compile(  # noqa: A001 - the command's name
             _write_debug(debug_dir, path, figures)
         except OSError as exc:
             fail([problem(debug_dir, "io", f"cannot write debug output: {exc.strerror or exc}")])
+    _say_what_was_read(figures, info)
+    if not any(f.diagram.edges for f in figures):
+        what = "no figure" if not figures else "no box diagram (no arrows found)"
+        fail([problem(path, "no-model", f"{what}; nothing to compile")], code=EXIT_NO_MODEL)
+    if name is None and path.suffix.lower() in _IMAGE_SUFFIXES:
+        name = identifier(path.stem, "figure")  # one figure: the model is named by its file
+    sys.exit(_lower_and_write(path, figures, name, output, info))
+
+
+def _say_what_was_read(figures, info) -> None:
     for f in figures:
         where = f"page {f.page}, " if f.page else ""
         d = f.diagram
@@ -157,11 +167,10 @@ def compile(  # noqa: A001 - the command's name
             f"{f.name} ({where}{d.source.get('parser', '?')}): {boxes} boxes, "
             f"{joins} junctions, {len(d.edges)} arrows, flow {d.direction}"
         )
-    if not any(f.diagram.edges for f in figures):
-        what = "no figure" if not figures else "no box diagram (no arrows found)"
-        fail([problem(path, "no-model", f"{what}; nothing to compile")], code=EXIT_NO_MODEL)
-    if name is None and path.suffix.lower() in _IMAGE_SUFFIXES:
-        name = identifier(path.stem, "figure")  # one figure: the model is named by its file
+
+
+def _lower_and_write(path: Path, figures, name: str | None, output: str | None, info) -> int:
+    """Lower the figures to one module, check it, write it and report; the exit code."""
     lowered = lower_figures(figures, name=name)
     text = papercc.format(lowered.module)
     shown = output or "<stdout>"
@@ -186,10 +195,10 @@ def compile(  # noqa: A001 - the command's name
         info(f"... and {len(holes) - _MAX_LISTED} more holes")
     if errors:
         info(f"compiled with {len(errors)} error(s): the figure was read but does not check")
-        sys.exit(EXIT_DIAGNOSTICS)
+        return EXIT_DIAGNOSTICS
     state = f"{len(holes)} hole(s) left (`papercc check --allow-holes`)" if holes else "no holes"
     info(f"compiled: {state}" + (f"; wrote {output}" if output else ""))
-    sys.exit(EXIT_OK)
+    return EXIT_OK
 
 
 def _lowering_problems(path: Path, lowered, module) -> list[Diagnostic]:

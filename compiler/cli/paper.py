@@ -53,9 +53,36 @@ def run_paper_compile(
     except ValueError as exc:  # --pages that do not fit the paper
         report([problem(path, "usage", f"--pages: {exc}")])
         return EXIT_USAGE
-    err = console(stderr=True)
+    try:
+        result = _compile_with_progress(path, pages, jobs, ocr)
+    except InputError as exc:
+        report([exc.diagnostic()])
+        return EXIT_USAGE
+    _say_what_was_found(path, pages, result)
+    if not result.models:
+        report([problem(path, "no-model", "no model found: no architecture table or model figure")])
+        return EXIT_NO_MODEL
+    text = papercc.format(result.module)
+    shown = output or "<stdout>"
+    errors = errors_in_output(result, path, shown)
+    if output:
+        if not _write(output, text):
+            return EXIT_USAGE
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(text)
+    if report_path and not _write_report(report_path, result, path):
+        return EXIT_USAGE
+    if errors:
+        return _report_errors(errors, result, shown, text)
+    return EXIT_OK
+
+
+def _compile_with_progress(path: Path, pages: list[int], jobs: int, ocr: bool) -> PaperResult:
+    """compile_paper with a progress bar on a terminal's stderr."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    err = console(stderr=True)
     with Progress(
         TextColumn("[bold]reading pages"),
         BarColumn(),
@@ -66,13 +93,12 @@ def run_paper_compile(
         disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("pages", total=len(pages))
-        try:
-            result = compile_paper(
-                path, pages, jobs=max(1, jobs), ocr=ocr, progress=lambda _: bar.advance(task)
-            )
-        except InputError as exc:
-            report([exc.diagnostic()])
-            return EXIT_USAGE
+        return compile_paper(
+            path, pages, jobs=max(1, jobs), ocr=ocr, progress=lambda _: bar.advance(task)
+        )
+
+
+def _say_what_was_found(path: Path, pages: list[int], result: PaperResult) -> None:
     figs = len(result.figures)
     model_figs = sum(1 for _, v in result.figures if v.is_model)
     click.echo(
@@ -90,42 +116,34 @@ def run_paper_compile(
             f"holes {m.holes}",
             err=True,
         )
-    if not result.models:
-        report([problem(path, "no-model", "no model found: no architecture table or model figure")])
-        return EXIT_NO_MODEL
-    text = papercc.format(result.module)
-    shown = output or "<stdout>"
-    errors = errors_in_output(result, path, shown)
-    if output:
-        if not _write(output, text):
-            return EXIT_USAGE
-        click.echo(f"wrote {output}", err=True)
-    else:
-        sys.stdout.write(text)
-    if report_path:
-        from papercc.compiler.paper.report import render_html, render_markdown
 
-        body = (
-            render_markdown(result, str(path))
-            if report_path.lower().endswith(".md")
-            else render_html(result, str(path))
-        )
-        if not _write(report_path, body):
-            return EXIT_USAGE
-        click.echo(f"wrote report {report_path}", err=True)
-    if errors:
-        report(errors, {shown: text})
-        broken = {m.name for m in result.models} - _checked(result)
-        none_ok = len(broken) == len(result.models)
-        click.echo(
-            f"{len(errors)} error(s) in the extracted models, kept in {shown} for you to fix "
-            f"(papercc check --allow-holes {shown})"
-            + ("; no model compiled without errors" if none_ok else ""),
-            err=True,
-        )
-        if none_ok:
-            return EXIT_DIAGNOSTICS
-    return EXIT_OK
+
+def _write_report(report_path: str, result: PaperResult, path: Path) -> bool:
+    from papercc.compiler.paper.report import render_html, render_markdown
+
+    body = (
+        render_markdown(result, str(path))
+        if report_path.lower().endswith(".md")
+        else render_html(result, str(path))
+    )
+    if not _write(report_path, body):
+        return False
+    click.echo(f"wrote report {report_path}", err=True)
+    return True
+
+
+def _report_errors(errors: list[Diagnostic], result: PaperResult, shown: str, text: str) -> int:
+    """Report the extracted models' errors; exit 1 only when no model checks."""
+    report(errors, {shown: text})
+    broken = {m.name for m in result.models} - _checked(result)
+    none_ok = len(broken) == len(result.models)
+    click.echo(
+        f"{len(errors)} error(s) in the extracted models, kept in {shown} for you to fix "
+        f"(papercc check --allow-holes {shown})"
+        + ("; no model compiled without errors" if none_ok else ""),
+        err=True,
+    )
+    return EXIT_DIAGNOSTICS if none_ok else EXIT_OK
 
 
 def errors_in_output(result: PaperResult, pdf: Path, shown: str) -> list[Diagnostic]:
