@@ -17,7 +17,7 @@ from papercc.backends.codegen import (
     py_ident,
 )
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import emit_graph, explicit_pads, spatial_rank, tuple_attr
+from papercc.backends.emit import emit_graph, explicit_pads, lower, spatial_rank, tuple_attr
 from papercc.ir.graph import Graph, Node, Value
 
 TARGET = "pytorch"
@@ -412,6 +412,7 @@ TABLE = {
 
 def generate(graph: Graph, source: str = "<dlir>") -> str:
     """Standalone PyTorch source for one model (imports torch and safetensors only)."""
+    graph = lower(graph, TABLE, TARGET)
     ctx = TorchContext(graph)
     emit_graph(graph, TABLE, ctx, TARGET)
     cls = class_name(graph.name)

@@ -23,7 +23,7 @@ from papercc.backends.codegen import (
     py_ident,
 )
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import emit_graph, explicit_pads, spatial_rank, tuple_attr
+from papercc.backends.emit import emit_graph, explicit_pads, lower, spatial_rank, tuple_attr
 from papercc.backends.keras.template import CONVERTERS, HELPERS, LOADER
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
@@ -745,6 +745,7 @@ _HELPER_ORDER = tuple(HELPERS)
 
 def generate(graph: Graph, source: str = "<dlir>") -> str:
     """Standalone Keras 3 source for one model (imports keras, numpy, safetensors only)."""
+    graph = lower(graph, TABLE, TARGET)
     ctx = KerasContext(graph)
     emit_graph(graph, TABLE, ctx, TARGET)
     outputs = [ctx.get(v, IR) for v in graph.outputs]

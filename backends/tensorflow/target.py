@@ -19,7 +19,7 @@ from papercc.backends.codegen import (
     py_ident,
 )
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import emit_graph
+from papercc.backends.emit import emit_graph, lower
 from papercc.backends.tensorflow.context import CF, TfContext
 from papercc.backends.tensorflow.helpers import HELPER_NAMES, HELPERS
 from papercc.backends.tensorflow.ops import TABLE
@@ -62,6 +62,7 @@ def _spec(value) -> str:
 
 def generate(graph: Graph, source: str = "<dlir>") -> str:
     """Standalone TensorFlow source for one model (imports tensorflow, numpy, safetensors)."""
+    graph = lower(graph, TABLE, TARGET)
     cls = class_name(graph.name)
     ctx = TfContext(graph, reserved=_TOP_LEVEL | {cls})
     emit_graph(graph, {op: _noted(fn) for op, fn in TABLE.items()}, ctx, TARGET)

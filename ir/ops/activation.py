@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry import Attr, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, OpDef, ShapeError, WeightSpec, decompose
 from ..types import FLOAT_DTYPES
 from .rules import channels, int_or_none
 
@@ -17,7 +17,7 @@ def _same(name: str):
     return infer
 
 
-def _act(name: str, doc: str, attrs=(), weights=None, example=None) -> OpDef:
+def _act(name: str, doc: str, attrs=(), weights=None, example=None, decomposition=None) -> OpDef:
     extra = {} if weights is None else {"weights": weights}
     return OpDef(
         name=name,
@@ -27,6 +27,7 @@ def _act(name: str, doc: str, attrs=(), weights=None, example=None) -> OpDef:
         attrs=tuple(attrs),
         infer=_same(name),
         example=example or f"y = {name}(x)",
+        decomposition=decomposition,
         **extra,
     )
 
@@ -83,8 +84,12 @@ OPS = (
     ),
     _act("sigmoid", "1 / (1 + exp(-x))."),
     _act("tanh", "Hyperbolic tangent."),
-    _act("silu", "x * sigmoid(x) (swish)."),
-    _act("hardswish", "x * relu6(x + 3) / 6 (MobileNetV3)."),
+    _act("silu", "x * sigmoid(x) (swish).", decomposition=decompose("return mul(x, sigmoid(x))")),
+    _act(
+        "hardswish",
+        "x * relu6(x + 3) / 6 (MobileNetV3).",
+        decomposition=decompose("return mul(x, hardsigmoid(x))"),
+    ),
     _act("hardsigmoid", "relu6(x + 3) / 6, PyTorch's definition."),
     _softmax("softmax", "Softmax along `axis`."),
     _softmax("log_softmax", "Log of softmax along `axis`."),
