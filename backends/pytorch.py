@@ -410,7 +410,7 @@ TABLE = {
 }
 
 
-def generate(graph: Graph, source: str = "<dlir>") -> str:
+def generate(graph: Graph, source: str = "<dlir>", *, formatted: bool = True) -> str:
     """Standalone PyTorch source for one model (imports torch and safetensors only)."""
     graph = lower(graph, TABLE, TARGET)
     ctx = TorchContext(graph)
@@ -465,7 +465,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
                 'raise KeyError(f"state_dict mismatch: {unexpected} {result.unexpected_keys}")'
             )
         code.line("return model")
-    return format_python(code.text())
+    return format_python(code.text()) if formatted else code.text()
 
 
 def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> list:
@@ -474,7 +474,9 @@ def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> li
 
     from papercc.backends.runtime import import_generated, weights_file
 
-    module = import_generated(generate(graph, source), f"papercc_gen_torch_{py_ident(graph.name)}")
+    # the source unformatted: black changes its layout only, and costs more than the run
+    source_code = generate(graph, source, formatted=False)
+    module = import_generated(source_code, f"papercc_gen_torch_{py_ident(graph.name)}")
     model = module.build_model().eval()
     with weights_file(weights) as path:
         module.load_weights(model, path)
