@@ -5,6 +5,7 @@ decomposition fallback (backends.emit.lower) names, weighs and binds as document
 
 from __future__ import annotations
 
+import conformance
 import numpy as np
 import pytest
 from conformance import BY_DESIGN, TARGETS, check, check_by_design
@@ -73,6 +74,13 @@ def test_by_design_entries_are_real_and_fail_with_a_diagnostic() -> None:
         assert target in TARGETS and op in OPS and why, (target, op, case)
         assert case in {c.name for c in OPS[op].cases}, (target, op, case)
         check_by_design(target, op, case)
+
+
+def test_a_by_design_entry_leaves_the_batch_and_must_really_fail(monkeypatch) -> None:
+    monkeypatch.setitem(conformance.BY_DESIGN, ("onnx", "relu", "image"), "a test entry")
+    assert [c.name for c in conformance.batch("onnx", "relu").cases] == ["outputs_repeat_input"]
+    with pytest.raises(AssertionError, match="remove it from BY_DESIGN"):
+        check_by_design("onnx", "relu", "image")  # onnx runs it: the entry would hide a case
 
 
 @pytest.mark.parametrize("op", sorted(OPS))
