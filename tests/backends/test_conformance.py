@@ -99,6 +99,9 @@ def test_decompositions_use_registered_ops_and_not_themselves() -> None:
         assert used <= set(OPS), f"{name}: unknown ops {sorted(used - set(OPS))}"
         assert name not in used, f"{name} decomposes into itself"
         assert {i for i, _ in op.decomposition.dims} <= set(op.inputs), name
+        names = [*op.inputs, *(a.name for a in op.attrs)]
+        names += [d for _, dims in op.decomposition.dims for d in dims]
+        assert len(set(names)) == len(names), f"{name}: the body's parameters repeat a name"
 
 
 def test_lower_keeps_a_graph_without_decomposed_layers() -> None:
