@@ -17,7 +17,7 @@ from papercc.backends.codegen import (
     py_ident,
 )
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import emit_graph, explicit_pads, spatial_rank, tuple_attr
+from papercc.backends.emit import emit_graph, explicit_pads, lower, spatial_rank, tuple_attr
 from papercc.ir.graph import Graph, Node, Value
 
 TARGET = "pytorch"
@@ -410,8 +410,9 @@ TABLE = {
 }
 
 
-def generate(graph: Graph, source: str = "<dlir>") -> str:
+def generate(graph: Graph, source: str = "<dlir>", *, formatted: bool = True) -> str:
     """Standalone PyTorch source for one model (imports torch and safetensors only)."""
+    graph = lower(graph, TABLE, TARGET)
     ctx = TorchContext(graph)
     emit_graph(graph, TABLE, ctx, TARGET)
     cls = class_name(graph.name)
@@ -464,7 +465,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
                 'raise KeyError(f"state_dict mismatch: {unexpected} {result.unexpected_keys}")'
             )
         code.line("return model")
-    return format_python(code.text())
+    return format_python(code.text()) if formatted else code.text()
 
 
 def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> list:
@@ -473,7 +474,9 @@ def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> li
 
     from papercc.backends.runtime import import_generated, weights_file
 
-    module = import_generated(generate(graph, source), f"papercc_gen_torch_{py_ident(graph.name)}")
+    # the source unformatted: black changes its layout only, and costs more than the run
+    source_code = generate(graph, source, formatted=False)
+    module = import_generated(source_code, f"papercc_gen_torch_{py_ident(graph.name)}")
     model = module.build_model().eval()
     with weights_file(weights) as path:
         module.load_weights(model, path)

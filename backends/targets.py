@@ -1,5 +1,7 @@
 """The code-generation targets, looked up by name. Each target module exposes `TARGET`,
-`TABLE` (op -> emit function), `generate(graph, source)` and `run(graph, weights, inputs)`.
+`TABLE` (op -> emit function), `generate(graph, source)` and `run(graph, weights, inputs)`;
+`generate` lowers the graph first (`backends.emit.lower`), so ops the table lacks are
+emitted through their decompositions.
 Framework imports happen inside `run`, so listing coverage needs no framework installed."""
 
 from __future__ import annotations
@@ -30,5 +32,14 @@ def available() -> list[str]:
     return out
 
 
-def coverage() -> dict[str, set[str]]:
+def native() -> dict[str, set[str]]:
+    """The ops each target has an emit function for."""
     return {name: set(target_module(name).TABLE) for name in available()}
+
+
+def coverage() -> dict[str, set[str]]:
+    """The ops each target can emit: natively, or by the op's decomposition into ops it
+    covers (see backends.emit.lower)."""
+    from papercc.backends.emit import covered
+
+    return {name: covered(target_module(name).TABLE) for name in available()}

@@ -29,7 +29,7 @@ from papercc.backends.caffe.pool import POOL_TABLE
 from papercc.backends.caffe.proto import messages, packed_floats, to_text
 from papercc.backends.caffe.rnn import rnn
 from papercc.backends.codegen import comment
-from papercc.backends.emit import emit_graph
+from papercc.backends.emit import emit_graph, lower
 from papercc.ir.graph import Graph, Node
 from papercc.ir.ops.rules import as_tuple
 
@@ -297,6 +297,7 @@ TABLE = {
 
 def build(graph: Graph, input_shapes=None) -> CaffeContext:
     """Emit the whole graph; raises DiagnosticError for ops or configurations Caffe lacks."""
+    graph = lower(graph, TABLE, TARGET)
     ctx = CaffeContext(graph, input_shapes)
     emit_graph(graph, TABLE, ctx, TARGET)
     return ctx
@@ -360,6 +361,7 @@ def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> li
     import cv2
 
     ctx = build(graph, [tuple(x.shape) for x in inputs])
+    graph = ctx.graph  # lowered: the values the net computes
     # one named Split per output, so OpenCV can hand back any top of any layer
     names = []
     for i, v in enumerate(graph.outputs):

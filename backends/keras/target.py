@@ -23,7 +23,7 @@ from papercc.backends.codegen import (
     py_ident,
 )
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import emit_graph, explicit_pads, spatial_rank, tuple_attr
+from papercc.backends.emit import emit_graph, explicit_pads, lower, spatial_rank, tuple_attr
 from papercc.backends.keras.template import CONVERTERS, HELPERS, LOADER
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
@@ -743,8 +743,9 @@ _CONVERTER_ORDER = tuple(CONVERTERS)
 _HELPER_ORDER = tuple(HELPERS)
 
 
-def generate(graph: Graph, source: str = "<dlir>") -> str:
+def generate(graph: Graph, source: str = "<dlir>", *, formatted: bool = True) -> str:
     """Standalone Keras 3 source for one model (imports keras, numpy, safetensors only)."""
+    graph = lower(graph, TABLE, TARGET)
     ctx = KerasContext(graph)
     emit_graph(graph, TABLE, ctx, TARGET)
     outputs = [ctx.get(v, IR) for v in graph.outputs]
@@ -784,7 +785,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
     kinds = ", ".join(f"{lit(k)}: convert_{k}" for k in _CONVERTER_ORDER if k in ctx.converters)
     code.line(f"CONVERTERS = {{{kinds}}}")
     code.lines(LOADER.rstrip("\n").split("\n"))
-    return format_python(code.text())
+    return format_python(code.text()) if formatted else code.text()
 
 
 def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> list:
@@ -793,7 +794,9 @@ def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> li
 
     from papercc.backends.runtime import import_generated, weights_file
 
-    module = import_generated(generate(graph, source), f"papercc_gen_keras_{py_ident(graph.name)}")
+    # the source unformatted: black changes its layout only, and costs more than the run
+    source_code = generate(graph, source, formatted=False)
+    module = import_generated(source_code, f"papercc_gen_keras_{py_ident(graph.name)}")
     model = module.build_model()
     with weights_file(weights) as path:
         module.load_weights(model, path)

@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from papercc.backends.emit import emit_graph
+from papercc.backends.emit import emit_graph, lower
 from papercc.backends.onnx.graph import OnnxContext, fill_tensor, value_info
 from papercc.backends.onnx.ops import TABLE as _FEED_FORWARD
 from papercc.backends.onnx.seq import TABLE as _SEQUENCE
@@ -40,6 +40,7 @@ def _build(
     """The model without its initializers, and the initializers as (name, array).
     Raises DiagnosticError for a weight missing, extra or of the wrong shape."""
     check_weights(graph, weights)
+    graph = lower(graph, TABLE, TARGET)
     ctx = OnnxContext(graph, weights)
     emit_graph(graph, TABLE, ctx, TARGET)
     input_names = {vi.name for vi in ctx.inputs}

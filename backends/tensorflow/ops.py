@@ -375,6 +375,14 @@ def _nearest_index(n_in: int, n_out: int, scale: float | None = None) -> list[in
     return [min(int(np.floor(np.float32(i) * ratio)), n_in - 1) for i in range(n_out)]
 
 
+def _nearest_index_expr(x: str, axis: int, n_out: int) -> str:
+    """_nearest_index as TensorFlow ops, for an input size known only when run."""
+    n_in = f"tf.shape({x})[{axis}]"
+    ratio = f"tf.cast(tf.cast({n_in}, tf.float64) / {n_out}, tf.float32)"
+    index = f"tf.cast(tf.floor(tf.range({n_out}, dtype=tf.float32) * {ratio}), tf.int32)"
+    return f"tf.minimum({index}, {n_in} - 1)"
+
+
 def _linear_taps(n_in: int, n_out: int, corners: bool, scale: float | None = None):
     """Source indices and weights of PyTorch's (bi/tri)linear interpolation along one dim."""
     lo, hi, lam = [], [], []
@@ -395,8 +403,6 @@ def resize(ctx: TfContext, node: Node) -> None:
     a, rank = node.attrs, spatial_rank(node)
     xv = node.inputs[0]
     x = ctx.get(xv, CL)
-    sizes = _static(xv.type.shape[2:], "resized input sizes", node)
-    outs = _static(node.outputs[0].type.shape[2:], "resized output sizes", node)
     scales = tuple_attr(node, "scale") if node.op == "upsample" else (None,) * rank
     corners = a.get("align_corners", False)
     if a["mode"] == "nearest":
@@ -405,12 +411,19 @@ def resize(ctx: TfContext, node: Node) -> None:
                 if s > 1:
                     x = ctx.tmp(f"{node.name}_rep", f"tf.repeat({x}, {s}, axis={axis})")
         else:
-            for axis, (n, m) in enumerate(zip(sizes, outs, strict=True), start=1):
-                if n != m:
-                    index = _nearest_index(n, m)
-                    x = ctx.tmp(f"{node.name}_rows", f"tf.gather({x}, {lit(index)}, axis={axis})")
+            outs = _static(node.outputs[0].type.shape[2:], "resized output sizes", node)
+            for axis, (n, m) in enumerate(zip(xv.type.shape[2:], outs, strict=True), start=1):
+                if not isinstance(n, int):  # known when run: the same floor rule in the graph
+                    index = _nearest_index_expr(x, axis, m)
+                elif n != m:
+                    index = lit(_nearest_index(n, m))
+                else:
+                    continue
+                x = ctx.tmp(f"{node.name}_rows", f"tf.gather({x}, {index}, axis={axis})")
         ctx.out(node, x, CL)
         return
+    sizes = _static(xv.type.shape[2:], "resized input sizes", node)
+    outs = _static(node.outputs[0].type.shape[2:], "resized output sizes", node)
     if rank == 2 and node.op == "resize":
         if corners:
             expr = (

@@ -19,7 +19,7 @@ from papercc.backends.codegen import (
     py_ident,
 )
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import emit_graph
+from papercc.backends.emit import emit_graph, lower
 from papercc.backends.tensorflow.context import CF, TfContext
 from papercc.backends.tensorflow.helpers import HELPER_NAMES, HELPERS
 from papercc.backends.tensorflow.ops import TABLE
@@ -60,8 +60,9 @@ def _spec(value) -> str:
     return f"tf.TensorSpec({lit(dims)}, {_DTYPES[value.type.dtype]})"
 
 
-def generate(graph: Graph, source: str = "<dlir>") -> str:
+def generate(graph: Graph, source: str = "<dlir>", *, formatted: bool = True) -> str:
     """Standalone TensorFlow source for one model (imports tensorflow, numpy, safetensors)."""
+    graph = lower(graph, TABLE, TARGET)
     cls = class_name(graph.name)
     ctx = TfContext(graph, reserved=_TOP_LEVEL | {cls})
     emit_graph(graph, {op: _noted(fn) for op, fn in TABLE.items()}, ctx, TARGET)
@@ -124,7 +125,7 @@ def generate(graph: Graph, source: str = "<dlir>") -> str:
                 )
             code.line("variable.assign(value)")
         code.line("return model")
-    return format_python(code.text())
+    return format_python(code.text()) if formatted else code.text()
 
 
 def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> list:
@@ -133,7 +134,9 @@ def run(graph: Graph, weights: dict, inputs: list, source: str = "<dlir>") -> li
 
     from papercc.backends.runtime import import_generated, weights_file
 
-    module = import_generated(generate(graph, source), f"papercc_gen_tf_{py_ident(graph.name)}")
+    # the source unformatted: black changes its layout only, and costs more than the run
+    source_code = generate(graph, source, formatted=False)
+    module = import_generated(source_code, f"papercc_gen_tf_{py_ident(graph.name)}")
     model = module.build_model()
     with weights_file(weights) as path:
         module.load_weights(model, path)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..registry import Attr, Drawing, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Case, Drawing, OpDef, ShapeError, WeightSpec
 from ..types import dims_agree
 from ..values import HOLE
 from .rules import int_or_none, known, require_rank
 
 
-def _rnn(name: str, gates: int, what: str) -> OpDef:
+def _rnn(name: str, gates: int, what: str, *cases: Case) -> OpDef:
     def infer(inputs, a):
         (x,) = inputs
         require_rank(x, 3, name, "[N, T, F]")
@@ -62,6 +62,7 @@ def _rnn(name: str, gates: int, what: str) -> OpDef:
         positional=1,
         prefix=name,
         example=f"y = {name}(embedding(tokens, 10000, 256), 512)",
+        cases=cases,
     )
 
 
@@ -118,6 +119,98 @@ ATTENTION = OpDef(
     positional=1,
     prefix="attn",
     example="y = attention(x, x, x, 8)",
+    cases=(
+        Case("self", "x: f32[N, 5, 8]", "attention(x, x, x, 2)"),
+        Case("self_symbolic_length", "x: f32[N, T, 8]", "attention(x, x, x, 2)"),
+        Case(
+            "cross_no_bias",
+            "q: f32[N, 3, 8], kv: f32[N, 6, 8]",
+            "attention(q, kv, kv, 4, bias=false)",
+        ),
+        Case(
+            "cross_no_bias_5",
+            "q: f32[N, 3, 8], kv: f32[N, 5, 8]",
+            "attention(q, kv, kv, 4, bias=false)",
+        ),
+        Case(
+            "one_head",
+            "q: f32[N, 3, 6], k: f32[N, 4, 6], v: f32[N, 4, 6]",
+            "attention(q, k, v, 1)",
+            "three different inputs",
+        ),
+        Case(
+            "encoder_block",
+            "x: f32[N, 4, 8]",
+            "y = layernorm(add(x, attention(x, x, x, 2)))\n"
+            "return layernorm(add(y, dense(gelu(dense(y, 16)), 8)))",
+        ),
+        Case(
+            "after_embedding",
+            "t: i64[N, T]",
+            "e = embedding(t, 11, 8)\nreturn attention(e, e, e, 2)",
+        ),
+    ),
 )
 
-OPS = (_rnn("lstm", 4, "Long short-term memory"), _rnn("gru", 3, "Gated recurrent unit"), ATTENTION)
+SEQ = "x: f32[N, 6, 5]"
+SEQ_5x4 = "x: f32[N, 5, 4]"
+SEQ_7x3 = "x: f32[N, 7, 3]"
+
+OPS = (
+    _rnn(
+        "lstm",
+        4,
+        "Long short-term memory",
+        Case("gates", SEQ, "lstm(x, 4)", "PyTorch's gate order i, f, g, o (Keras i, f, c, o)"),
+        Case("gates_5x4", SEQ_5x4, "lstm(x, 6)"),
+        Case("gates_7x3", SEQ_7x3, "lstm(x, 6)"),
+        Case("last_7x3", SEQ_7x3, "lstm(x, 6, sequences=false)"),
+        Case(
+            "stacked_bidirectional_last",
+            SEQ,
+            "lstm(x, 4, layers=2, bidirectional=true, sequences=false)",
+            "the last step of each direction: forward's end, backward's start",
+        ),
+        Case(
+            "stacked_bidirectional_last_5x4",
+            SEQ_5x4,
+            "lstm(x, 3, layers=2, bidirectional=true, sequences=false)",
+        ),
+        Case("stacked_bidirectional_7x3", SEQ_7x3, "lstm(x, 5, layers=2, bidirectional=true)"),
+        Case(
+            "stacked_bidirectional_last_no_bias",
+            SEQ_7x3,
+            "lstm(x, 5, layers=2, bidirectional=true, sequences=false, bias=false)",
+        ),
+        Case("one_step_no_bias", "x: f32[N, 1, 5]", "lstm(x, 2, bias=false)"),
+        Case(
+            "after_conv1d",
+            "x: f32[N, 4, 9]",
+            "lstm(transpose(conv1d(x, 6, kernel=3), (0, 2, 1)), 3)",
+        ),
+        Case(
+            "after_embedding",
+            "t: i64[N, T]",
+            "dense(lstm(embedding(t, 11, 6), 5), 3)",
+            "a sequence length known only when run",
+        ),
+    ),
+    _rnn(
+        "gru",
+        3,
+        "Gated recurrent unit",
+        Case(
+            "bidirectional",
+            SEQ,
+            "gru(x, 3, bidirectional=true)",
+            "PyTorch's r, z, n order and the reset gate applied after the hidden matmul",
+        ),
+        Case("stacked_no_bias_last", SEQ, "gru(x, 3, layers=2, bias=false, sequences=false)"),
+        Case("stacked_5x4", SEQ_5x4, "gru(x, 5, layers=2)"),
+        Case("bidirectional_no_bias_5x4", SEQ_5x4, "gru(x, 3, bidirectional=true, bias=false)"),
+        Case("gates_7x3", SEQ_7x3, "gru(x, 6)"),
+        Case("bidirectional_last_7x3", SEQ_7x3, "gru(x, 4, bidirectional=true, sequences=false)"),
+        Case("three_layers", SEQ_7x3, "gru(x, 3, layers=3)"),
+    ),
+    ATTENTION,
+)

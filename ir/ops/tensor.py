@@ -3,7 +3,7 @@ embedding, add/mul/concat/split, center_crop, upsample/resize, zero padding."""
 
 from __future__ import annotations
 
-from ..registry import Attr, Drawing, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Case, Drawing, OpDef, ShapeError, WeightSpec
 from ..types import INT_DTYPES, dims_agree, merge_dim
 from ..values import HOLE
 from .rules import (
@@ -17,6 +17,11 @@ from .rules import (
     require_rank,
     same_shape,
 )
+
+# input signatures the conformance cases share
+IMG = "x: f32[N, 4, 10, 11]"
+IMG_12x11 = "x: f32[N, 3, 12, 11]"
+IMG_9x10 = "x: f32[N, 3, 9, 10]"
 
 
 def _axis(axis, rank: int | None, op: str):
@@ -70,6 +75,15 @@ DENSE = OpDef(
     positional=1,
     prefix="fc",
     example="y = dense(flatten(x), 1000)",
+    cases=(
+        Case("on_sequence", "x: f32[N, 5, 6]", "dense(x, 3)", "on the last dim of [N, T, F]"),
+        Case("on_sequence_no_bias", "x: f32[N, 5, 6]", "dense(x, 4, bias=false)"),
+        Case(
+            "multi_output",
+            "x: f32[N, 3, 8, 8]",
+            "y = conv2d(x, 4, kernel=3)\nreturn dense(flatten(y), 3), relu(y)",
+        ),
+    ),
 )
 
 
@@ -92,6 +106,22 @@ FLATTEN = OpDef(
     attrs=(Attr("axis", "int", 1, "first dim to collapse"),),
     infer=_flatten_infer,
     example="y = flatten(x)",
+    cases=(
+        Case(
+            "before_dense",
+            IMG,
+            "dense(flatten(relu(conv2d(x, 3, kernel=3))), 7)",
+            "C-major order (NCHW), also on a channels-last target",
+        ),
+        Case(
+            "before_dense_6x5",
+            "x: f32[N, 3, 6, 5]",
+            "dense(flatten(relu(conv2d(x, 5, kernel=3))), 7)",
+        ),
+        Case("before_dense_9x10", IMG_9x10, "dense(flatten(conv2d(x, 5, kernel=3)), 7)"),
+        Case("axis2", "x: f32[N, 3, 4, 5]", "flatten(conv2d(x, 2, kernel=1), axis=2)"),
+        Case("axis2_input", IMG_9x10, "flatten(x, axis=2)"),
+    ),
 )
 
 
@@ -135,6 +165,10 @@ RESHAPE = OpDef(
     infer=_reshape_infer,
     positional=1,
     example="y = reshape(x, (16, 5, 5))",
+    cases=(
+        Case("after_conv", IMG, "reshape(conv2d(x, 2, kernel=3), (2, -1))", "NCHW order"),
+        Case("then_transpose", IMG_9x10, "transpose(reshape(x, (3, -1, 5)), (0, 2, 1, 3))"),
+    ),
 )
 
 
@@ -162,6 +196,14 @@ TRANSPOSE = OpDef(
     infer=_transpose_infer,
     positional=1,
     example="y = transpose(x, (0, 2, 1))",
+    cases=(
+        Case("after_conv", IMG, "transpose(conv2d(x, 2, kernel=3), (0, 2, 3, 1))"),
+        Case(
+            "then_reshape",
+            IMG_12x11,
+            "reshape(transpose(conv2d(x, 2, kernel=1), (0, 2, 3, 1)), (-1, 2))",
+        ),
+    ),
 )
 
 
@@ -188,6 +230,7 @@ DROPOUT = OpDef(
     infer=_same,
     positional=1,
     example="y = dropout(x, 0.5)",
+    cases=(Case("identity_at_inference", IMG_9x10, "identity(dropout(x, 0.3))"),),
 )
 
 IDENTITY = OpDef(
@@ -199,6 +242,7 @@ IDENTITY = OpDef(
     attrs=(),
     infer=_same,
     example="y = identity(x)",
+    cases=(Case("after_conv", IMG, "identity(conv2d(x, 2, kernel=1))"),),
 )
 
 
@@ -237,6 +281,15 @@ EMBEDDING = OpDef(
     ids_below="num",
     prefix="embed",
     example="y = embedding(tokens, 10000, 512)",
+    cases=(
+        Case(
+            "then_dense",
+            "t: i64[N, 5]",
+            "dense(embedding(t, 9, 4), 3)",
+            "integer ids in, the table's rows out",
+        ),
+        Case("symbolic_length", "t: i64[N, T]", "embedding(t, 7, 4)"),
+    ),
 )
 
 # ---------------------------------------------------------------- merge and split
@@ -252,7 +305,7 @@ _ELEMENTWISE_DRAWING = {
 }
 
 
-def _elementwise(name: str, what: str) -> OpDef:
+def _elementwise(name: str, what: str, *cases: Case) -> OpDef:
     return OpDef(
         name=name,
         category="merge",
@@ -263,6 +316,7 @@ def _elementwise(name: str, what: str) -> OpDef:
         attrs=(),
         infer=lambda inputs, a: [same_shape(name, inputs)],
         example=f"y = {name}(a, b)",
+        cases=cases,
     )
 
 
@@ -309,6 +363,29 @@ CONCAT = OpDef(
     attrs=(Attr("axis", "int", 1, "the dim to join on"),),
     infer=_concat_infer,
     example="y = concat(a, b, c, axis=1)",
+    cases=(
+        Case(
+            "channels",
+            IMG,
+            "a = conv2d(x, 3, kernel=1)\nb = conv2d(x, 5, kernel=3, padding=1)\n"
+            "return conv2d(concat(a, b, x, axis=1), 2, kernel=1)",
+            "axis 1 is C in NCHW, the last axis channels-last",
+        ),
+        Case(
+            "channels_12x11",
+            IMG_12x11,
+            "a = conv2d(x, 4, kernel=1)\nb = conv2d(x, 2, kernel=3, padding=1)\n"
+            "return concat(a, b, axis=1)",
+        ),
+        Case("channels_9x10", IMG_9x10, "concat(conv2d(x, 2, kernel=1), x, axis=1)"),
+        Case(
+            "mixed_layouts",
+            IMG,
+            "concat(conv2d(x, 3, kernel=1), x, axis=1)",
+            "one input channels-last, one as given",
+        ),
+        Case("width", IMG, "concat(conv2d(x, 3, kernel=1), relu(conv2d(x, 3, kernel=1)), axis=3)"),
+    ),
 )
 
 
@@ -364,6 +441,36 @@ SPLIT = OpDef(
     outputs=_split_count,
     positional=1,
     example="a, b = split(x, 2)",
+    cases=(
+        Case(
+            "channels",
+            IMG,
+            "a, b = split(conv2d(x, 6, kernel=1), (2, 4))\nreturn concat(relu(b), a, axis=1)",
+        ),
+        Case(
+            "channels_12x11",
+            IMG_12x11,
+            "a, b = split(conv2d(x, 6, kernel=1), (2, 4))\nreturn concat(relu(b), a)",
+        ),
+        Case(
+            "equal_width",
+            "x: f32[N, 4, 6, 8]",
+            "a, b = split(conv2d(x, 2, kernel=1), 2, axis=3)\nreturn add(a, b)",
+        ),
+        Case("equal_height", IMG_12x11, "a, b = split(x, 2, axis=2)\nreturn add(a, b)"),
+        Case("equal_channels", "x: f32[N, 6, 4, 4]", "a, b = split(x, 2)\nreturn mul(a, b)"),
+        Case(
+            "outputs",
+            "x: f32[N, 6, 3, 3]",
+            "a, b, c = split(x, 3)\nreturn c, a",
+            "split outputs as model outputs, one unused",
+        ),
+        Case(
+            "sizes_outputs",
+            "x: f32[N, 6, 4, 4]",
+            "a, b, c = split(x, (1, 3, 2))\nreturn a, relu(b), c",
+        ),
+    ),
 )
 
 
@@ -394,6 +501,25 @@ CENTER_CROP = OpDef(
     infer=_crop_infer,
     prefix="crop",
     example="y = concat(center_crop(skip, up), up)",
+    cases=(
+        Case("concat", IMG, "y = conv2d(x, 4, kernel=3)\nreturn concat(center_crop(x, y), y)"),
+        Case(
+            "odd",
+            "x: f32[N, 2, 9, 8]",
+            "y = maxpool2d(x, kernel=2)\nreturn center_crop(x, y)",
+            "an odd difference crops more at the end",
+        ),
+        Case(
+            "after_zeropad",
+            IMG_12x11,
+            "p = zeropad2d(x, (1, 0, 2, 3))\nreturn concat(center_crop(p, x), x)",
+        ),
+        Case(
+            "two_inputs",
+            "x: f32[N, 3, 9, 10], r: f32[N, 1, 4, 5]",
+            "center_crop(x, r)",
+        ),
+    ),
 )
 
 # ---------------------------------------------------------------- resizing and padding
@@ -434,6 +560,31 @@ UPSAMPLE = OpDef(
     ),
     infer=_upsample_infer,
     example='y = upsample(x, scale=2, mode="bilinear")',
+    cases=(
+        Case("nearest_rect", IMG, "upsample(conv2d(x, 2, kernel=1), scale=(2, 3))"),
+        Case("nearest_rect_9x10", IMG_9x10, "upsample(x, scale=(2, 3))"),
+        Case(
+            "bilinear",
+            IMG,
+            'upsample(x, scale=2, mode="bilinear")',
+            "half-pixel centres, corners not aligned (PyTorch's default)",
+        ),
+        Case("bilinear_9x10", IMG_9x10, 'upsample(x, scale=2, mode="bilinear")'),
+        Case(
+            "nearest_then_bilinear",
+            IMG_12x11,
+            'upsample(upsample(x, scale=2), scale=(2, 3), mode="bilinear")',
+        ),
+        Case("trilinear", "x: f32[N, 2, 3, 4, 5]", 'upsample(x, scale=2, mode="bilinear")'),
+        Case("linear_1d", "x: f32[N, 2, 7]", 'upsample(x, scale=3, mode="bilinear")'),
+        Case("nearest_odd_scales_3d", "x: f32[N, 2, 5, 3, 4]", "upsample(x, scale=(7, 3, 5))"),
+        Case(
+            "nearest_unknown_size",
+            "x: f32[N, 2, H, W]",
+            "upsample(x, scale=3)",
+            "sizes known only when run",
+        ),
+    ),
 )
 
 
@@ -460,10 +611,41 @@ RESIZE = OpDef(
     infer=_resize_infer,
     positional=1,
     example="y = resize(x, (224, 224))",
+    cases=(
+        Case("nearest", IMG, "resize(x, (7, 17))", "PyTorch's nearest: floor(i * in / out)"),
+        Case("nearest_uneven", IMG_9x10, "resize(x, (13, 7))"),
+        Case("nearest_down_1d", "x: f32[N, 1, 14]", "resize(x, 2)"),
+        Case("nearest_mixed_3d", "x: f32[N, 2, 14, 10, 7]", "resize(x, (3, 10, 29))"),
+        Case("nearest_unknown_size", "x: f32[N, 2, H, W]", "resize(x, (10, 10))"),
+        Case("bilinear", IMG, 'resize(x, (15, 8), mode="bilinear")'),
+        Case("bilinear_9x10", IMG_9x10, 'resize(x, (13, 7), mode="bilinear")'),
+        Case("bilinear_corners", IMG, 'resize(x, (15, 8), mode="bilinear", align_corners=true)'),
+        Case(
+            "bilinear_corners_9x10",
+            IMG_9x10,
+            'resize(x, (13, 7), mode="bilinear", align_corners=true)',
+        ),
+        Case(
+            "corners_then_nearest",
+            IMG_12x11,
+            'resize(resize(x, (7, 15), mode="bilinear", align_corners=true), (5, 4))',
+        ),
+        Case(
+            "linear_1d_corners",
+            "x: f32[N, 3, 10]",
+            'resize(x, 7, mode="bilinear", align_corners=true)',
+        ),
+        Case(
+            "linear_1d_corners_up",
+            "x: f32[N, 2, 7]",
+            'resize(x, 11, mode="bilinear", align_corners=true)',
+        ),
+        Case("bilinear_to_one", IMG_9x10, 'resize(x, (1, 4), mode="bilinear")'),
+    ),
 )
 
 
-def _zeropad(rank: int) -> OpDef:
+def _zeropad(rank: int, *cases: Case) -> OpDef:
     name = f"zeropad{rank}d"
 
     def infer(inputs, a):
@@ -496,6 +678,7 @@ def _zeropad(rank: int) -> OpDef:
         prefix="pad",
         spatial_rank=rank,
         example=f"y = {name}(x, 1)",
+        cases=cases,
     )
 
 
@@ -507,12 +690,28 @@ OPS = (
     DROPOUT,
     IDENTITY,
     EMBEDDING,
-    _elementwise("add", "sum"),
-    _elementwise("mul", "product"),
+    _elementwise(
+        "add",
+        "sum",
+        Case("residual", IMG, "relu(add(conv2d(x, 4, kernel=3, padding=1), x))"),
+    ),
+    _elementwise("mul", "product", Case("three", IMG, "mul(x, sigmoid(x), tanh(x))")),
     CONCAT,
     SPLIT,
     CENTER_CROP,
     UPSAMPLE,
     RESIZE,
-    *(_zeropad(r) for r in (1, 2, 3)),
+    _zeropad(1, Case("symmetric", "x: f32[N, 3, 5]", "zeropad1d(x, 2)")),
+    _zeropad(
+        2,
+        Case("after_conv", IMG, "zeropad2d(conv2d(x, 2, kernel=1), (1, 2, 0, 3))"),
+        Case("asymmetric", IMG_9x10, "zeropad2d(x, (1, 0, 2, 3))"),
+        Case(
+            "wider_than_input",
+            "x: f32[N, 2, 2, 3]",
+            "zeropad2d(x, (5, 0, 1, 7))",
+            "more padding than input on a side",
+        ),
+    ),
+    _zeropad(3, Case("asymmetric", "x: f32[N, 2, 3, 4, 5]", "zeropad3d(x, (1, 0, 2, 0, 3, 1))")),
 )

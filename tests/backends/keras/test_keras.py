@@ -1,5 +1,6 @@
-"""Keras backend: the layout traps of NHWC targets, parameter counts, safe and formatted
-output, and the same generated file on Keras' TensorFlow backend (tests use torch)."""
+"""Keras backend: parameter counts, safe and formatted output, and the same generated file on
+Keras' TensorFlow backend (tests use torch). (The layout traps of NHWC targets are
+conformance cases of the ops: tests/backends/keras/test_conformance.py.)"""
 
 from __future__ import annotations
 
@@ -47,124 +48,11 @@ def model(body: str, inp: str = "f32[N, 3, 12, 11]", ret: str = "y") -> str:
     return f"model m(x: {inp}) {{\n{body}\n  return {ret}\n}}\n"
 
 
-TRAPS = {
-    # "same" with stride 2 and an even kernel pads more at the end
-    "same_stride2_even_kernel": model('  y = conv2d(x, 4, kernel=4, stride=2, padding="same")'),
-    "same_stride2_kernel2": model('  y = conv2d(x, 4, kernel=2, stride=2, padding="same")'),
-    "same_stride3_odd": model('  y = conv2d(x, 4, kernel=3, stride=3, padding="same")'),
-    "asymmetric_4_tuple": model("  y = conv2d(x, 4, kernel=3, padding=(0, 2, 1, 0))"),
-    "conv1d_asymmetric": model("  y = conv1d(x, 4, kernel=3, padding=(2, 0))", inp="f32[N, 3, 9]"),
-    "flatten_before_dense": model(
-        "  y = dense(flatten(relu(conv2d(x, 5, kernel=3))), 7)", inp="f32[N, 3, 6, 5]"
-    ),
-    "flatten_axis2": model("  y = flatten(conv2d(x, 2, kernel=1), axis=2)", inp="f32[N, 3, 4, 5]"),
-    "depthwise_multiplier": model(
-        "  y = depthwise_conv2d(x, kernel=3, stride=2, padding=1, multiplier=2)"
-    ),
-    "grouped_conv": model("  y = conv2d(conv2d(x, 4, kernel=1), 6, kernel=3, groups=2)"),
-    "dilated_conv": model("  y = conv2d(x, 4, kernel=3, dilation=2, padding=2)"),
-    "strided_dilated_conv": model("  y = conv2d(x, 4, kernel=3, stride=2, dilation=2, padding=1)"),
-    "maxpool_ceil_mode": model("  y = maxpool2d(x, kernel=3, stride=2, ceil_mode=true)"),
-    "maxpool_padded_ceil": model(
-        "  y = maxpool2d(x, kernel=3, stride=2, padding=1, ceil_mode=true)"
-    ),
-    "maxpool_dilated": model("  y = maxpool2d(x, kernel=2, stride=1, dilation=2)"),
-    "avgpool_ceil_mode": model("  y = avgpool2d(x, kernel=3, stride=2, ceil_mode=true)"),
-    "avgpool_exclude_pad": model(
-        "  y = avgpool2d(x, kernel=3, stride=1, padding=1, count_include_pad=false)"
-    ),
-    "avgpool_include_pad_ceil": model(
-        "  y = avgpool2d(x, kernel=3, stride=2, padding=1, ceil_mode=true)"
-    ),
-    "batchnorm_eps": model("  y = batchnorm(conv2d(x, 4, kernel=1), eps=0.001)"),
-    "lrn_alexnet": model(
-        "  y = lrn(conv2d(x, 8, kernel=1), size=5, alpha=0.0001, beta=0.75, k=2.0)"
-    ),
-    "lrn_strong": model("  y = lrn(conv2d(x, 8, kernel=1), size=3, alpha=1.0, beta=0.5, k=1.0)"),
-    "lstm_gates": model("  y = lstm(x, 6)", inp="f32[N, 5, 4]"),
-    "lstm_stacked_bidirectional_last": model(
-        "  y = lstm(x, 3, layers=2, bidirectional=true, sequences=false)", inp="f32[N, 5, 4]"
-    ),
-    "gru_gates": model("  y = gru(x, 5, layers=2)", inp="f32[N, 5, 4]"),
-    "gru_bidirectional_no_bias": model(
-        "  y = gru(x, 3, bidirectional=true, bias=false)", inp="f32[N, 5, 4]"
-    ),
-    "multi_output": model(
-        "  a = conv2d(x, 4, kernel=3)\n  b = dense(flatten(globalavgpool(a)), 3)", ret="a, b"
-    ),
-    "split_channels": model(
-        "  a, b = split(conv2d(x, 6, kernel=1), (2, 4))\n  y = concat(relu(b), a)"
-    ),
-    "split_equal_spatial": model("  a, b = split(x, 2, axis=2)\n  y = add(a, b)"),
-    "concat_channels_nhwc": model(
-        "  a = conv2d(x, 4, kernel=1)\n  b = conv2d(x, 2, kernel=3, padding=1)\n"
-        "  y = concat(a, b, axis=1)"
-    ),
-    "softmax_axis1_nhwc": model("  y = softmax(conv2d(x, 4, kernel=1), axis=1)"),
-    "log_softmax_axis2": model("  y = log_softmax(conv2d(x, 4, kernel=1), axis=2)"),
-    "conv_transpose_stride_output_padding": model(
-        "  y = conv_transpose2d(x, 4, kernel=3, stride=2, padding=1, output_padding=1)"
-    ),
-    "conv_transpose_groups_asymmetric": model(
-        "  y = conv_transpose2d(conv2d(x, 4, kernel=1), 6, kernel=3, stride=2, "
-        "padding=(0, 1, 1, 0), groups=2)"
-    ),
-    "upsample_nearest_bilinear": model(
-        '  y = upsample(upsample(x, scale=2), scale=(2, 3), mode="bilinear")'
-    ),
-    "resize_align_corners": model(
-        '  y = resize(resize(x, (7, 15), mode="bilinear", align_corners=true), (5, 4))'
-    ),
-    "zeropad_center_crop": model(
-        "  p = zeropad2d(x, (1, 0, 2, 3))\n  y = concat(center_crop(p, x), x)"
-    ),
-    "adaptive_pools": model(
-        "  y = add(adaptive_avgpool2d(x, (5, 3)), adaptive_maxpool2d(x, (5, 3)))"
-    ),
-    "global_pools": model(
-        "  y = add(globalavgpool(x, keepdims=false), globalmaxpool(x, keepdims=false))"
-    ),
-    "norms_and_prelu": model("  y = prelu(groupnorm(layernorm(conv2d(x, 6, kernel=1)), 3))"),
-    "activations": model(
-        "  a = elu(selu(leaky_relu(relu6(x), alpha=0.2)), alpha=0.5)\n"
-        '  b = add(gelu(a, approximate="tanh"), gelu(a))\n'
-        "  y = hardswish(hardsigmoid(silu(add(b, tanh(sigmoid(a))))))"
-    ),
-    "transpose_reshape": model(
-        "  y = reshape(transpose(conv2d(x, 2, kernel=1), (0, 2, 3, 1)), (-1, 2))"
-    ),
-    "conv3d_pool3d": model(
-        "  y = avgpool3d(maxpool3d(conv3d(x, 2, kernel=2), kernel=2), kernel=1)",
-        inp="f32[N, 2, 6, 5, 7]",
-    ),
-    "attention_embedding": (
-        "model m(t: i64[N, T]) {\n  e = embedding(t, 11, 8)\n"
-        "  y = attention(e, e, e, 2)\n  return y\n}\n"
-    ),
-}
-
-
-@pytest.mark.parametrize("name", sorted(TRAPS))
-def test_trap_agrees_with_pytorch(name: str) -> None:
-    assert_same(graph_of_text(TRAPS[name]))
-
-
 def test_flatten_follows_nchw_order() -> None:
     """The transpose back to NCHW before flatten is really there (not a lucky shape)."""
-    source = keras_backend.generate(graph_of_text(TRAPS["flatten_before_dense"]))
+    text = model("  y = dense(flatten(relu(conv2d(x, 5, kernel=3))), 7)", inp="f32[N, 3, 6, 5]")
+    source = keras_backend.generate(graph_of_text(text))
     assert "Permute((3, 1, 2)" in source
-
-
-def test_output_padding_beyond_stride() -> None:
-    """PyTorch allows output_padding >= stride when it is below the dilation; Keras does not."""
-    assert_same(
-        graph_of_text(
-            model(
-                "  y = conv_transpose2d(x, 4, kernel=3, stride=(1, 2), dilation=3, "
-                "output_padding=(2, 2), padding=(1, 0, 0, 1))"
-            )
-        )
-    )
 
 
 def test_flatten_of_batch_dim_is_a_diagnostic() -> None:
@@ -208,7 +96,7 @@ def test_generated_file_is_black_clean(stem: str) -> None:
 
 
 def test_load_weights_reports_missing_key(tmp_path: Path) -> None:
-    graph = graph_of_text(TRAPS["batchnorm_eps"])
+    graph = graph_of_text(model("  y = batchnorm(conv2d(x, 4, kernel=1), eps=0.001)"))
     weights = init_weights(graph)
     weights.pop(next(k for k in weights if k.endswith("running_var")))
     save_weights(tmp_path / "w.safetensors", weights)
