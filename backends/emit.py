@@ -66,6 +66,12 @@ def covered(table: Mapping[str, EmitFn], decompositions: Decompositions | None =
     return done
 
 
+def cannot_emit(node: Node, message: str) -> DiagnosticError:
+    """The error a target raises for a layer it cannot express: at the layer, code
+    `unsupported-op`, with the target's own message."""
+    return DiagnosticError([Diagnostic(node.span, "error", "unsupported-op", message)])
+
+
 def unsupported(graph: Graph, table: Mapping[str, EmitFn] | set, target: str) -> list[Diagnostic]:
     return [
         Diagnostic(
@@ -243,15 +249,8 @@ def _same_type(a, b) -> bool:
 
 
 def _misfit(node: Node, why: str) -> DiagnosticError:
-    return DiagnosticError(
-        [
-            Diagnostic(
-                node.span,
-                "error",
-                "unsupported-op",
-                f"layer {node.name} ({node.op}): its decomposition does not apply: {why}",
-            )
-        ]
+    return cannot_emit(
+        node, f"layer {node.name} ({node.op}): its decomposition does not apply: {why}"
     )
 
 
@@ -272,15 +271,8 @@ def explicit_pads(node: Node) -> tuple[tuple[int, ...], tuple[int, ...]]:
     dilation = as_tuple(a.get("dilation", 1), rank, "dilation")
     begins, ends = resolve_padding(a.get("padding", 0), rank, sizes, kernel, stride, dilation)
     if any(b is None for b in begins + ends):
-        raise DiagnosticError(
-            [
-                Diagnostic(
-                    node.span,
-                    "error",
-                    "unsupported-op",
-                    f'layer {node.name}: padding "same" with stride > 1 needs a known input size',
-                )
-            ]
+        raise cannot_emit(
+            node, f'layer {node.name}: padding "same" with stride > 1 needs a known input size'
         )
     return tuple(begins), tuple(ends)
 

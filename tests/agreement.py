@@ -1,8 +1,10 @@
 """The one differential check every backend test uses: run a graph in PyTorch and in a
-target on the same weights and input; shapes equal DLIR's, values within tolerance."""
+target on the same weights and input; shapes equal DLIR's, values within tolerance. And
+the small helpers backend tests share to write a model."""
 
 from __future__ import annotations
 
+import papercc
 from papercc.backends.runtime import example_inputs
 from papercc.backends.targets import target_module
 from papercc.backends.verify import REL_TOLERANCE, compare, expected_shapes_ok
@@ -23,3 +25,14 @@ def assert_agrees(graph, target: str, seed: int = 0) -> None:
     assert (
         max_rel <= REL_TOLERANCE or max_abs <= 1e-6
     ), f"{target}: max abs {max_abs:g}, rel {max_rel:g}"
+
+
+def graph(text: str):
+    """The one model of a DLIR module, checked."""
+    (g,) = papercc.check(text).graphs.values()
+    return g
+
+
+def model(signature: str, body: str) -> str:
+    """A module of one model `m` with these parameters and body."""
+    return f"model m({signature}) {{\n{body}\n}}\n"

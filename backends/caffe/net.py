@@ -16,6 +16,7 @@ import numpy as np
 
 from papercc.backends.caffe.proto import messages
 from papercc.backends.codegen import Unique
+from papercc.backends.emit import cannot_emit
 from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
 from papercc.ir.types import TensorType
@@ -35,15 +36,8 @@ def caffe_name(raw: str) -> str:
 
 
 def unsupported(node: Node, why: str) -> DiagnosticError:
-    return DiagnosticError(
-        [
-            Diagnostic(
-                node.span,
-                "error",
-                "unsupported-op",
-                f"the caffe backend cannot express layer {node.name} ({node.op}): {why}",
-            )
-        ]
+    return cannot_emit(
+        node, f"the caffe backend cannot express layer {node.name} ({node.op}): {why}"
     )
 
 

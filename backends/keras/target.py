@@ -23,9 +23,16 @@ from papercc.backends.codegen import (
     py_ident,
 )
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import emit_graph, explicit_pads, lower, spatial_rank, tuple_attr
+from papercc.backends.emit import (
+    cannot_emit,
+    emit_graph,
+    explicit_pads,
+    lower,
+    spatial_rank,
+    tuple_attr,
+)
 from papercc.backends.keras.template import CONVERTERS, HELPERS, LOADER
-from papercc.ir.diagnostics import Diagnostic, DiagnosticError
+from papercc.ir.diagnostics import DiagnosticError
 from papercc.ir.graph import Graph, Node, Value
 from papercc.ir.ops.rules import resolve_padding
 
@@ -35,9 +42,7 @@ _KERAS_BAD = re.compile(r"[^0-9A-Za-z_]")
 
 
 def _fail(node: Node, message: str) -> DiagnosticError:
-    return DiagnosticError(
-        [Diagnostic(node.span, "error", "unsupported-op", f"layer {node.name}: {message}")]
-    )
+    return cannot_emit(node, f"layer {node.name}: {message}")
 
 
 def keras_name(raw: str) -> str:

@@ -11,24 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from papercc.backends.emit import explicit_pads, spatial_rank, tuple_attr
+from papercc.backends.emit import cannot_emit, explicit_pads, spatial_rank, tuple_attr
 from papercc.backends.onnx.graph import OnnxContext
-from papercc.ir.diagnostics import Diagnostic, DiagnosticError
+from papercc.ir.diagnostics import DiagnosticError
 from papercc.ir.graph import Node
 from papercc.ir.ops.rules import as_tuple
 
 
 def _needs_known(node: Node, what: str) -> DiagnosticError:
-    return DiagnosticError(
-        [
-            Diagnostic(
-                node.span,
-                "error",
-                "unsupported-op",
-                f"layer {node.name} ({node.op}): the ONNX export needs {what}",
-            )
-        ]
-    )
+    return cannot_emit(node, f"layer {node.name} ({node.op}): the ONNX export needs {what}")
 
 
 def _known_sizes(node: Node, value_index: int = 0) -> tuple[int, ...]:

@@ -13,9 +13,8 @@ import math
 import numpy as np
 
 from papercc.backends.codegen import py_literal as lit
-from papercc.backends.emit import explicit_pads, spatial_rank, tuple_attr
+from papercc.backends.emit import cannot_emit, explicit_pads, spatial_rank, tuple_attr
 from papercc.backends.tensorflow.context import CF, CL, TfContext, axis_in, spatial_axes
-from papercc.ir.diagnostics import Diagnostic, DiagnosticError
 from papercc.ir.graph import Node
 
 NEG_INF = '-float("inf")'
@@ -26,17 +25,10 @@ def _static(dims, what: str, node: Node) -> tuple[int, ...]:
     layer when the model leaves one open (a symbol such as H, or `?`)."""
     if any(not isinstance(d, int) for d in dims):
         shown = ", ".join("?" if d is None else str(d) for d in dims)
-        raise DiagnosticError(
-            [
-                Diagnostic(
-                    node.span,
-                    "error",
-                    "unsupported-op",
-                    f"layer {node.name} ({node.op}): the tensorflow backend needs its {what} "
-                    f"as numbers, the model leaves them open ({shown}); give the input "
-                    "a fixed size",
-                )
-            ]
+        raise cannot_emit(
+            node,
+            f"layer {node.name} ({node.op}): the tensorflow backend needs its {what} "
+            f"as numbers, the model leaves them open ({shown}); give the input a fixed size",
         )
     return tuple(dims)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import conformance
 import numpy as np
 import pytest
+from agreement import graph
 from conformance import BY_DESIGN, TARGETS, check, check_by_design
 
-import papercc
 from papercc.backends import pytorch
 from papercc.backends.emit import covered, lower
 from papercc.backends.runtime import example_inputs
@@ -19,12 +19,6 @@ from papercc.backends.targets import coverage, target_module
 from papercc.backends.weights import init_weights
 from papercc.ir.diagnostics import DiagnosticError
 from papercc.ir.registry import OPS, decompose
-
-
-def graph(text: str):
-    (g,) = papercc.check(text).graphs.values()
-    return g
-
 
 # ---------------------------------------------------------------- coverage
 

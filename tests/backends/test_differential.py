@@ -20,7 +20,6 @@ from papercc.backends.targets import TARGETS, target_module
 from papercc.backends.verify import expected_shapes_ok
 from papercc.backends.weights import init_weights
 
-ZOO = ZOO
 ZOO_FILES = sorted(ZOO.glob("*.dlir"))
 OTHER_TARGETS = [t for t in TARGETS if t != "pytorch"]
 BIG = {"vgg16", "alexnet", "unet", "inception_v3", "densenet121", "resnet50"}

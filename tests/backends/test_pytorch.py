@@ -17,8 +17,6 @@ import papercc
 from papercc.backends import pytorch
 from papercc.backends.codegen import format_python, py_ident, py_literal
 
-ZOO = ZOO
-
 TEMPLATE = """
 model tiny(x: f32[N, 3, 8, 8]) -> f32[N, 4] {{
   y = conv2d(x, 4, kernel=3, padding=1) as conv1 @src(page=1, text={text})

@@ -289,3 +289,22 @@ def rounded_variant() -> SynthFigure:
     nodes, edges = chain(Style())
     nodes = [n if n.shape == "text" else SNode(n.label, n.rank, n.col, "rounded") for n in nodes]
     return render("chain-rounded", nodes, edges, Style(fill=(255, 236, 200)))
+
+
+def draw_chain_figure(page, labels: list[str]) -> None:
+    """On a PyMuPDF page: a vertical chain of boxes joined by arrows, and a caption
+    ("Figure 1: ..."), the smallest figure a paper may hold."""
+    import pymupdf
+
+    y, prev = 40, None
+    for text in labels:
+        r = pymupdf.Rect(120, y, 300, y + 28)
+        page.draw_rect(r)
+        page.insert_textbox(r + (2, 6, -2, 0), text, fontsize=8, align=1)
+        if prev is not None:
+            page.draw_line((210, prev.y1), (210, r.y0 - 1))
+            page.draw_polyline(
+                [(206, r.y0 - 6), (214, r.y0 - 6), (210, r.y0)], fill=(0, 0, 0), closePath=True
+            )
+        prev, y = r, y + 50
+    page.insert_text((60, y + 20), "Figure 1: The architecture of our network.", fontsize=9)

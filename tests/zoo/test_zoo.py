@@ -11,8 +11,6 @@ from paths import ZOO
 
 import papercc
 
-ZOO = ZOO
-
 
 def conv(cin: int, cout: int, k: int, bias: bool = True) -> int:
     """Parameters of a square k x k conv (or a 2x2 up-conv: same count)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from agreement import graph, model
 from google.protobuf import text_format
 from paths import ZOO
 
@@ -21,17 +22,6 @@ from papercc.ir.diagnostics import DiagnosticError
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("torch")
-
-ZOO = ZOO
-
-
-def graph(text: str):
-    (g,) = papercc.check(text).graphs.values()
-    return g
-
-
-def model(signature: str, body: str) -> str:
-    return f"model m({signature}) {{\n{body}\n}}\n"
 
 
 IMG = "x: f32[N, 4, 10, 11]"

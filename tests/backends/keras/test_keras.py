@@ -25,7 +25,6 @@ from papercc.backends.verify import REL_TOLERANCE, compare
 from papercc.backends.weights import init_weights, save_weights
 from papercc.ir.diagnostics import DiagnosticError
 
-ZOO = ZOO
 ZOO_FILES = sorted(ZOO.glob("*.dlir"))
 BIG = {"vgg16", "alexnet", "unet", "inception_v3", "densenet121", "resnet50"}
 

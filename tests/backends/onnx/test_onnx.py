@@ -23,7 +23,6 @@ from papercc.ir.diagnostics import DiagnosticError
 
 ort = pytest.importorskip("onnxruntime")
 
-ZOO = ZOO
 ZOO_FILES = sorted(ZOO.glob("*.dlir"))
 BIG = {"vgg16", "alexnet", "unet", "inception_v3", "densenet121", "resnet50"}
 

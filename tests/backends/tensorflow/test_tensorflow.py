@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from agreement import assert_agrees
+from agreement import assert_agrees, graph, model
 from paths import ZOO
 
 import papercc
@@ -24,17 +24,7 @@ from papercc.backends.weights import init_weights
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("torch")
 
-ZOO = ZOO
 BIG = {"vgg16", "alexnet", "unet", "inception_v3", "densenet121", "resnet50"}
-
-
-def graph(text: str):
-    (g,) = papercc.check(text).graphs.values()
-    return g
-
-
-def model(signature: str, body: str) -> str:
-    return f"model m({signature}) {{\n{body}\n}}\n"
 
 
 IMG = "x: f32[N, 4, 10, 11]"

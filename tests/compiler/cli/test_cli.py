@@ -14,7 +14,6 @@ from paths import ZOO
 
 from papercc.compiler.cli.main import main
 
-ZOO = ZOO
 GOOD = "model tiny(x: f32[N, 3, 8, 8]) -> f32[N, 4] {\n  return dense(flatten(x), 4)\n}\n"
 UGLY = "model tiny( x : f32[N,3,8,8] ) -> f32[N,4] { return dense(flatten(x), units=4) }"
 

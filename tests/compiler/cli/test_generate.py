@@ -13,8 +13,6 @@ from papercc.backends import pytorch
 from papercc.backends.weights import load_weights
 from papercc.compiler.cli.main import main
 
-ZOO = ZOO
-
 
 def test_caffe_prototxt_and_caffemodel_from_one_weights_file(tmp_path: Path) -> None:
     import cv2

@@ -309,21 +309,10 @@ def test_compile_unreadable_and_empty_figures(tmp_path: Path) -> None:
 def _paper(tmp_path: Path, labels: list[str]) -> Path:
     """A one-page paper with Figure 1: a vertical chain of boxes joined by arrows."""
     import pymupdf
+    from synth_figures import draw_chain_figure
 
     doc = pymupdf.open()
-    page = doc.new_page(width=420, height=500)
-    y, prev = 40, None
-    for text in labels:
-        r = pymupdf.Rect(120, y, 300, y + 28)
-        page.draw_rect(r)
-        page.insert_textbox(r + (2, 6, -2, 0), text, fontsize=8, align=1)
-        if prev is not None:
-            page.draw_line((210, prev.y1), (210, r.y0 - 1))
-            page.draw_polyline(
-                [(206, r.y0 - 6), (214, r.y0 - 6), (210, r.y0)], fill=(0, 0, 0), closePath=True
-            )
-        prev, y = r, y + 50
-    page.insert_text((60, y + 20), "Figure 1: The architecture of our network.", fontsize=9)
+    draw_chain_figure(doc.new_page(width=420, height=500), labels)
     p = tmp_path / "paper.pdf"
     doc.save(p)
     return p

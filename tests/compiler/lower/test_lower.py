@@ -17,9 +17,6 @@ from papercc.compiler.lower.diagram import caption_block_names, lower_diagram
 from papercc.compiler.lower.graph import topological
 from papercc.ir.syntax import Assign, Call, Definition, Module, Repeat, Return
 
-PAPERS = PAPERS
-
-
 # ---------------------------------------------------------------- helpers
 
 

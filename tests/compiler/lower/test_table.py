@@ -17,7 +17,6 @@ from papercc.compiler.tables.model import ArchTable, Config, Entry
 from papercc.ir.check import check_module
 from papercc.ir.ops.rules import as_tuple
 
-PAPERS = PAPERS
 pytestmark = pytest.mark.skipif(not PAPERS.exists(), reason="shared papers not present")
 
 

@@ -13,7 +13,6 @@ import papercc
 from papercc.compiler.paper.driver import compile_paper, parse_pages
 from papercc.ir.check import check_module
 
-PAPERS = PAPERS
 pytestmark = pytest.mark.skipif(not PAPERS.exists(), reason="shared papers not present")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from synth_figures import draw_chain_figure
 
 import papercc
 from papercc.backends import pytorch
@@ -22,24 +23,6 @@ def _pdf_bytes(draw) -> bytes:
     page = doc.new_page(width=420, height=500)
     draw(page)
     return doc.tobytes()
-
-
-def _diagram(page, labels: list[str]) -> None:
-    """A vertical chain of boxes with arrowheads, and a caption."""
-    y = 40
-    prev = None
-    for text in labels:
-        r = pymupdf.Rect(120, y, 300, y + 28)
-        page.draw_rect(r)
-        page.insert_textbox(r + (2, 6, -2, 0), text, fontsize=8, align=1)
-        if prev is not None:
-            page.draw_line((210, prev.y1), (210, r.y0 - 1))
-            page.draw_polyline(
-                [(206, r.y0 - 6), (214, r.y0 - 6), (210, r.y0)], fill=(0, 0, 0), closePath=True
-            )
-        prev = r
-        y += 50
-    page.insert_text((60, y + 20), "Figure 1: The architecture of our network.", fontsize=9)
 
 
 @pytest.fixture
@@ -62,7 +45,9 @@ def test_empty_and_truncated(tmp_path: Path, out: Path, capsys) -> None:
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
     assert run(empty, out) == 2
-    good = _pdf_bytes(lambda page: _diagram(page, ["Input 224x224x3", "conv 3x3, 64", "FC 10"]))
+    good = _pdf_bytes(
+        lambda page: draw_chain_figure(page, ["Input 224x224x3", "conv 3x3, 64", "FC 10"])
+    )
     truncated = tmp_path / "truncated.pdf"
     truncated.write_bytes(good[: len(good) // 3])
     code = run(truncated, out)
@@ -154,7 +139,7 @@ def test_hostile_figure_text_gives_safe_dlir_and_code(tmp_path: Path, out: Path)
         "FC 10",
     ]
     p = tmp_path / "hostile.pdf"
-    p.write_bytes(_pdf_bytes(lambda page: _diagram(page, hostile)))
+    p.write_bytes(_pdf_bytes(lambda page: draw_chain_figure(page, hostile)))
     code = run(p, out)
     assert code == 0, "a chain of boxes is still a model"
     text = out.read_text()

@@ -17,7 +17,6 @@ from papercc.compiler.vector.diagram import (
     find_figure_regions,
 )
 
-PAPERS = PAPERS
 if not PAPERS.is_dir():
     PAPERS = Path("/work/shared/papers")
 
