@@ -51,6 +51,7 @@ dense: fc | fully connected | full connection | fully connection | dense | linea
 dropout: dropout | drop out
 flatten: flatten | flattening
 reshape: reshape
+channel_shuffle: channel shuffle | channel shuffling | shuffle
 identity: identity | linear activation
 batchnorm: bn | batch norm | batch normalization | batch normalisation | batch normalize
 layernorm: ln | layer norm | layer normalization | layer normalisation

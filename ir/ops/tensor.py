@@ -3,13 +3,14 @@ embedding, add/mul/concat/split, center_crop, upsample/resize, zero padding."""
 
 from __future__ import annotations
 
-from ..registry import Attr, Case, Drawing, OpDef, ShapeError, WeightSpec
+from ..registry import Attr, Case, Drawing, OpDef, ShapeError, WeightSpec, decompose
 from ..types import INT_DTYPES, dims_agree, merge_dim
 from ..values import HOLE
 from .rules import (
     LAYOUT_NAMES,
     as_tuple,
     bias_spec,
+    channels,
     int_or_none,
     known,
     mul_dims,
@@ -682,11 +683,61 @@ def _zeropad(rank: int, *cases: Case) -> OpDef:
     )
 
 
+def _channel_shuffle_infer(inputs, a):
+    (x,) = inputs
+    require_rank(x, 4, "channel_shuffle", LAYOUT_NAMES[2])
+    c, g = channels(x), a["groups"]
+    if known(c, g) and c % g:
+        raise ShapeError(f"channel_shuffle: {c} channels do not split into {g} groups")
+    return [x]
+
+
+CHANNEL_SHUFFLE = OpDef(
+    name="channel_shuffle",
+    category="shape",
+    drawing=Drawing(
+        (
+            "channel shuffle",
+            "Channel Shuffle",
+            "channel shuffle",
+            "Channel Shuffle",
+            "Channel shuffle",
+        )
+    ),
+    doc="ShuffleNet's channel shuffle: channels in `groups` groups, interleaved (group-major "
+    "to channel-major), so the next grouped layer sees every group.",
+    inputs=("x",),
+    attrs=(Attr("groups", "int", doc="channel groups; must divide the channels", min=1),),
+    infer=_channel_shuffle_infer,
+    positional=1,
+    prefix="shuffle",
+    example="y = channel_shuffle(concat(a, b), 2)",
+    cases=(
+        Case("two_groups", IMG, "channel_shuffle(x, 2)", "channel c*g + i <- i*C/g + c"),
+        Case("three_groups", "x: f32[N, 6, 5, 7]", "channel_shuffle(x, 3)"),
+        Case(
+            "after_grouped_conv",
+            IMG,
+            "channel_shuffle(conv2d(x, 8, kernel=1, groups=4), 4)",
+            "ShuffleNet v1's unit: a grouped 1x1 conv, then the shuffle",
+        ),
+        Case("one_group", IMG, "channel_shuffle(x, 1)", "one group: the identity"),
+    ),
+    # reshape's shape excludes the batch dim: [g, C/g, H, W] -> swap 1 and 2 -> [C, H, W]
+    decomposition=decompose(
+        """y = reshape(x, (groups, C // groups, H, W))
+        y = transpose(y, (0, 2, 1, 3, 4))
+        return reshape(y, (C, H, W))""",
+        x=("N", "C", "H", "W"),
+    ),
+)
+
 OPS = (
     DENSE,
     FLATTEN,
     RESHAPE,
     TRANSPOSE,
+    CHANNEL_SHUFFLE,
     DROPOUT,
     IDENTITY,
     EMBEDDING,

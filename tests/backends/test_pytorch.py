@@ -110,3 +110,19 @@ def test_parameter_counts_equal_summary_for_the_zoo() -> None:
         assert (
             sum(p.numel() for p in model.parameters() if p.requires_grad) == graph.params
         ), path.stem
+
+
+def test_channel_shuffle_is_shufflenets() -> None:
+    """channel_shuffle has no emitter but its decomposition, which is then also the
+    conformance suite's reference: pin it to ShuffleNet's definition (torchvision's
+    `channel_shuffle`: view as [N, g, C/g, H, W], swap dims 1 and 2, flatten back)."""
+    import numpy as np
+
+    graph = papercc.check("model m(x: f32[2, 6, 3, 4]) { return channel_shuffle(x, 3) }").graphs[
+        "m"
+    ]
+    x = np.random.default_rng(0).standard_normal((2, 6, 3, 4)).astype(np.float32)
+    (got,) = pytorch.run(graph, {}, [x])
+    want = x.reshape(2, 3, 2, 3, 4).transpose(0, 2, 1, 3, 4).reshape(2, 6, 3, 4)
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(got, x)  # it moves channels
