@@ -219,3 +219,23 @@ def test_the_private_name_check_finds_crossings() -> None:
         "x = ocr._engine\n"
     )
     assert _private_uses(probe) == ["2: _Required", "3: _rules", "5: ocr._engine"]
+
+
+def test_the_map_names_tests_that_exist() -> None:
+    """Every `tests/...py::name` ARCHITECTURE.md cites as an invariant's keeper exists."""
+    import re
+
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    cited = re.findall(r"`(tests/[\w/{},]+\.py)(?:::(\w+))?`", text)
+    missing = []
+    for path, name in cited:
+        if "{" in path:  # tests/backends/{keras,...}/x.py
+            head, alts, tail = re.match(r"(.*)\{(.*)\}(.*)", path).groups()
+            paths = [f"{head}{alt}{tail}" for alt in alts.split(",")]
+        else:
+            paths = [path]
+        for p in paths:
+            file = ROOT / p
+            if not file.exists() or (name and f"def {name}(" not in file.read_text("utf-8")):
+                missing.append(f"{p}::{name}" if name else p)
+    assert len(cited) > 20 and missing == []

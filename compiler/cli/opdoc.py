@@ -21,17 +21,18 @@ def _default(value) -> str:
     return f"`{value_text(value)}`"
 
 
-def _backend_coverage() -> dict[str, set[str]]:
+def _backend_coverage() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per target: the ops it covers, and those it has a native emitter for."""
     try:
-        from papercc.backends.targets import coverage
+        from papercc.backends.targets import coverage, native
     except ImportError:
-        return {}
-    return coverage()
+        return {}, {}
+    return coverage(), native()
 
 
 def ops_markdown() -> str:
     lines = [HEADER]
-    coverage = _backend_coverage()
+    coverage, native = _backend_coverage()
     categories: dict[str, list] = {}
     for op in OPS.values():
         categories.setdefault(op.category, []).append(op)
@@ -61,7 +62,19 @@ def ops_markdown() -> str:
                     lines.append(f"| `{a.name}`{pos} | {kind} | {_default(a.default)} | {a.doc} |")
                 lines.append("")
             lines.append(f"Example: `{op.example}`\n")
+            if op.decomposition is not None:
+                binds = "".join(
+                    f" ({', '.join(dims)} bound from `{name}`)"
+                    for name, dims in op.decomposition.dims
+                )
+                body = "\n".join(line.strip() for line in op.decomposition.body.splitlines())
+                lines.append(f"Decomposition{binds}, emitted by targets without their own:\n")
+                lines.append(f"```\n{body}\n```\n")
             if coverage:
                 have = sorted(t for t, ops in coverage.items() if op.name in ops)
-                lines.append(f"Backends: {', '.join(have) if have else 'none'}\n")
+                via = sorted(t for t in have if op.name not in native.get(t, set()))
+                note = f" ({', '.join(via)} through the decomposition)" if via else ""
+                lines.append(f"Backends: {', '.join(have) if have else 'none'}{note}\n")
+            if op.cases:
+                lines.append(f"Conformance cases: {', '.join(c.name for c in op.cases)}.\n")
     return "\n".join(lines).rstrip() + "\n"
