@@ -6,6 +6,10 @@
 - nothing outside `compiler/` imports it but the entry point (`papercc/__main__.py`);
 - no private name (`_x`) is used outside its module: what is shared is public API;
 - no global mutable state (no `global`, no write to `os.environ`);
+- op semantics live in the registry: no op-name literal outside ir/ops/, the targets' emit
+  tables and an allow-list that says why;
+- every test ARCHITECTURE.md cites exists.
+Each check has a probe showing it can fail.
 """
 
 from __future__ import annotations
