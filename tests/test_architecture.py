@@ -9,7 +9,7 @@
 - op semantics live in the registry: no op-name literal outside ir/ops/, the targets' emit
   tables and an allow-list that says why;
 - every test ARCHITECTURE.md cites exists.
-Each check has a probe showing it can fail.
+The import, private-name, op-name and state checks each have a probe showing they can fail.
 """
 
 from __future__ import annotations
