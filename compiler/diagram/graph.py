@@ -34,6 +34,24 @@ class DiagramEdge:
 
 
 @dataclass(frozen=True)
+class DiagramNote:
+    """Text of the figure that is no layer: a tensor-size note (`28×28×64`, `56x56`,
+    `64@14×14`, `1000`) beside a box or on an arrow.
+
+    Readers report every such block with its bbox; `edge` is set when the reader knows
+    the connector the note is written on (the note then states the edge source's
+    output), `node` when it knows the box the note belongs to. Unattached notes are
+    attached by geometry when the diagram is lowered (`diagram.notes.attach`).
+    """
+
+    text: str
+    bbox: BBox
+    node: int | None = None
+    edge: tuple[int, int] | None = None
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
 class Diagram:
     """Boxes and arrows of one figure, with where it came from (for provenance)."""
 
@@ -41,6 +59,7 @@ class Diagram:
     edges: tuple[DiagramEdge, ...]
     source: dict = field(default_factory=dict, compare=False)  # file, page, figure, bbox
     direction: str = "?"  # dominant flow: "down" | "up" | "right" | "left" | "?"
+    notes: tuple[DiagramNote, ...] = ()  # size notes and other annotations (no layers)
 
     def node(self, node_id: int) -> DiagramNode:
         for n in self.nodes:
