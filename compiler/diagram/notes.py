@@ -1,0 +1,209 @@
+"""Size notes of a figure: what tensor size a note states, and which box it is about.
+
+Why: box diagrams write a tensor's size beside the box that makes it or on the arrow that
+carries it (`28×28×64`, `64@14×14`, `(64, 28, 28)`, `1000`). The size is often the only
+place a figure states a layer's output channels or a stride, so lowering reads it before
+leaving a hole. Readers put every such note in `Diagram.notes`; `attach` ties the ones
+they could not place to a box by geometry, `output_sizes` says what each box outputs.
+
+Which number is the channel count (`parse_size`):
+- `C@H×W` (LeNet's style): the number before `@`;
+- a parenthesised shape `(C, H, W)` (PyTorch's order; a leading `None`/`N`/`?` batch
+  entry is dropped); `(H, W, C)` when its first two are a square pair and the last is not;
+- `H×W×C` otherwise (`28×28×64`, `28 x 28 x 64`): of three numbers, a square pair and an
+  odd one, the odd one is the channels (`64×28×28` -> 64); with no square pair, the last
+  (papers write height × width × channels);
+- two numbers (`56x56`): a spatial size, channels not stated;
+- one number (`1000`): a vector of that many units (stored as channels, no spatial size).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from papercc.compiler.diagram.graph import BBox, Diagram, DiagramNote
+
+__all__ = ["NoteSize", "attach", "output_sizes", "parse_size"]
+
+# how far a note may be from its box or arrow, in heights of the note's text
+NEAR = 2.5
+
+
+@dataclass(frozen=True)
+class NoteSize:
+    """A size a note states: spatial (H, W) (empty for a vector) and channels (or units)."""
+
+    spatial: tuple[int, ...]
+    channels: int | None
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_X = r"\s*[x×X\u00d7*·]\s*"
+_NUM = r"(\d{1,5})"
+_AT = re.compile(rf"^{_NUM}\s*@\s*{_NUM}(?:{_X}{_NUM})?$")
+_PAREN = re.compile(
+    r"^[\(\[]\s*((?:(?:none|n|\?|b)\s*,\s*)?\d{1,5}(?:\s*,\s*\d{1,5}){0,3})\s*,?\s*[\)\]]$",
+    re.I,
+)
+_CROSS = re.compile(rf"^{_NUM}(?:{_X}{_NUM}){{1,2}}$")
+_ONE = re.compile(rf"^{_NUM}$")
+
+
+def parse_size(text: str) -> NoteSize | None:
+    """The size a note's text states, or None when it states none (see the module doc)."""
+    t = " ".join(text.split()).strip().rstrip(".,;")
+    if not t:
+        return None
+    m = _AT.match(t)
+    if m:
+        dims = tuple(int(g) for g in m.groups()[1:] if g is not None)
+        return _size(dims if len(dims) == 2 else dims * 2, int(m.group(1)), t)
+    m = _PAREN.match(t)
+    if m:
+        parts = [p.strip() for p in m.group(1).split(",")]
+        nums = tuple(int(p) for p in parts if p.isdigit())
+        if len(nums) == 3:
+            c, h, w = nums
+            if c == h and w != c:  # (H, W, C): Keras' order
+                return _size((c, h), w, t)
+            return _size((h, w), c, t)
+        if len(nums) == 2:
+            return _size(nums, None, t)
+        if len(nums) == 1:
+            return _size((), nums[0], t)
+        return None
+    m = _CROSS.match(t)
+    if m:
+        nums = tuple(int(g) for g in re.findall(r"\d+", t))
+        if len(nums) == 2:
+            return _size(nums, None, t)
+        a, b, c = nums
+        if b == c and a != b:  # 64×28×28: channels first
+            return _size((b, c), a, t)
+        return _size((a, b), c, t)
+    m = _ONE.match(t)
+    if m:
+        return _size((), int(m.group(1)), t)
+    return None
+
+
+def _size(spatial: tuple[int, ...], channels: int | None, text: str) -> NoteSize | None:
+    if any(d <= 0 for d in spatial) or (channels is not None and channels <= 0):
+        return None
+    return NoteSize(tuple(spatial), channels, text)
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def _rect_gap(a: BBox, b: BBox) -> float:
+    dx = max(b[0] - a[2], a[0] - b[2], 0.0)
+    dy = max(b[1] - a[3], a[1] - b[3], 0.0)
+    return math.hypot(dx, dy)
+
+
+def _centre(b: BBox) -> tuple[float, float]:
+    return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+
+
+def _exit(box: BBox, fx: float, fy: float, tx: float, ty: float) -> float:
+    """Parameter t along (fx,fy)->(tx,ty) where the line leaves `box` (0 if it starts out)."""
+    dx, dy = tx - fx, ty - fy
+    ts = []
+    for d, lo, hi, f in ((dx, box[0], box[2], fx), (dy, box[1], box[3], fy)):
+        if d > 0:
+            ts.append((hi - f) / d)
+        elif d < 0:
+            ts.append((lo - f) / d)
+    return max(0.0, min(ts)) if ts else 0.0
+
+
+def _edge_distance(src: BBox, dst: BBox, note: BBox) -> float | None:
+    """Distance from the note to the straight run between two boxes (outside both), or
+    None when the note is not beside that run (its centre projects outside it)."""
+    (sx, sy), (tx, ty) = _centre(src), _centre(dst)
+    length = math.hypot(tx - sx, ty - sy)
+    if length == 0:
+        return None
+    t0 = _exit(src, sx, sy, tx, ty)
+    t1 = 1.0 - _exit(dst, tx, ty, sx, sy)
+    if t1 <= t0:
+        return None
+    nx, ny = _centre(note)
+    t = ((nx - sx) * (tx - sx) + (ny - sy) * (ty - sy)) / length**2
+    if not t0 < t < t1:
+        return None
+    px, py = sx + t * (tx - sx), sy + t * (ty - sy)
+    # the note's own extent across the run does not count
+    ux, uy = -(ty - sy) / length, (tx - sx) / length
+    half = abs(ux) * (note[2] - note[0]) / 2 + abs(uy) * (note[3] - note[1]) / 2
+    return max(0.0, abs((nx - px) * ux + (ny - py) * uy) - half)
+
+
+def attach(diagram: Diagram) -> Diagram:
+    """The diagram with each unattached size note tied to a box or an arrow.
+
+    A note beside the straight run of an arrow (between the two boxes it joins) is on
+    that arrow: it states the source box's output. A note beside a box on any side states
+    that box's output (the input box's: the input). Of several candidates the nearest
+    wins; a note farther than NEAR heights of its text from any is left unattached, as is
+    a note that states no size. Notes a reader attached are kept as they are."""
+    boxes = [n for n in diagram.nodes if n.shape != "junction"]
+    by_id = {n.id: n for n in diagram.nodes}
+    out: list[DiagramNote] = []
+    changed = False
+    for note in diagram.notes:
+        if note.node is not None or note.edge is not None or parse_size(note.text) is None:
+            out.append(note)
+            continue
+        height = max(note.bbox[3] - note.bbox[1], 1.0)
+        best: tuple[float, int, int | None, tuple[int, int] | None] | None = None
+        for e in diagram.edges:
+            if e.src not in by_id or e.dst not in by_id or e.src == e.dst:
+                continue
+            d = _edge_distance(by_id[e.src].bbox, by_id[e.dst].bbox, note.bbox)
+            if d is not None and d <= NEAR * height:
+                cand = (d, 0, e.src, (e.src, e.dst))
+                best = cand if best is None or cand[:2] < best[:2] else best
+        for n in boxes:
+            if _contains(n.bbox, note.bbox):
+                continue  # text inside a box is the box's label, not a note beside it
+            d = _rect_gap(n.bbox, note.bbox)
+            if d <= NEAR * height:
+                cand = (d, 1, n.id, None)
+                best = cand if best is None or cand[:2] < best[:2] else best
+        if best is None:
+            out.append(note)
+            continue
+        changed = True
+        out.append(replace(note, node=best[2], edge=best[3]))
+    return replace(diagram, notes=tuple(out)) if changed else diagram
+
+
+def _contains(outer: BBox, inner: BBox) -> bool:
+    cx, cy = _centre(inner)
+    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
+
+
+def output_sizes(diagram: Diagram) -> dict[int, NoteSize]:
+    """What each box outputs by its attached notes (an arrow's note: its source's output).
+    Of several notes of one box, the one that states most (spatial size and channels)."""
+    sizes: dict[int, NoteSize] = {}
+    for note in diagram.notes:
+        box = note.node if note.node is not None else (note.edge[0] if note.edge else None)
+        size = parse_size(note.text)
+        if box is None or size is None:
+            continue
+        old = sizes.get(box)
+        if old is None or _stated(size) > _stated(old):
+            sizes[box] = size
+    return sizes
+
+
+def _stated(size: NoteSize) -> int:
+    return len(size.spatial) + (size.channels is not None)
