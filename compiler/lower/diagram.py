@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from papercc.compiler.diagram.graph import Diagram, DiagramNode
+from papercc.compiler.diagram.notes import NoteSize, attach, output_sizes
 from papercc.compiler.lower.graph import components, topological
 from papercc.compiler.lower.layers import (
     comment_text,
@@ -27,12 +28,16 @@ from papercc.compiler.lower.layers import (
     value_expr,
 )
 from papercc.compiler.lower.rules import (
+    Assumption,
     bare_conv,
     caption_block_names,
     caption_input_size,
     decide_merge,
+    implied_values,
     in_parallel_branch,
-    pool_stride,
+    input_values,
+    part_is_model,
+    reads_as_layer,
     side_by_side_edges,
     worth_comment,
 )
@@ -57,6 +62,7 @@ from papercc.ir.syntax import (
     TupleExpr,
 )
 from papercc.ir.types import TensorType
+from papercc.ir.values import HOLE
 
 __all__ = [
     "Finding",
@@ -79,11 +85,16 @@ def _is_merge(op: str) -> bool:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something the lowering assumed, skipped or could not read (node: diagram node id)."""
+    """Something the lowering assumed, skipped or could not read (node: diagram node id).
+
+    code: "assumed" for a value the figure does not write (said in a comment beside the
+    layer and in its `@src(assumed=...)`), "not-understood" for a box whose text reads as
+    no layer, "not-a-model" for a figure part dropped; "" for the rest."""
 
     severity: str  # "warning" | "note"
     message: str
     node: int | None = None
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,7 @@ def lower_diagram(
     as_block: str | None = None,
     default_padding: str | None = "same",
     caption: str = "",
+    strict: bool = False,
 ) -> Lowered:
     """Lower every connected part with at least one arrow into a model (or, with
     `as_block`, the largest part into a block of that name taking one tensor `x`).
@@ -123,11 +135,22 @@ def lower_diagram(
     unless a stride is drawn; a comment in the output says so). caption: the figure's
     caption; a size it gives for the input ("35 x 35 grid modules") types an input the
     figure leaves unsized.
+
+    What a box's text leaves unstated is taken, in this order, from what the figure
+    implies (its size notes, `Diagram.notes`: output channels, strides from consecutive
+    sizes, the input's channels) and then from the frameworks' conventions (pooling
+    stride = window, 3 channels for an image input); each value so taken is a comment
+    beside its layer, an `assumed` key of its `@src` and a Finding (code "assumed").
+    strict: no conventions (what the figure writes or its notes imply only); the rest
+    stays a `?` hole. A part whose boxes mostly read as no layer is no model: it is
+    dropped with a warning (code "not-a-model").
     """
     findings: list[Finding] = []
+    diagram = attach(diagram)
     parts = [p for p in components(diagram) if _has_edge(diagram, p)]
     if as_block is not None and parts:
         parts = [max(parts, key=len)]
+    sizes = output_sizes(diagram)
     base = identifier(name or _default_name(diagram), "figure")
     if base in OPS:
         base += "_net"  # a definition may not shadow an op
@@ -141,7 +164,12 @@ def lower_diagram(
             model_name += "_block" if model_name in OPS else ""
         lw = _PartLowerer(diagram, part, model_name, input_shape, default_padding, linked, findings)
         lw.caption_size = caption_input_size(caption) if len(parts) == 1 else None
-        defs.append(lw.run(as_block is not None))
+        lw.strict = strict
+        lw.sizes = sizes
+        made = lw.run(as_block is not None)
+        if made is None:
+            continue
+        defs.append(made)
         for b in lw.block_refs:
             if b not in used_blocks:
                 used_blocks.append(b)
@@ -174,6 +202,12 @@ def checked_result(module: Module, counted, findings, block_refs, stubs) -> Lowe
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _sized(op: str) -> bool:
+    """Does the op set its output's channels or units (a required `out` or `units`)?"""
+    attrs = OPS[op].attr_map
+    return any(n in attrs and attrs[n].required for n in ("out", "units"))
 
 
 def _has_edge(diagram: Diagram, part: list[int]) -> bool:
@@ -299,6 +333,11 @@ class _PartLowerer:
             and e[2].strip()
         }
         self.uncropped: set[str] = set()  # values a "copy and crop" arrow carries
+        self.strict = False  # no conventions: only what the figure writes or implies
+        self.sizes: dict[int, NoteSize] = {}  # box -> the size its output note states
+        self.spatial_of: dict[int, tuple[int, ...]] = {}  # box -> its output's stated size
+        self.before: tuple[int, ...] | None = None  # the stated input size of the box read
+        self.input_comments: list[str] = []  # what was assumed about the inputs
 
     # -- reading nodes
 
@@ -340,7 +379,50 @@ class _PartLowerer:
 
     # -- the walk
 
-    def run(self, as_block: bool) -> Definition:
+    def _is_model(self, infos: dict[int, _Info], preds) -> bool:
+        """Boxes not understood are reported, each with its id and text; a part whose boxes
+        mostly read as no layer (`part_is_model`) is dropped with a warning naming it.
+        A source box that names what feeds the figure ("Previous layer") is not counted."""
+        boxes = [
+            n
+            for n in sorted(infos)
+            if infos[n].kind == "layers"
+            and (preds[n] or any(layer.op != "unknown" for layer in infos[n].layers))
+        ]
+        ids = set(infos)
+        arrows = [
+            parse_phrase(t, default_padding=self.padding)
+            for (a, b), t in sorted(self.edge_text.items())
+            if a in ids and b in ids
+        ]
+        ok, why = part_is_model([infos[n].phrase for n in boxes] + arrows)
+        if ok:
+            return True
+        for n in boxes:
+            if not reads_as_layer(infos[n].phrase):
+                text = comment_text(infos[n].node.text, 80)
+                self.findings.append(
+                    Finding(
+                        "warning",
+                        f"box {n} {text!r}: not understood as a layer",
+                        n,
+                        "not-understood",
+                    )
+                )
+        texts = ", ".join(repr(comment_text(infos[n].node.text, 30)) for n in boxes[:4])
+        more = ", ..." if len(boxes) > 4 else ""
+        self.findings.append(
+            Finding(
+                "warning",
+                f"figure part of {len(infos)} boxes ({texts}{more}) is not a model: "
+                f"{why}; dropped",
+                min(infos),
+                "not-a-model",
+            )
+        )
+        return False
+
+    def run(self, as_block: bool) -> Definition | None:
         ids = set(self.part)
         edges = list(self.d.edges) + side_by_side_edges(self.d, ids)
         ordered = topological(self.part, edges)
@@ -366,6 +448,8 @@ class _PartLowerer:
                 before = infos[preds[n][0]].layers
                 if not before or before[-1].op != info.layers[0].op:
                     infos[n] = _Info(info.node, info.phrase, info.label, "layers", info.layers)
+        if not self._is_model(infos, preds):
+            return None
         rank = self.rank = self._rank(infos)
         crops = {k for k, t in self.edge_text.items() if "center_crop" in parse_phrase(t).ops}
         self.branch = {n for n in ids if in_parallel_branch(n, preds, succs, crops)}
@@ -375,6 +459,7 @@ class _PartLowerer:
             info = infos[n]
             if not preds[n]:
                 out_of[n] = self._source(info, var[n], rank, as_block)
+                self._size_after(n)
                 continue
             if info.kind == "outname":
                 out_of[n] = out_of[preds[n][0]]
@@ -383,7 +468,9 @@ class _PartLowerer:
                 self._edge(p, n, out_of[p], var[n] if len(preds[n]) == 1 else f"e{p}_{n}")
                 for p in preds[n]
             ]
+            self.before = self._size_before(preds[n], ins)
             out_of[n] = self._node(info, ins, var[n])
+            self._size_after(n)
         sinks = [n for n in ordered.order if not succs[n]]
         returns = tuple(Name(out_of[n]) for n in sinks)
         comments = Comments(
@@ -395,6 +482,7 @@ class _PartLowerer:
                     if self.padding
                     else ()
                 ),
+                *self.input_comments,
             )
         )
         body = (*self.body, Return(returns))
@@ -406,6 +494,45 @@ class _PartLowerer:
             body,
             comments=comments,
         )
+
+    def _size_before(self, preds: list[int], ins: list[str]) -> tuple[int, ...] | None:
+        """The spatial size of a box's one input as the figure states it: the size note
+        of the box feeding it, else what the stated input size gives through the layers
+        so far (when every input's size is stated)."""
+        if len(preds) != 1 or self.rank == 0:
+            return None
+        if preds[0] in self.spatial_of:
+            return self.spatial_of[preds[0]]
+        stated = all(
+            p.type is not None
+            and p.type.dims is not None
+            and all(isinstance(d, int) for d in p.type.dims[2:])
+            for p in self.params
+        )
+        if not stated:
+            return None
+        (t,) = self._probe([ins[0]])
+        if t is None or t.shape is None or len(t.shape) != self.rank + 2:
+            return None
+        dims = tuple(t.shape[2:])
+        return dims if all(isinstance(d, int) for d in dims) else None
+
+    def _size_after(self, n: int) -> None:
+        size = self.sizes.get(n)
+        if size is not None and len(size.spatial) == self.rank and self.rank:
+            self.spatial_of[n] = size.spatial
+
+    def _assumed(self, node: DiagramNode, assumed: list[Assumption], what: str = "") -> None:
+        for a in assumed:
+            text = comment_text(node.text, 60)
+            self.findings.append(
+                Finding(
+                    "note",
+                    f"box {node.id} {text!r}: {what}{a.comment()}",
+                    node.id,
+                    "assumed",
+                )
+            )
 
     def _across(self, n: DiagramNode) -> float:
         """Position across the flow: the order of a merge's inputs (left to right)."""
@@ -458,8 +585,24 @@ class _PartLowerer:
                     info.node.id,
                 )
             )
-        typ = None if as_block else _tensor_type(shape, rank + 2 if shape is None else 0)
         pname = name if name not in {p.name for p in self.params} else f"{name}{len(self.params)}"
+        names_input = info.kind != "layers" or all(x.op == "unknown" for x in info.layers)
+        if self.input_shape is None and not as_block and names_input:
+            shape, assumed = input_values(
+                shape,
+                self.sizes.get(info.node.id),
+                rank,
+                info.node.text,
+                self.strict or info.kind != "input",  # an image only where the box says input
+            )
+            self._assumed(info.node, assumed, "input ")
+            self.input_comments += [f"# input {pname}: {a.comment()}" for a in assumed]
+        self.before = None
+        if shape is not None and len(shape) == rank + 1 and rank:
+            dims = tuple(shape[1:])
+            if all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+                self.before = self.spatial_of[info.node.id] = dims
+        typ = None if as_block else _tensor_type(shape, rank + 2 if shape is None else 0)
         self.params.append(Param(pname, typ))
         if info.kind in ("input", "junction", "output", "tensor"):
             return pname
@@ -508,7 +651,7 @@ class _PartLowerer:
         return self._layers(info, layers, current, target)
 
     def _emit(self, target: str, value: Expr, note: str | None = None) -> str:
-        trailing = "# " + comment_text(note) if note else None
+        trailing = "# " + comment_text(note, 400) if note else None
         self.body.append(Assign((target,), value, Comments(trailing=trailing)))
         return target
 
@@ -527,18 +670,29 @@ class _PartLowerer:
         label = info.label
         if len(layers) == 1 and layers[0].op == "block":
             return self._block(info, layers[0], current, target, src, repeat)
+        after = self.sizes.get(node.id) if repeat == 1 else None
+        sized = [k for k, x in enumerate(layers) if x.op in OPS and _sized(x.op)]
+        strided = [
+            k for k, x in enumerate(layers) if x.op in OPS and "stride" in OPS[x.op].attr_map
+        ]
         for r in range(repeat):
             for k, layer in enumerate(layers):
                 notes = list(phrase_notes) if (r == 0 and k == 0) else []
                 notes += [n for n in layer.notes if worth_comment(n)] if r == 0 else []
                 nxt = layers[k + 1].op if k + 1 < len(layers) else None
+                facts = (
+                    self.before if strided == [k] else None,
+                    after,
+                    bool(sized) and sized[-1] == k,
+                    strided == [k],
+                )
                 current = self._layer(
-                    node, layer, current, target, src, self._label(label), notes, nxt
+                    node, layer, current, target, src, self._label(label), notes, nxt, facts
                 )
                 label = None
         return current
 
-    def _layer(self, node, layer, current, target, src, label, notes, nxt) -> str:
+    def _layer(self, node, layer, current, target, src, label, notes, nxt, facts=None) -> str:
         op = layer.op
         if op == "block":
             return self._block(_Info(node, None, None, "layers"), layer, current, target, src, 1)
@@ -579,11 +733,24 @@ class _PartLowerer:
             current = self._emit(
                 target, Call("flatten", (Name(current),)), "flatten before fc: not drawn"
             )
-        extra: tuple = ()
-        stride_fix = pool_stride(layer, node.id in self.branch)
-        if stride_fix is not None:
-            extra, note = stride_fix
-            notes = [*notes, note]
+        before, after, owns_channels, owns_stride = facts or (None, None, False, False)
+        assumed, holes = implied_values(
+            layer,
+            before=before,
+            after=after,
+            owns_channels=owns_channels,
+            owns_stride=owns_stride,
+            in_branch=node.id in self.branch,
+            strict=self.strict,
+        )
+        extra: tuple = tuple((a.attr, a.value) for a in assumed)
+        extra += tuple((h, HOLE) for h in holes)
+        notes = [*notes, *(a.comment() for a in assumed)]
+        notes += [f"{h} not drawn" for h in holes]
+        if assumed:
+            self._assumed(node, assumed)
+            said = "; ".join(a.comment() for a in assumed)
+            src = (*src, ("assumed", Literal(comment_text(said, 200))))
         if nxt == "batchnorm" and "bias" in OPS[layer.op].attr_map:
             extra = (*extra, ("bias", False))  # the batchnorm's shift replaces the bias
         call, more = layer_call(layer, (Name(current),), label=label, src=src, extra=extra)

@@ -295,8 +295,10 @@ def lower_figures(
     *,
     input_shape: tuple[int | None, ...] | None = None,
     name: str | None = None,
+    strict: bool = False,
 ) -> Lowered:
     """Lower each figure with an arrow into models of one module; link named blocks.
+    strict: no conventions for what a figure leaves unstated (`lower_diagram`).
 
     A block ("inception_a") used by one figure takes its body from another figure of the
     same input whose caption names it (that figure becomes the block, not a model);
@@ -304,7 +306,7 @@ def lower_figures(
     usable = [f for f in figures if f.diagram.edges]
     names = _model_names(usable, name)
     first = [
-        lower_diagram(f.diagram, name=n, input_shape=input_shape, caption=f.caption)
+        lower_diagram(f.diagram, name=n, input_shape=input_shape, caption=f.caption, strict=strict)
         for f, n in zip(usable, names, strict=True)
     ]
     refs = sorted({b for lo in first for b in lo.block_refs})
@@ -319,7 +321,7 @@ def lower_figures(
                 continue  # a figure that uses blocks is a network, not a block's body
             if b not in named[i]:
                 continue
-            lo = lower_diagram(f.diagram, as_block=b)
+            lo = lower_diagram(f.diagram, as_block=b, strict=strict)
             body = lo.module.get(b)
             if body is not None and lo.ok:
                 bodies[b] = body
@@ -332,7 +334,9 @@ def lower_figures(
         if i in providers:
             findings.append(
                 FigureFinding(
-                    "note", f"{names[i]}: lowered as a block used by others", None, figure_place(f)
+                    "note",
+                    f"{names[i]}: lowered as a block used by others",
+                    place=figure_place(f),
                 )
             )
             continue
@@ -344,9 +348,11 @@ def lower_figures(
                 input_shape=input_shape,
                 blocks=bodies,
                 caption=f.caption,
+                strict=strict,
             )
         findings.extend(
-            FigureFinding(x.severity, x.message, x.node, figure_place(f)) for x in lo.findings
+            FigureFinding(x.severity, x.message, x.node, x.code, place=figure_place(f))
+            for x in lo.findings
         )
         for d in lo.module.definitions:
             if d.name not in seen:

@@ -9,20 +9,29 @@ rule that nothing is guessed silently easy to audit: every function says what it
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from papercc.compiler.diagram.graph import Diagram, DiagramEdge
+from papercc.compiler.diagram.notes import NoteSize
 from papercc.compiler.phrases import Layer, Phrase, parse_phrase
-from papercc.ir.registry import OPS
+from papercc.ir.registry import OPS, SameAs
 from papercc.ir.types import TensorType
 from papercc.ir.values import HOLE
 
 __all__ = [
+    "Assumption",
     "bare_conv",
     "caption_block_names",
     "caption_input_size",
     "decide_merge",
     "in_parallel_branch",
-    "pool_stride",
+    "implied_values",
+    "input_values",
+    "is_window_op",
+    "part_is_model",
+    "reads_as_layer",
+    "show_value",
+    "stride_from_sizes",
     "side_by_side_edges",
     "worth_comment",
 ]
@@ -114,17 +123,207 @@ def in_parallel_branch(n: int, preds: dict, succs: dict, crops: set = frozenset(
     return False
 
 
-def pool_stride(layer: Layer, in_branch: bool):
-    """A pool whose kernel is drawn but not its stride: 1 in a branch that is merged again
-    (sizes must agree), else a hole. The registry default (stride = kernel) is never
-    taken silently. None when nothing is to be added."""
-    if "stride" not in OPS[layer.op].attr_map or "pool" not in layer.op:
+@dataclass(frozen=True)
+class Assumption:
+    """A value the figure does not write, and why it was taken: what the figure implies
+    (a size note, two consecutive sizes, a branch that is merged again), or a framework's
+    convention (`convention`: not taken with `strict`)."""
+
+    attr: str
+    value: object
+    why: str
+    convention: bool = False
+
+    def comment(self) -> str:
+        """`stride 2: pooling stride = window (convention)`."""
+        name = {"out": "channels", "units": "units"}.get(self.attr, self.attr)
+        return f"{name} {show_value(self.value)}: {self.why}"
+
+
+def show_value(value: object) -> str:
+    """3 for (3, 3), 2x1 for (2, 1), ? for a hole."""
+    if value is HOLE or value is None:
+        return "?"
+    if isinstance(value, tuple):
+        if value and all(v == value[0] for v in value):
+            return show_value(value[0])
+        return "x".join(show_value(v) for v in value)
+    return str(value)
+
+
+def is_window_op(op: str) -> bool:
+    """A pooling window: an op whose stride defaults to its kernel (the registry says so)."""
+    attr = OPS[op].attr_map.get("stride") if op in OPS else None
+    return attr is not None and isinstance(attr.default, SameAs) and attr.default.name == "kernel"
+
+
+def _stated(layer: Layer, name: str) -> bool:
+    value = layer.get(name)
+    return value is not None and value is not HOLE
+
+
+def _defaulted(layer: Layer, name: str) -> bool:
+    """Was the attribute set by a reader's default (`default_padding`), not the text?"""
+    return _stated(layer, name) and any(f"default_{name}" in n for n in layer.notes)
+
+
+def stride_from_sizes(before: tuple[int, ...], after: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The stride that takes a map of size `before` to `after` (28 -> 14: 2), per spatial
+    dim; None when a size does not divide (the sizes then say nothing sure)."""
+    if len(before) != len(after) or not before:
         return None
-    if layer.get("stride") is not None or not isinstance(layer.get("kernel"), tuple):
-        return None
-    if in_branch:
-        return (("stride", 1),), "stride not drawn: 1 (a parallel branch keeps its size)"
-    return (("stride", HOLE),), "stride not drawn"
+    out = []
+    for a, b in zip(before, after, strict=True):
+        if b <= 0 or a < b or a % b:
+            return None
+        out.append(a // b)
+    return tuple(out)
+
+
+def implied_values(
+    layer: Layer,
+    *,
+    before: tuple[int, ...] | None,
+    after: NoteSize | None,
+    owns_channels: bool,
+    owns_stride: bool,
+    in_branch: bool,
+    strict: bool,
+) -> tuple[list[Assumption], tuple[str, ...]]:
+    """The values a layer's text leaves unstated that the figure implies, then those a
+    convention gives; and the attributes left as holes so that no registry default is
+    taken silently. What the label writes always wins: only unstated attributes are filled.
+
+    before: the spatial size of the layer's input as the figure states it (a size note,
+    or the input's stated size); after: the size note of the box's output. owns_channels /
+    owns_stride: this layer is the one of its box whose channels / stride the note tells.
+
+    In order: output channels (conv) or units (dense) from the output's note; a stride from
+    the two sizes (28 -> 14: 2); a parallel branch merged again keeps its size (stride 1);
+    then the conventions: pooling stride = window, pooling window = stride (`max pool /2`)."""
+    if layer.op not in OPS:
+        return [], ()
+    attrs = OPS[layer.op].attr_map
+    out: list[Assumption] = []
+    got: dict[str, object] = {}
+    if owns_channels and after is not None and after.channels is not None:
+        for name in ("out", "units"):
+            if name in attrs and not _stated(layer, name) and attrs[name].required:
+                if name == "units" and after.spatial:
+                    continue  # a map's channels are not a dense layer's units
+                a = Assumption(name, after.channels, f"from the size note {after.text}")
+                out.append(a)
+                got[name] = a.value
+    rank = OPS[layer.op].spatial_rank
+    window = is_window_op(layer.op)
+    if rank and "stride" in attrs and not _stated(layer, "stride"):
+        sizes = stride_from_sizes(before or (), after.spatial if after else ())
+        if owns_stride and sizes is not None and len(sizes) == rank:
+            if window or any(s != 1 for s in sizes):
+                why = "from the sizes {} -> {} (size notes)".format(
+                    "x".join(map(str, before or ())), "x".join(map(str, after.spatial))
+                )
+                out.append(Assumption("stride", sizes, why))
+                got["stride"] = sizes
+        if window and "stride" not in got and _stated(layer, "kernel"):
+            if in_branch:
+                why = "a parallel branch keeps its size"
+                out.append(Assumption("stride", (1,) * rank, why))
+                got["stride"] = (1,) * rank
+            elif not strict:
+                kernel = layer.get("kernel")
+                out.append(
+                    Assumption("stride", kernel, "pooling stride = window (convention)", True)
+                )
+                got["stride"] = kernel
+    if window and not _stated(layer, "kernel") and not strict:
+        stride = got.get("stride", layer.get("stride"))
+        if isinstance(stride, tuple) and all(isinstance(v, int) for v in stride):
+            out.append(Assumption("kernel", stride, "pooling window = stride (convention)", True))
+    if any(a.convention for a in out) and _defaulted(layer, "padding"):
+        if layer.get("padding") != "valid":  # PyTorch's and Keras' pools pad nothing
+            out.append(Assumption("padding", "valid", "a pool pads nothing (convention)", True))
+    holes: tuple[str, ...] = ()
+    stride_open = window and not _stated(layer, "stride") and "stride" not in got
+    if stride_open and _stated(layer, "kernel"):
+        holes = ("stride",)  # the registry default (stride = kernel) is never taken silently
+    return out, holes
+
+
+def input_values(
+    shape: tuple | None, note: NoteSize | None, rank: int, text: str, strict: bool
+) -> tuple[tuple | None, list[Assumption]]:
+    """An input's (C, H, W) completed: the size note at the input gives what the label
+    leaves out (`Image 28×28` + `28×28×1`: 1 channel), then the convention for an image
+    (3 channels) where the input is an image (a spatial size or the word)."""
+    out: list[Assumption] = []
+    dims = list(shape) if shape is not None else [None] * (rank + 1)
+    if len(dims) != rank + 1 or rank == 0 and note is None:
+        return shape, out
+
+    def unknown(v):
+        return v is None or v is HOLE or not isinstance(v, int)
+
+    if note is not None and len(note.spatial) == rank and any(unknown(d) for d in dims[1:]):
+        if all(unknown(d) or d == n for d, n in zip(dims[1:], note.spatial, strict=True)):
+            dims[1:] = list(note.spatial)
+            out.append(Assumption("size", note.spatial, f"from the size note {note.text}"))
+    if unknown(dims[0]):
+        if note is not None and note.channels is not None and (note.spatial or rank == 0):
+            dims[0] = note.channels
+            out.append(Assumption("channels", note.channels, f"from the size note {note.text}"))
+        elif (
+            rank == 2
+            and not strict
+            and (not any(unknown(d) for d in dims[1:]) or _IMAGE.search(text))
+        ):
+            dims[0] = 3
+            out.append(Assumption("channels", 3, "an image input (convention)", True))
+    if not out:
+        return shape, out
+    return tuple(None if unknown(d) else d for d in dims), out
+
+
+# categories of ops that hold weights: a figure part without one is no model
+_WEIGHTED = frozenset({"convolution", "linear", "attention", "recurrent", "normalisation"})
+
+
+def reads_as_layer(phrase: Phrase | None) -> bool:
+    """A box's text read as a layer: a registry op, a named block or a pool of unstated
+    type (no more than `input`/`output`, and no run of words not understood alone)."""
+    if phrase is None:
+        return False
+    return any(
+        layer.op == "block" or layer.op == "pool" or (layer.op in OPS and layer.op not in _IO)
+        for layer in phrase.layers
+    ) and (phrase.recognised or not all(layer.op == "unknown" for layer in phrase.layers))
+
+
+_IO = frozenset({"input", "output"})
+
+
+def part_is_model(phrases: list[Phrase | None]) -> tuple[bool, str]:
+    """Is a figure part whose layer boxes read as `phrases` a model? Yes when at least half
+    of the boxes read as layers and one of them holds weights (a conv, dense, norm,
+    attention or recurrent layer) or is a named block; the reason says what was found.
+
+    Why: a figure of boxes not understood (garbage OCR, `Load data -> Train`, bars of a
+    chart) is not a model, however its arrows run; a chain of identities is no result."""
+    read = [p for p in phrases if reads_as_layer(p)]
+    weighted = any(
+        layer.op == "block" or (layer.op in OPS and OPS[layer.op].category in _WEIGHTED)
+        for p in read
+        for layer in p.layers
+    )
+    why = f"{len(read)} of {len(phrases)} boxes and arrow labels read as layers"
+    if not phrases or 2 * len(read) < len(phrases):
+        return False, why
+    if not weighted:
+        return False, why + ", none with weights"
+    return True, why
+
+
+_IMAGE = re.compile(r"\b(image|images|img|rgb|photo|picture)\b", re.IGNORECASE)
 
 
 def side_by_side_edges(diagram: Diagram, ids: set[int]) -> list[DiagramEdge]:

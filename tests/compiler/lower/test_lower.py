@@ -572,12 +572,26 @@ def test_cli_compiles_a_pdf_figure(tmp_path, run):
     assert res.exit_code == 0 and "model figure4(" in res.stdout
 
 
-def test_pool_stride_not_drawn_is_a_hole_in_a_chain():
+def test_pool_stride_not_drawn_is_the_window_and_said():
     d = diagram(["input", "max pool 3x3", "fc 10"], [(0, 1), (1, 2)])
     lo = lower_diagram(d, name="p")
     pool, *_ = calls(lo.module.models[0])
+    assert kw(pool)["stride"] == 3 and kw(pool)["padding"] == "valid"
+    text = papercc.format(lo.module)
+    assert "# stride 3: pooling stride = window (convention)" in text
+    assert 'assumed="stride 3: pooling stride = window (convention)' in text
+    said = [f.message for f in lo.findings if f.code == "assumed"]
+    assert "box 1 'max pool 3x3': stride 3: pooling stride = window (convention)" in said
+    assert lo.holes == 0
+
+
+def test_pool_stride_not_drawn_is_a_hole_when_strict():
+    d = diagram(["input", "max pool 3x3", "fc 10"], [(0, 1), (1, 2)])
+    lo = lower_diagram(d, name="p", strict=True)
+    pool, *_ = calls(lo.module.models[0])
     assert kw(pool)["stride"] == "?"  # never the registry default taken silently
     assert "stride not drawn" in papercc.format(lo.module)
+    assert not [f for f in lo.findings if f.code == "assumed"]
 
 
 def test_unet_figure1_arrows_named_by_the_legend():
