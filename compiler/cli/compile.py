@@ -101,6 +101,13 @@ def _write_debug(directory: str, path: Path, figures: list[FigureInput]) -> None
 @click.option("--jobs", "-j", default=2, show_default=True, help="Whole paper: pages in parallel.")
 @click.option("--ocr", is_flag=True, help="Whole paper: also read raster figures (slower).")
 @click.option("--figures-only", is_flag=True, help="A PDF: only its figures (no tables, no merge).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Only what the figure writes: no conventions (pooling stride = window, 3 channels "
+    "for an image input, ...); values its size notes imply are still taken. What nothing "
+    "states stays a `?` hole. A figure compile (an image, or a PDF with --page/--figure).",
+)
 def compile(  # noqa: A001 - the command's name
     input_path: str,
     output: str | None,
@@ -113,14 +120,17 @@ def compile(  # noqa: A001 - the command's name
     jobs: int,
     ocr: bool,
     figures_only: bool,
+    strict: bool,
 ) -> None:
     """Compile a paper (PDF), a page of it, or a figure (PNG/JPEG) into DLIR.
 
     A PDF without --page/--figure is compiled whole: architecture tables and model figures
     of every page (or --pages), classified, lowered and merged.
 
-    Box text becomes layers, arrows the data flow; what the figure does not say is left
-    as a `?` hole and listed. Without -o the DLIR goes to stdout and the report to stderr.
+    Box text becomes layers, arrows the data flow. What a box does not say is taken from
+    what the figure implies (size notes), then from the frameworks' conventions, each value
+    said in a comment beside its layer and listed; what nothing implies is a `?` hole.
+    A figure whose boxes are mostly not understood is no model (exit 4). Without -o the DLIR goes to stdout and the report to stderr.
     A PDF without --page: the vector figures of every page (no OCR); with --page, regions
     without vector drawings are rendered and read as images too.
     """
@@ -136,6 +146,9 @@ def compile(  # noqa: A001 - the command's name
         sys.exit(run_paper_compile(path, output, pages, report_path, jobs, ocr))
     if pages or report_path or ocr:
         message = "--pages, --report and --ocr apply to a whole-paper compile"
+        fail([problem(path, "usage", message)])
+    if strict and whole_paper:
+        message = "--strict applies to a figure compile (an image, or --page/--figure)"
         fail([problem(path, "usage", message)])
     info = (lambda s: click.echo(s, err=True)) if output is None else click.echo
     with Ocr() as engines:
@@ -154,7 +167,7 @@ def compile(  # noqa: A001 - the command's name
         fail([problem(path, "no-model", f"{what}; nothing to compile")], code=EXIT_NO_MODEL)
     if name is None and path.suffix.lower() in _IMAGE_SUFFIXES:
         name = identifier(path.stem, "figure")  # one figure: the model is named by its file
-    sys.exit(_lower_and_write(path, figures, name, output, info))
+    sys.exit(_lower_and_write(path, figures, name, output, info, strict))
 
 
 def _say_what_was_read(figures, info) -> None:
@@ -169,9 +182,15 @@ def _say_what_was_read(figures, info) -> None:
         )
 
 
-def _lower_and_write(path: Path, figures, name: str | None, output: str | None, info) -> int:
+def _lower_and_write(
+    path: Path, figures, name: str | None, output: str | None, info, strict: bool = False
+) -> int:
     """Lower the figures to one module, check it, write it and report; the exit code."""
-    lowered = lower_figures(figures, name=name)
+    lowered = lower_figures(figures, name=name, strict=strict)
+    if not lowered.module.models:  # every part dropped: its boxes are not understood
+        dropped = _lowering_problems(path, lowered, lowered.module)
+        message = "no model: the boxes of the figure(s) are not understood as layers"
+        fail([*dropped, problem(path, "no-model", message)], code=EXIT_NO_MODEL)
     text = papercc.format(lowered.module)
     shown = output or "<stdout>"
     module = papercc.parse(text, filename=shown)
@@ -197,6 +216,12 @@ def _lower_and_write(path: Path, figures, name: str | None, output: str | None, 
         info(f"compiled with {len(errors)} error(s): the figure was read but does not check")
         return EXIT_DIAGNOSTICS
     state = f"{len(holes)} hole(s) left (`papercc check --allow-holes`)" if holes else "no holes"
+    assumed = sum(1 for f in lowered.findings if f.code == "assumed")
+    unread = sum(1 for f in lowered.findings if f.code == "not-understood")
+    if assumed:
+        state += f"; {assumed} value(s) assumed (see the comments in the DLIR)"
+    if unread:
+        state += f"; {unread} box(es) not understood (identity)"
     info(f"compiled: {state}" + (f"; wrote {output}" if output else ""))
     return EXIT_OK
 
@@ -205,13 +230,22 @@ def _lowering_problems(path: Path, lowered, module) -> list[Diagnostic]:
     """What lowering assumed (one warning per figure and message, counted) and the blocks
     left as stubs (at their definition in the output)."""
     counts: dict[tuple, int] = {}
+    said = 0
     for f in lowered.findings:
-        if f.severity == "warning":
+        if f.severity == "warning" or (f.code == "assumed" and said < _MAX_LISTED):
+            said += f.severity != "warning"
             place = f.place if isinstance(f, FigureFinding) else None
-            counts[(place, f.message)] = counts.get((place, f.message), 0) + 1
+            key = (place, f.message, f.severity, f.code)
+            counts[key] = counts.get(key, 0) + 1
     out = [
-        problem(path, "assumed", message + (f" (x{n})" if n > 1 else ""), place, "warning")
-        for (place, message), n in counts.items()
+        problem(
+            path,
+            "no-model" if code == "not-a-model" else "assumed",
+            message + (f" (x{n})" if n > 1 else ""),
+            place,
+            severity,
+        )
+        for (place, message, severity, code), n in counts.items()
     ]
     for b in lowered.stubs:
         d = module.get(b)

@@ -710,7 +710,10 @@ class _PartLowerer:
             text = comment_text(str(layer.get("text") or node.text), 80)
             self.findings.append(
                 Finding(
-                    "warning", f"box text not understood: {text!r}; written as identity", node.id
+                    "warning",
+                    f"box {node.id} {text!r}: not understood as a layer; written as identity",
+                    node.id,
+                    "not-understood",
                 )
             )
             call = Call("identity", (Name(current),), label=label, src=src)

@@ -1,0 +1,259 @@
+"""What a figure implies before a hole, then the conventions, each said; and honest
+failure: a figure whose boxes are not understood is no model."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import papercc
+from papercc.compiler.cli.main import main
+from papercc.compiler.diagram.graph import Diagram, DiagramEdge, DiagramNode, DiagramNote
+from papercc.compiler.lower.diagram import lower_diagram
+from papercc.ir.syntax import Assign, Call, Hole, Literal, TupleExpr
+
+# ---------------------------------------------------------------- helpers
+
+
+def chain(texts, notes=(), direction="down", source=None) -> Diagram:
+    """Boxes 50x20 along the flow, 40 apart; notes as (text, box, side) with side one of
+    right/left/above/below (beside that box) or arrow (on the arrow out of that box)."""
+    nodes, placed = [], []
+    for i, t in enumerate(texts):
+        x0, y0 = (100.0, 100.0 + 60 * i) if direction == "down" else (100.0 + 90 * i, 100.0)
+        nodes.append(DiagramNode(i, t, (x0, y0, x0 + 50, y0 + 20)))
+    for text, box, side in notes:
+        x0, y0, x1, y1 = nodes[box].bbox
+        w, h = 7.0 * len(text), 8.0
+        at = {
+            "right": (x1 + 4, y0 + 6),
+            "left": (x0 - 4 - w, y0 + 6),
+            "above": (x0, y0 - 4 - h),
+            "below": (x0, y1 + 4),
+            "arrow": (x0 + 29, y1 + 16) if direction == "down" else (x1 + 8, y0 - 2 - h),
+        }[side]
+        placed.append(DiagramNote(text, (at[0], at[1], at[0] + w, at[1] + h)))
+    edges = tuple(DiagramEdge(i, i + 1) for i in range(len(texts) - 1))
+    return Diagram(tuple(nodes), edges, source or {}, direction, tuple(placed))
+
+
+def layer_calls(lo) -> list[Call]:
+    return [s.value for s in lo.module.models[0].body if isinstance(s, Assign)]
+
+
+def kw(call: Call) -> dict:
+    def lit(v):
+        if isinstance(v, Literal):
+            return v.value
+        if isinstance(v, Hole):
+            return "?"
+        if isinstance(v, TupleExpr):
+            return tuple(lit(i) for i in v.items)
+        return v
+
+    return {k: lit(v) for k, v in call.kwargs}
+
+
+def said(lo) -> list[str]:
+    return [f.message for f in lo.findings if f.code == "assumed"]
+
+
+# ---------------------------------------------------------------- the input
+
+
+def test_input_channels_from_the_note_at_the_input():
+    lo = lower_diagram(chain(["Image 28×28", "conv 3x3, 8"], [("28×28×1", 0, "right")]), name="m")
+    param = lo.module.models[0].params[0]
+    assert param.type.dims == ("N", 1, 28, 28)
+    assert "box 0 'Image 28×28': input channels 1: from the size note 28×28×1" in said(lo)
+    assert "# input image_28_28: channels 1: from the size note 28×28×1" in papercc.format(
+        lo.module
+    )
+
+
+def test_an_image_input_has_3_channels_by_convention_but_not_when_strict():
+    lo = lower_diagram(chain(["Image 28×28", "conv 3x3, 8"]), name="m")
+    assert lo.module.models[0].params[0].type.dims == ("N", 3, 28, 28)
+    assert "box 0 'Image 28×28': input channels 3: an image input (convention)" in said(lo)
+    strict = lower_diagram(chain(["Image 28×28", "conv 3x3, 8"]), name="m", strict=True)
+    assert strict.module.models[0].params[0].type.dims == ("N", None, 28, 28)
+    assert said(strict) == []
+
+
+def test_the_input_size_from_a_note_on_its_arrow():
+    lo = lower_diagram(chain(["input", "conv 3x3, 8"], [("(1, 32, 32)", 0, "arrow")]), name="m")
+    assert lo.module.models[0].params[0].type.dims == ("N", 1, 32, 32)
+
+
+# ---------------------------------------------------------------- layers
+
+
+@pytest.mark.parametrize("side", ["right", "left", "below", "arrow"])
+def test_conv_channels_from_its_output_note_on_any_side(side):
+    d = chain(["Image 28×28", "conv 3x3", "BatchNorm", "ReLU"], [("28×28×64", 1, side)])
+    lo = lower_diagram(d, name="m")
+    conv, bn, _ = layer_calls(lo)
+    assert kw(conv)["out"] == 64
+    assert "box 1 'conv 3x3': channels 64: from the size note 28×28×64" in said(lo)
+    assert "# channels 64: from the size note 28×28×64" in papercc.format(lo.module)
+    assert ("assumed", Literal("channels 64: from the size note 28×28×64")) in conv.src
+    # the batchnorm's channels follow: they came out unknown while the conv's were a hole
+    node = {n.name: n for n in lo.graphs["m"].nodes}["bn1"]
+    assert node.outputs[0].type.shape[1] == 64 and node.params == 128
+    assert lo.holes == 0
+
+
+def test_a_note_between_two_boxes_states_the_first_ones_output():
+    d = chain(["Image 28×28", "conv 3x3, 8", "fc 10"], [("28×28×1", 1, "above")])
+    assert d.notes[0].bbox[1] > d.nodes[0].bbox[3]  # in the gap, on the arrow 0 -> 1
+    lo = lower_diagram(d, name="m")
+    assert lo.module.models[0].params[0].type.dims == ("N", 1, 28, 28)
+
+
+def test_horizontal_flow_notes_above_and_below():
+    d = chain(["Image 28×28", "conv 3x3", "max pool"], [("28×28×16", 1, "above")], "right")
+    d = Diagram(
+        d.nodes,
+        d.edges,
+        {},
+        "right",
+        (
+            *d.notes,
+            *chain(
+                ["Image 28×28", "conv 3x3", "max pool"], [("14×14×16", 2, "below")], "right"
+            ).notes,
+        ),
+    )
+    lo = lower_diagram(d, name="m")
+    conv, pool = layer_calls(lo)
+    assert kw(conv)["out"] == 16
+    assert kw(pool)["stride"] == 2 and kw(pool)["kernel"] == 2
+
+
+def test_stride_from_two_consecutive_sizes():
+    d = chain(
+        ["Image 28×28", "conv 3x3", "conv 3x3"],
+        [("28×28×1", 0, "right"), ("28×28×32", 1, "right"), ("14×14×64", 2, "right")],
+    )
+    lo = lower_diagram(d, name="m")
+    first, second = layer_calls(lo)
+    assert "stride" not in kw(first) and kw(second)["stride"] == 2
+    assert "box 2 'conv 3x3': stride 2: from the sizes 28x28 -> 14x14 (size notes)" in said(lo)
+
+
+def test_a_pool_stride_from_the_sizes_wins_over_the_convention():
+    d = chain(
+        ["Image 28×28", "max pool 3x3", "fc 10"], [("28×28×1", 0, "right"), ("14×14×1", 1, "right")]
+    )
+    pool, *_ = layer_calls(lo := lower_diagram(d, name="m"))
+    assert kw(pool)["stride"] == 2 and kw(pool)["kernel"] == 3
+    assert not any("convention" in m and "stride" in m for m in said(lo))
+
+
+def test_max_pool_by_two_is_a_window_of_two():
+    pool, *_ = layer_calls(lo := lower_diagram(chain(["input", "max pool /2", "fc 9"]), name="m"))
+    assert kw(pool)["kernel"] == 2 and kw(pool)["stride"] == 2
+    assert "box 1 'max pool /2': kernel 2: pooling window = stride (convention)" in said(lo)
+    strict = lower_diagram(chain(["input", "max pool /2", "fc 9"]), name="m", strict=True)
+    pool, *_ = layer_calls(strict)
+    assert kw(pool)["kernel"] == "?"
+
+
+def test_what_the_label_writes_wins_over_the_note():
+    d = chain(["Image 28×28", "conv 3x3, 32"], [("28×28×64", 1, "right")])
+    (conv,) = layer_calls(lower_diagram(d, name="m"))
+    assert kw(conv)["out"] == 32
+
+
+def test_dense_units_from_a_vector_note():
+    d = chain(["Input (784)", "fc", "fc"], [("512", 1, "right"), ("10", 2, "right")])
+    lo = lower_diagram(d, name="m")
+    assert [kw(c)["units"] for c in layer_calls(lo)] == [512, 10]
+    assert lo.holes == 0
+
+
+def test_a_hole_stays_where_nothing_implies_a_value():
+    lo = lower_diagram(chain(["input", "conv 3x3"]), name="m")
+    (conv,) = layer_calls(lo)
+    assert kw(conv)["out"] == "?" and lo.holes == 1
+
+
+# ---------------------------------------------------------------- honest failure
+
+
+def test_a_chain_of_garbage_labels_is_no_model():
+    src = {"file": "f.pdf", "page": 2, "figure": 3}
+    d = chain(["CS NS cS", "LO rm LD", "aN Wi", "rR LT"], source=src)
+    lo = lower_diagram(d, name="m")
+    assert lo.module.models == () and lo.layers == 0
+    bad = [f for f in lo.findings if f.code == "not-understood"]
+    assert [f.node for f in bad] == [1, 2, 3]
+    assert bad[0].message == "box 1 'LO rm LD': not understood as a layer"
+    (drop,) = [f for f in lo.findings if f.code == "not-a-model"]
+    assert drop.severity == "warning"
+    assert drop.message.startswith("figure part of 4 boxes ('LO rm LD', 'aN Wi', 'rR LT')")
+    assert drop.message.endswith(
+        "is not a model: 0 of 3 boxes and arrow labels read as layers; dropped"
+    )
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["Load data", "Preprocess", "Train model", "Evaluate"],  # a pipeline flowchart
+        ["Raw images", "Augmentation", "Training", "Inference", "Results"],
+        ["0.85", "0.91", "0.78", "1000"],  # a bar chart's bars
+        ["input", "ReLU", "Softmax"],  # layers, but none with weights
+    ],
+)
+def test_flowcharts_and_charts_are_no_model(texts):
+    lo = lower_diagram(chain(texts), name="m")
+    assert lo.module.models == ()
+    assert any(f.code == "not-a-model" for f in lo.findings)
+
+
+def test_one_box_not_understood_in_a_model_is_reported():
+    lo = lower_diagram(chain(["input", "conv 3x3, 8", "frobnicate", "fc 10"]), name="m")
+    assert [c.callee for c in layer_calls(lo)] == ["conv2d", "identity", "flatten", "dense"]
+    (bad,) = [f for f in lo.findings if f.code == "not-understood"]
+    assert bad.severity == "warning" and bad.node == 2
+    assert bad.message == "box 2 'frobnicate': not understood as a layer; written as identity"
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def _png(tmp_path, labels, name="fig.png"):
+    import cv2
+    from synth_figures import SNode, Style, render
+
+    nodes = [SNode(t, i, 0, "rect") for i, t in enumerate(labels)]
+    fig = render("x", nodes, [(i, i + 1) for i in range(len(nodes) - 1)], Style())
+    path = tmp_path / name
+    cv2.imwrite(str(path), fig.image)
+    return path
+
+
+def test_cli_a_pipeline_flowchart_is_no_model(tmp_path):
+    png = _png(tmp_path, ["Load data", "Preprocess", "Train model", "Evaluate"])
+    out = tmp_path / "m.dlir"
+    res = CliRunner().invoke(main, ["compile", str(png), "-o", str(out)])
+    assert res.exit_code == 4, res.output
+    assert "no model: the boxes of the figure(s) are not understood as layers" in res.output
+    assert "is not a model" in res.output and "[no-model]" in res.output
+    assert not out.exists()
+
+
+def test_cli_says_what_it_assumed_and_strict_keeps_holes(tmp_path):
+    png = _png(tmp_path, ["Image 32x32", "conv 3x3, 16", "2x2 max pool", "FC 10"])
+    out = tmp_path / "m.dlir"
+    res = CliRunner().invoke(main, ["compile", str(png), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "note: box 2 '2x2 max pool': stride 2: pooling stride = window (convention)" in (
+        res.output
+    )
+    assert "compiled: no holes; 3 value(s) assumed (see the comments in the DLIR)" in res.output
+    assert "# stride 2: pooling stride = window (convention)" in out.read_text()
+    res = CliRunner().invoke(main, ["compile", str(png), "-o", str(out), "--strict"])
+    assert res.exit_code == 0, res.output
+    assert "compiled: 1 hole(s) left" in res.output and "[assumed]" not in res.output
