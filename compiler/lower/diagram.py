@@ -14,7 +14,7 @@ Every assumption is a comment in the DLIR and a `Finding` in the result.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from papercc.compiler.diagram.graph import Diagram, DiagramNode
 from papercc.compiler.diagram.notes import NoteSize, attach, output_sizes
@@ -143,8 +143,31 @@ def lower_diagram(
     beside its layer, an `assumed` key of its `@src` and a Finding (code "assumed").
     strict: no conventions (what the figure writes or its notes imply only); the rest
     stays a `?` hole. A part whose boxes mostly read as no layer is no model: it is
-    dropped with a warning (code "not-a-model").
+    dropped with a warning (code "not-a-model"). When the conventions make the model
+    contradict itself (a shape error the figure alone does not give), they are left out
+    and the values stay holes, with a warning that says so.
     """
+    args = (name, input_shape, blocks, as_block, default_padding, caption)
+    lowered = _lower(diagram, *args, strict)
+    if strict or lowered.ok or not any(f.code == "assumed" for f in lowered.findings):
+        return lowered
+    plain = _lower(diagram, *args, True)
+    if not plain.ok:
+        return lowered
+    note = Finding(
+        "warning",
+        "the conventions for unstated values (" + _conventions(lowered) + ") contradict the "
+        "figure's shapes: left out, the values stay holes",
+    )
+    return replace(plain, findings=(*plain.findings, note))
+
+
+def _conventions(lowered: Lowered) -> str:
+    said = [f.message.split(": ", 1)[-1] for f in lowered.findings if "(convention)" in f.message]
+    return "; ".join(dict.fromkeys(said)) or "none"
+
+
+def _lower(diagram, name, input_shape, blocks, as_block, default_padding, caption, strict):
     findings: list[Finding] = []
     diagram = attach(diagram)
     parts = [p for p in components(diagram) if _has_edge(diagram, p)]

@@ -338,13 +338,16 @@ def test_compile_warnings_name_the_page_and_figure_or_the_output_line(tmp_path: 
     assert lines(r.stderr) == [  # sorted by file (out.dlir < paper.pdf), then place
         f"{out}:2:1: warning: block inception_a: body not in the figure(s), a stub (identity)"
         "  [stub]",
-        f"{out}:10:37: warning: 'stride' of maxpool1 (maxpool2d) is a hole: the source does "
-        "not give it  [hole]",
         f"{pdf}: page 1, figure 1: warning: 'pool 2x2': pool type not stated, max assumed"
         "  [assumed]",
         f"{pdf}: page 1, figure 1: warning: block 'inception_a' is drawn as one box; its body "
         "is a stub (identity)  [assumed]",
+        f"{pdf}: page 1, figure 1: note: box 2 'pool 2x2': padding valid: a pool pads nothing "
+        "(convention)  [assumed]",
+        f"{pdf}: page 1, figure 1: note: box 2 'pool 2x2': stride 2: pooling stride = window "
+        "(convention)  [assumed]",
     ]
+    assert "compiled: no holes; 2 value(s) assumed (see the comments in the DLIR)" in r.stdout
 
 
 # ---------------------------------------------------------------- compile: whole papers
