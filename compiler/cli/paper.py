@@ -116,6 +116,11 @@ def _say_what_was_found(path: Path, pages: list[int], result: PaperResult) -> No
             f"holes {m.holes}",
             err=True,
         )
+    from papercc.compiler.paper.report import assumptions
+
+    assumed = sum(len(rows) for rows in assumptions(result.module).values())
+    if assumed:
+        click.echo(f"  {assumed} value(s) assumed (see the comments / --report)", err=True)
 
 
 def _write_report(report_path: str, result: PaperResult, path: Path) -> bool:

@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 
 from papercc.compiler.paper.driver import PaperResult
+from papercc.ir.syntax import Assign, Call, Literal, Module, Repeat
 
 _CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
@@ -60,6 +61,34 @@ def _source_bbox(result: PaperResult, model) -> tuple | None:
     return None
 
 
+def assumptions(module: Module) -> dict[str, list[tuple[str, str, str]]]:
+    """The values each model's layers take that the paper does not write, by model, one
+    row a value: (layer, where: `page 3, figure 2, box 5`, the value and why), read from the
+    `@src(assumed=...)` keys and the `# input ...` comments lowering writes."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for d in module.models:
+        rows: list[tuple[str, str, str]] = []
+        for c in d.comments.leading:
+            if c.startswith("# input "):
+                name, _, what = c[len("# input ") :].partition(": ")
+                rows.append((name, "input", what))
+        for st in d.body:
+            if not isinstance(st, Assign):
+                continue
+            call = st.value.call if isinstance(st.value, Repeat) else st.value
+            if not isinstance(call, Call):
+                continue
+            src = {k: v.value for k, v in (call.src or ()) if isinstance(v, Literal)}
+            if "assumed" not in src:
+                continue
+            where = ", ".join(f"{k} {src[k]}" for k in ("page", "figure", "box") if k in src)
+            layer = call.label or ", ".join(st.targets)
+            rows.extend((layer, where, what) for what in str(src["assumed"]).split("; "))
+        if rows:
+            out[d.name] = rows
+    return out
+
+
 def render_html(result: PaperResult, pdf: str) -> str:
     e = html.escape
     out = [
@@ -84,6 +113,7 @@ def render_html(result: PaperResult, pdf: str) -> str:
     ]
     if facts:
         out.append(f"<p class='note'>From the text: {'; '.join(facts)}</p>")
+    assumed = assumptions(result.module)
     for m in result.models:
         g = result.graphs.get(m.name)
         title = f"model {m.name}" + (f" — {m.header}" if m.header else "")
@@ -108,6 +138,16 @@ def render_html(result: PaperResult, pdf: str) -> str:
                 f"<td class='num'>{p}</td></tr>"
             )
         out.append("</table></div></div>")
+        if assumed.get(m.name):
+            out.append(
+                "<p>Values the paper does not write (each a comment in the DLIR):</p>"
+                "<table><tr><th>layer</th><th>where</th><th>assumed</th></tr>"
+            )
+            out.extend(
+                f"<tr><td>{e(a)}</td><td>{e(b)}</td><td class='note'>{e(c)}</td></tr>"
+                for a, b, c in assumed[m.name]
+            )
+            out.append("</table>")
     out.append("<h2>Figures and tables considered</h2><table>")
     out.append("<tr><th>page</th><th>kind</th><th>caption</th><th>verdict</th><th>why</th></tr>")
     for t in result.tables:
@@ -133,6 +173,7 @@ def render_html(result: PaperResult, pdf: str) -> str:
 def render_markdown(result: PaperResult, pdf: str) -> str:
     lines = [f"# papercc report: {Path(pdf).name}", ""]
     lines.append(f"{len(result.pages)} pages, {len(result.models)} models, {result.seconds:.2f} s.")
+    assumed = assumptions(result.module)
     for m in result.models:
         params = "?" if m.params is None else f"{m.params:,}"
         lines += ["", f"## model `{m.name}` ({m.kind}, page {m.page})", ""]
@@ -142,6 +183,9 @@ def render_markdown(result: PaperResult, pdf: str) -> str:
         png = _crop_png(pdf, m.page, _source_bbox(result, m))
         if png:
             lines += ["", f"![source](data:image/png;base64,{base64.b64encode(png).decode()})"]
+        if assumed.get(m.name):
+            lines += ["", "Values the paper does not write (each a comment in the DLIR):", ""]
+            lines += [f"- {_md(a)} ({_md(b)}): {_md(c)}" for a, b, c in assumed[m.name]]
     if result.notes:
         lines += ["", "## Notes", ""] + [f"- {_md(n)}" for n in result.notes[:200]]
     return "\n".join(lines) + "\n"
