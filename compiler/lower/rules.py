@@ -167,6 +167,28 @@ def _defaulted(layer: Layer, name: str) -> bool:
     return _stated(layer, name) and any(f"default_{name}" in n for n in layer.notes)
 
 
+def _padding_from_sizes(layer: Layer, got: dict, before, after) -> Assumption | None:
+    """`valid` or `same` padding where the text leaves it to a default and the two sizes
+    tell which (572 -> 570 with a 3x3 kernel: valid; 28 -> 28: same)."""
+    if not _defaulted(layer, "padding") or not before or after is None:
+        return None
+    kernel, stride = got.get("kernel", layer.get("kernel")), got.get("stride", layer.get("stride"))
+    stride = stride if stride is not None else (1,) * len(before)
+    values = (kernel, stride, after.spatial)
+    if not all(isinstance(v, tuple) and len(v) == len(before) for v in values):
+        return None
+    if not all(isinstance(v, int) for t in (kernel, stride) for v in t):
+        return None
+    same = tuple(-(-b // s) for b, s in zip(before, stride, strict=True))
+    valid = tuple((b - k) // s + 1 for b, k, s in zip(before, kernel, stride, strict=True))
+    sizes = "{} -> {}".format("x".join(map(str, before)), "x".join(map(str, after.spatial)))
+    if after.spatial == valid != same and layer.get("padding") != "valid":
+        return Assumption("padding", "valid", f"from the sizes {sizes} (size notes)")
+    if after.spatial == same != valid and layer.get("padding") != "same":
+        return Assumption("padding", "same", f"from the sizes {sizes} (size notes)")
+    return None
+
+
 def stride_from_sizes(before: tuple[int, ...], after: tuple[int, ...]) -> tuple[int, ...] | None:
     """The stride that takes a map of size `before` to `after` (28 -> 14: 2), per spatial
     dim; None when a size does not divide (the sizes then say nothing sure)."""
@@ -240,7 +262,11 @@ def implied_values(
         stride = got.get("stride", layer.get("stride"))
         if isinstance(stride, tuple) and all(isinstance(v, int) for v in stride):
             out.append(Assumption("kernel", stride, "pooling window = stride (convention)", True))
-    if any(a.convention for a in out) and _defaulted(layer, "padding"):
+            got["kernel"] = stride
+    padding = _padding_from_sizes(layer, got, before, after) if owns_stride else None
+    if padding is not None:
+        out.append(padding)
+    elif any(a.convention for a in out) and _defaulted(layer, "padding"):
         if layer.get("padding") != "valid":  # PyTorch's and Keras' pools pad nothing
             out.append(Assumption("padding", "valid", "a pool pads nothing (convention)", True))
     holes: tuple[str, ...] = ()

@@ -257,3 +257,18 @@ def test_cli_says_what_it_assumed_and_strict_keeps_holes(tmp_path):
     res = CliRunner().invoke(main, ["compile", str(png), "-o", str(out), "--strict"])
     assert res.exit_code == 0, res.output
     assert "compiled: 1 hole(s) left" in res.output and "[assumed]" not in res.output
+
+
+def test_padding_from_two_consecutive_sizes():
+    d = chain(
+        ["input", "conv 3x3, 64", "conv 3x3, 64", "fc 2"],
+        [("572x572x1", 0, "right"), ("570x570x64", 1, "right"), ("570x570x64", 2, "right")],
+    )
+    lo = lower_diagram(d, name="m")
+    first, second, *_ = layer_calls(lo)
+    assert kw(first)["padding"] == "valid" and kw(second)["padding"] == "same"
+    assert (
+        "box 1 'conv 3x3, 64': padding valid: from the sizes 572x572 -> 570x570 (size notes)"
+        in (said(lo))
+    )
+    assert lo.module.models[0].params[0].type.dims == ("N", 1, 572, 572)
