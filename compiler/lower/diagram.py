@@ -36,6 +36,7 @@ from papercc.compiler.lower.rules import (
     implied_values,
     in_parallel_branch,
     input_values,
+    keeps_channels,
     part_is_model,
     reads_as_layer,
     side_by_side_edges,
@@ -361,6 +362,7 @@ class _PartLowerer:
         self.spatial_of: dict[int, tuple[int, ...]] = {}  # box -> its output's stated size
         self.before: tuple[int, ...] | None = None  # the stated input size of the box read
         self.input_comments: list[str] = []  # what was assumed about the inputs
+        self.carried: dict[int, NoteSize] = {}  # box -> a later box's note of its channels
 
     # -- reading nodes
 
@@ -474,6 +476,7 @@ class _PartLowerer:
         if not self._is_model(infos, preds):
             return None
         rank = self.rank = self._rank(infos)
+        self.carried = self._carried_notes(infos, preds, succs)
         crops = {k for k, t in self.edge_text.items() if "center_crop" in parse_phrase(t).ops}
         self.branch = {n for n in ids if in_parallel_branch(n, preds, succs, crops)}
         var = self._names(ordered.order, preds, succs, infos)
@@ -517,6 +520,23 @@ class _PartLowerer:
             body,
             comments=comments,
         )
+
+    def _carried_notes(self, infos, preds, succs) -> dict[int, NoteSize]:
+        """Size notes that tell an earlier box's channels: `conv 3x3` -> `ReLU` [28×28×64]
+        gives the conv 64 channels, the boxes between keeping the channel count."""
+        out: dict[int, NoteSize] = {}
+        for n, info in infos.items():
+            if n in self.sizes or not any(x.op in OPS and _sized(x.op) for x in info.layers):
+                continue
+            k = n
+            while len(succs[k]) == 1 and len(preds[succs[k][0]]) == 1:
+                k = succs[k][0]
+                if not infos[k].layers or not all(keeps_channels(x.op) for x in infos[k].layers):
+                    break
+                if k in self.sizes:
+                    out[n] = self.sizes[k]
+                    break
+        return out
 
     def _size_before(self, preds: list[int], ins: list[str]) -> tuple[int, ...] | None:
         """The spatial size of a box's one input as the figure states it: the size note
@@ -708,6 +728,7 @@ class _PartLowerer:
                     after,
                     bool(sized) and sized[-1] == k,
                     strided == [k],
+                    self.carried.get(node.id) if repeat == 1 else None,
                 )
                 current = self._layer(
                     node, layer, current, target, src, self._label(label), notes, nxt, facts
@@ -759,7 +780,9 @@ class _PartLowerer:
             current = self._emit(
                 target, Call("flatten", (Name(current),)), "flatten before fc: not drawn"
             )
-        before, after, owns_channels, owns_stride = facts or (None, None, False, False)
+        before, after, owns_channels, owns_stride, carried = facts or (None,) * 2 + (False,) * 2 + (
+            None,
+        )
         assumed, holes = implied_values(
             layer,
             before=before,
@@ -768,6 +791,7 @@ class _PartLowerer:
             owns_stride=owns_stride,
             in_branch=node.id in self.branch,
             strict=self.strict,
+            carried=carried,
         )
         extra: tuple = tuple((a.attr, a.value) for a in assumed)
         extra += tuple((h, HOLE) for h in holes)

@@ -28,6 +28,7 @@ __all__ = [
     "implied_values",
     "input_values",
     "is_window_op",
+    "keeps_channels",
     "part_is_model",
     "reads_as_layer",
     "show_value",
@@ -167,6 +168,15 @@ def _defaulted(layer: Layer, name: str) -> bool:
     return _stated(layer, name) and any(f"default_{name}" in n for n in layer.notes)
 
 
+# categories of ops whose output has as many channels as their input
+_KEEP_CHANNELS = frozenset({"activation", "normalisation", "regularisation", "pooling", "resize"})
+
+
+def keeps_channels(op: str) -> bool:
+    """Does the op pass on its input's channel count (ReLU, batchnorm, a pool)?"""
+    return op in OPS and OPS[op].category in _KEEP_CHANNELS
+
+
 def _padding_from_sizes(layer: Layer, got: dict, before, after) -> Assumption | None:
     """`valid` or `same` padding where the text leaves it to a default and the two sizes
     tell which (572 -> 570 with a 3x3 kernel: valid; 28 -> 28: same)."""
@@ -211,6 +221,7 @@ def implied_values(
     owns_stride: bool,
     in_branch: bool,
     strict: bool,
+    carried: NoteSize | None = None,
 ) -> tuple[list[Assumption], tuple[str, ...]]:
     """The values a layer's text leaves unstated that the figure implies, then those a
     convention gives; and the attributes left as holes so that no registry default is
@@ -228,12 +239,16 @@ def implied_values(
     attrs = OPS[layer.op].attr_map
     out: list[Assumption] = []
     got: dict[str, object] = {}
-    if owns_channels and after is not None and after.channels is not None:
+    told = after if after is not None and after.channels is not None else carried
+    if owns_channels and told is not None and told.channels is not None:
         for name in ("out", "units"):
             if name in attrs and not _stated(layer, name) and attrs[name].required:
-                if name == "units" and after.spatial:
+                if name == "units" and told.spatial:
                     continue  # a map's channels are not a dense layer's units
-                a = Assumption(name, after.channels, f"from the size note {after.text}")
+                why = f"from the size note {told.text}"
+                if told is carried:
+                    why += " (the layers after it keep the channels)"
+                a = Assumption(name, told.channels, why)
                 out.append(a)
                 got[name] = a.value
     rank = OPS[layer.op].spatial_rank

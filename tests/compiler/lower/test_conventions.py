@@ -272,3 +272,17 @@ def test_padding_from_two_consecutive_sizes():
         in (said(lo))
     )
     assert lo.module.models[0].params[0].type.dims == ("N", 1, 572, 572)
+
+
+def test_a_note_after_layers_that_keep_channels_tells_the_conv_before_them():
+    d = chain(["Image 28×28", "conv 3x3", "BatchNorm", "ReLU", "fc 10"], [("28×28×64", 3, "right")])
+    lo = lower_diagram(d, name="m")
+    conv, *_ = layer_calls(lo)
+    assert kw(conv)["out"] == 64
+    assert (
+        "box 1 'conv 3x3': channels 64: from the size note 28×28×64 (the layers after it keep "
+        "the channels)" in said(lo)
+    )
+    d = chain(["Image 28×28", "conv 3x3", "conv 1x1", "fc 10"], [("28×28×64", 2, "right")])
+    conv, *_ = layer_calls(lower_diagram(d, name="m"))
+    assert kw(conv)["out"] == "?"  # a conv between changes the channels
