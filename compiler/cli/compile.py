@@ -2,7 +2,7 @@
 
 Exit codes (`problems.EXIT_CODES`): 0 a model compiled (holes allowed: they are listed),
 1 the lowered model does not check, 2 unreadable or corrupt input, or options that do not
-fit it, 4 no box diagram found. The output file is written atomically and only when a
+fit it, 4 no box diagram found, or none whose boxes read as layers. The output file is written atomically and only when a
 model compiled. Problems are diagnostics: `figure.png: warning: ...  [assumed]`,
 `paper.pdf: page 3, figure 2: ...`, `out.dlir:12:5: warning: ...  [hole]`.
 """

@@ -1,8 +1,12 @@
 """A figure's `Diagram` -> a DLIR `Module`: one model per connected part of the figure.
 
 Why: the figure readers give boxes and arrows; this turns them into layers in data-flow
-order without inventing anything. Each box's text goes through `parse_phrase`; each layer
-becomes one call with `@src` provenance; what the figure leaves open becomes a `?` hole.
+order without inventing anything silently. Each box's text goes through `parse_phrase`;
+each layer becomes one call with `@src` provenance. What a box's text leaves open is taken,
+in this order, from what the figure implies (its size notes: `diagram.notes`) and then
+from the frameworks' conventions (`rules.implied_values`, `rules.input_values`), each
+value said beside its layer; only what nothing implies becomes a `?` hole. A part whose
+boxes mostly read as no layer is no model and is dropped (`rules.part_is_model`).
 A node with several inputs is a merge: its text says concat or add; a junction or an
 unlabelled merge is decided from the inferred shapes of its inputs (equal: add; same
 spatial size, different channels: concat; different spatial size: add with a projection
