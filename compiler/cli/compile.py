@@ -140,15 +140,15 @@ def compile(  # noqa: A001 - the command's name
     whole_paper = (
         path.suffix.lower() == ".pdf" and page is None and figure is None and not figures_only
     )
+    if strict and whole_paper:
+        message = "--strict applies to a figure compile (an image, or --page/--figure)"
+        fail([problem(path, "usage", message)])
     if whole_paper and debug_dir is None:
         from papercc.compiler.cli.paper import run_paper_compile
 
         sys.exit(run_paper_compile(path, output, pages, report_path, jobs, ocr))
     if pages or report_path or ocr:
         message = "--pages, --report and --ocr apply to a whole-paper compile"
-        fail([problem(path, "usage", message)])
-    if strict and whole_paper:
-        message = "--strict applies to a figure compile (an image, or --page/--figure)"
         fail([problem(path, "usage", message)])
     info = (lambda s: click.echo(s, err=True)) if output is None else click.echo
     with Ocr() as engines:

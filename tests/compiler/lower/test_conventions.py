@@ -286,3 +286,31 @@ def test_a_note_after_layers_that_keep_channels_tells_the_conv_before_them():
     d = chain(["Image 28×28", "conv 3x3", "conv 1x1", "fc 10"], [("28×28×64", 2, "right")])
     conv, *_ = layer_calls(lower_diagram(d, name="m"))
     assert kw(conv)["out"] == "?"  # a conv between changes the channels
+
+
+def test_conventions_that_contradict_the_figure_are_left_out():
+    from paths import PAPERS
+
+    from papercc.compiler.lower.figure import figures_from_pdf
+
+    path = PAPERS / "inception_v4_1602.07261.pdf"
+    if not path.exists():
+        pytest.skip("paper not available")
+    (fig,) = figures_from_pdf(path, page=3, figure=3, raster=False)
+    lo = lower_diagram(fig.diagram, name="stem")
+    assert lo.ok  # the figure's "MaxPool (stride=2 V)" with a 2x2 window would not fit
+    (why,) = [f.message for f in lo.findings if "contradict" in f.message]
+    assert why == (
+        "the conventions for unstated values (kernel 2: pooling window = stride (convention)) "
+        "contradict the figure's shapes: left out, the values stay holes"
+    )
+    pool = [c for c in layer_calls(lo) if c.callee == "maxpool2d"][-1]
+    assert kw(pool)["kernel"] == "?" and kw(pool)["stride"] == 2
+
+
+def test_strict_is_for_a_figure_compile(tmp_path):
+    pdf = tmp_path / "p.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    res = CliRunner().invoke(main, ["compile", str(pdf), "--strict"])
+    assert res.exit_code == 2
+    assert "--strict applies to a figure compile (an image, or --page/--figure)" in res.output
