@@ -305,12 +305,15 @@ def input_values(
     def unknown(v):
         return v is None or v is HOLE or not isinstance(v, int)
 
-    if note is not None and len(note.spatial) == rank and any(unknown(d) for d in dims[1:]):
-        if all(unknown(d) or d == n for d, n in zip(dims[1:], note.spatial, strict=True)):
-            dims[1:] = list(note.spatial)
-            out.append(Assumption("size", note.spatial, f"from the size note {note.text}"))
+    fits = note is not None and (
+        len(note.spatial) == rank
+        and all(unknown(d) or d == n for d, n in zip(dims[1:], note.spatial, strict=True))
+    )
+    if fits and any(unknown(d) for d in dims[1:]):
+        dims[1:] = list(note.spatial)
+        out.append(Assumption("size", note.spatial, f"from the size note {note.text}"))
     if unknown(dims[0]):
-        if note is not None and note.channels is not None and (note.spatial or rank == 0):
+        if fits and note.channels is not None:
             dims[0] = note.channels
             out.append(Assumption("channels", note.channels, f"from the size note {note.text}"))
         elif (

@@ -314,3 +314,9 @@ def test_strict_is_for_a_figure_compile(tmp_path):
     res = CliRunner().invoke(main, ["compile", str(pdf), "--strict"])
     assert res.exit_code == 2
     assert "--strict applies to a figure compile (an image, or --page/--figure)" in res.output
+
+
+def test_a_note_that_does_not_fit_the_input_is_not_its_size():
+    d = chain(["Image 28×28", "conv 3x3, 8"], [("14×14×64", 0, "left")])
+    lo = lower_diagram(d, name="m")
+    assert lo.module.models[0].params[0].type.dims == ("N", 3, 28, 28)  # the convention
