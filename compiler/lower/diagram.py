@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from papercc.compiler.diagram.graph import Diagram, DiagramNode
 from papercc.compiler.diagram.notes import NoteSize, attach, output_sizes
@@ -230,6 +231,21 @@ def checked_result(module: Module, counted, findings, block_refs, stubs) -> Lowe
 
 
 # ---------------------------------------------------------------- helpers
+
+
+class _Facts(NamedTuple):
+    """What the figure states around one layer of a box (see `rules.implied_values`)."""
+
+    before: tuple[int, ...] | None = None  # the box's input size, as the figure states it
+    after: NoteSize | None = None  # the size note of the box's output
+    owns_channels: bool = False  # the layer that sets the box's output channels
+    owns_stride: bool = False  # the one layer of the box that has a stride
+    carried: NoteSize | None = None  # a later box's note of the channels
+
+
+def _strided(op: str) -> bool:
+    """A layer with a stride: a registry op that has one, or a pool of unstated type."""
+    return op == "pool" or (op in OPS and "stride" in OPS[op].attr_map)
 
 
 def _sized(op: str) -> bool:
@@ -719,15 +735,13 @@ class _PartLowerer:
             return self._block(info, layers[0], current, target, src, repeat)
         after = self.sizes.get(node.id) if repeat == 1 else None
         sized = [k for k, x in enumerate(layers) if x.op in OPS and _sized(x.op)]
-        strided = [
-            k for k, x in enumerate(layers) if x.op in OPS and "stride" in OPS[x.op].attr_map
-        ]
+        strided = [k for k, x in enumerate(layers) if _strided(x.op)]
         for r in range(repeat):
             for k, layer in enumerate(layers):
                 notes = list(phrase_notes) if (r == 0 and k == 0) else []
                 notes += [n for n in layer.notes if worth_comment(n)] if r == 0 else []
                 nxt = layers[k + 1].op if k + 1 < len(layers) else None
-                facts = (
+                facts = _Facts(
                     self.before if strided == [k] else None,
                     after,
                     bool(sized) and sized[-1] == k,
@@ -784,18 +798,16 @@ class _PartLowerer:
             current = self._emit(
                 target, Call("flatten", (Name(current),)), "flatten before fc: not drawn"
             )
-        before, after, owns_channels, owns_stride, carried = facts or (None,) * 2 + (False,) * 2 + (
-            None,
-        )
+        facts = facts or _Facts()
         assumed, holes = implied_values(
             layer,
-            before=before,
-            after=after,
-            owns_channels=owns_channels,
-            owns_stride=owns_stride,
+            before=facts.before,
+            after=facts.after,
+            owns_channels=facts.owns_channels,
+            owns_stride=facts.owns_stride,
             in_branch=node.id in self.branch,
             strict=self.strict,
-            carried=carried,
+            carried=facts.carried,
         )
         extra: tuple = tuple((a.attr, a.value) for a in assumed)
         extra += tuple((h, HOLE) for h in holes)

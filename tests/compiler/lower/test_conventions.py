@@ -320,3 +320,14 @@ def test_a_note_that_does_not_fit_the_input_is_not_its_size():
     d = chain(["Image 28×28", "conv 3x3, 8"], [("14×14×64", 0, "left")])
     lo = lower_diagram(d, name="m")
     assert lo.module.models[0].params[0].type.dims == ("N", 3, 28, 28)  # the convention
+
+
+def test_a_pool_of_unstated_type_takes_its_stride_from_the_sizes():
+    d = chain(
+        ["Image 28×28", "conv 3x3, 8", "pool 3x3", "fc 10"],
+        [("28×28×8", 1, "right"), ("14×14×8", 2, "right")],
+    )
+    lo = lower_diagram(d, name="m")
+    _, pool, *_ = layer_calls(lo)
+    assert pool.callee == "maxpool2d" and kw(pool)["stride"] == 2 and kw(pool)["kernel"] == 3
+    assert "box 2 'pool 3x3': stride 2: from the sizes 28x28 -> 14x14 (size notes)" in said(lo)
