@@ -331,3 +331,53 @@ def test_a_pool_of_unstated_type_takes_its_stride_from_the_sizes():
     _, pool, *_ = layer_calls(lo)
     assert pool.callee == "maxpool2d" and kw(pool)["stride"] == 2 and kw(pool)["kernel"] == 3
     assert "box 2 'pool 3x3': stride 2: from the sizes 28x28 -> 14x14 (size notes)" in said(lo)
+
+
+def test_golden_a_noted_chain_says_every_value_it_takes():
+    d = chain(
+        ["Image 28×28", "conv 3x3", "ReLU", "max pool", "conv 3x3", "fc"],
+        [
+            ("28×28×1", 0, "left"),
+            ("28×28×32", 2, "right"),
+            ("14×14×32", 3, "arrow"),
+            ("7×7×64", 4, "below"),
+            ("10", 5, "right"),
+        ],
+    )
+    lo = lower_diagram(d, name="lenet_like")
+    text = papercc.format(lo.module)
+    body = [_without_src(line) for line in text.splitlines()]
+    assert body == [
+        "# lowered from a figure diagram by papercc; holes (?) are what the figure does not say",
+        "# padding 'same' where the figure marks none",
+        "# input image_28_28: channels 1: from the size note 28×28×1",
+        "model lenet_like(image_28_28: f32[N, 1, 28, 28]) {",
+        '  x = conv2d(image_28_28, 32, kernel=3, padding="same")  # channels 32: from the size '
+        "note 28×28×32 (the layers after it keep the channels)",
+        "  x = relu(x)",
+        '  x = maxpool2d(x, kernel=2, stride=2, padding="valid")  # stride 2: from the sizes '
+        "28x28 -> 14x14 (size notes); kernel 2: pooling window = stride (convention); "
+        "padding valid: a pool pads nothing (convention)",
+        '  x = conv2d(x, 64, kernel=3, stride=2, padding="same")  # channels 64: from the size '
+        "note 7×7×64; stride 2: from the sizes 14x14 -> 7x7 (size notes)",
+        "  x = flatten(x)  # flatten before fc: not drawn",
+        "  x = dense(x, 10)  # units 10: from the size note 10",
+        "  return x",
+        "}",
+    ]
+    assert lo.holes == 0 and lo.ok
+    assert sum(f.code == "assumed" for f in lo.findings) == 8
+
+
+def _without_src(line: str) -> str:
+    """A DLIR line without its `@src(...)` (which holds nested parentheses)."""
+    at = line.find(" @src(")
+    if at < 0:
+        return line
+    depth, i = 0, at + 5
+    while i < len(line):
+        depth += {"(": 1, ")": -1}.get(line[i], 0)
+        if depth == 0:
+            break
+        i += 1
+    return line[:at] + line[i + 1 :]
