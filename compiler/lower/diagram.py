@@ -154,6 +154,8 @@ def lower_diagram(
     and the values stay holes, with a warning that says so.
     """
     args = (name, input_shape, blocks, as_block, default_padding, caption)
+    if strict:  # no padding the figure does not mark: a hole
+        return _lower(diagram, name, input_shape, blocks, as_block, None, caption, True)
     lowered = _lower(diagram, *args, strict)
     if strict or lowered.ok or not any(f.code == "assumed" for f in lowered.findings):
         return lowered
@@ -383,6 +385,7 @@ class _PartLowerer:
         self.before: tuple[int, ...] | None = None  # the stated input size of the box read
         self.input_comments: list[str] = []  # what was assumed about the inputs
         self.carried: dict[int, NoteSize] = {}  # box -> a later box's note of its channels
+        self.padded = 0  # layers given the default padding
 
     # -- reading nodes
 
@@ -531,6 +534,16 @@ class _PartLowerer:
                 *self.input_comments,
             )
         )
+        if self.padded:
+            self.findings.append(
+                Finding(
+                    "note",
+                    f"padding {self.padding!r} on {self.padded} layer(s) whose padding the figure "
+                    "does not mark (convention: box diagrams keep sizes unless a stride is drawn)",
+                    None,
+                    "assumed",
+                )
+            )
         body = (*self.body, Return(returns))
         return Definition(
             "block" if as_block else "model",
@@ -809,6 +822,8 @@ class _PartLowerer:
             strict=self.strict,
             carried=facts.carried,
         )
+        if "padding" not in {a.attr for a in assumed}:
+            self.padded += any("default_padding" in n for n in layer.notes)
         extra: tuple = tuple((a.attr, a.value) for a in assumed)
         extra += tuple((h, HOLE) for h in holes)
         notes = [*notes, *(a.comment() for a in assumed)]

@@ -288,6 +288,9 @@ def implied_values(
     stride_open = window and not _stated(layer, "stride") and "stride" not in got
     if stride_open and _stated(layer, "kernel"):
         holes = ("stride",)  # the registry default (stride = kernel) is never taken silently
+    if strict and rank and "padding" in attrs and not _stated(layer, "padding"):
+        if "padding" not in {a.attr for a in out}:
+            holes = (*holes, "padding")  # strict: no padding the text does not mark
     return out, holes
 
 

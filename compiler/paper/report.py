@@ -72,6 +72,8 @@ def assumptions(module: Module) -> dict[str, list[tuple[str, str, str]]]:
             if c.startswith("# input "):
                 name, _, what = c[len("# input ") :].partition(": ")
                 rows.append((name, "input", what))
+            elif c.startswith("# padding "):  # the default padding lowering applied
+                rows.append(("convs and pools", "", c[2:] + " (convention)"))
         for st in d.body:
             if not isinstance(st, Assign):
                 continue

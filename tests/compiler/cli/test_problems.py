@@ -346,8 +346,10 @@ def test_compile_warnings_name_the_page_and_figure_or_the_output_line(tmp_path: 
         "(convention)  [assumed]",
         f"{pdf}: page 1, figure 1: note: box 2 'pool 2x2': stride 2: pooling stride = window "
         "(convention)  [assumed]",
+        f"{pdf}: page 1, figure 1: note: padding 'same' on 1 layer(s) whose padding the figure "
+        "does not mark (convention: box diagrams keep sizes unless a stride is drawn)  [assumed]",
     ]
-    assert "compiled: no holes; 2 value(s) assumed (see the comments in the DLIR)" in r.stdout
+    assert "compiled: no holes; 3 value(s) assumed (see the comments in the DLIR)" in r.stdout
 
 
 # ---------------------------------------------------------------- compile: whole papers

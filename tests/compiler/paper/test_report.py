@@ -28,6 +28,7 @@ def test_the_report_lists_what_was_assumed(tmp_path):
     rows = assumptions(result.module)
     (model,) = rows
     assert rows[model] == [
+        ("convs and pools", "", "padding 'same' where the figure marks none (convention)"),
         ("image_32x32", "input", "channels 3: an image input (convention)"),
         ("x", "page 1, figure 1, box 2", "stride 2: pooling stride = window (convention)"),
         ("x", "page 1, figure 1, box 2", "padding valid: a pool pads nothing (convention)"),
@@ -39,4 +40,4 @@ def test_the_report_lists_what_was_assumed(tmp_path):
     assert "- x (page 1, figure 1, box 2): stride 2: pooling stride = window" in md
     res = CliRunner().invoke(main, ["compile", str(pdf), "-o", str(tmp_path / "m.dlir")])
     assert res.exit_code == 0, res.output
-    assert "3 value(s) assumed (see the comments / --report)" in res.output
+    assert "4 value(s) assumed (see the comments / --report)" in res.output
