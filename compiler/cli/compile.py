@@ -218,6 +218,8 @@ def _lower_and_write(
     state = f"{len(holes)} hole(s) left (`papercc check --allow-holes`)" if holes else "no holes"
     assumed = sum(1 for f in lowered.findings if f.code == "assumed")
     unread = sum(1 for f in lowered.findings if f.code == "not-understood")
+    if assumed > _MAX_LISTED:
+        info(f"... and {assumed - _MAX_LISTED} more values assumed")
     if assumed:
         state += f"; {assumed} value(s) assumed (see the comments in the DLIR)"
     if unread:
