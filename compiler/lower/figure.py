@@ -314,7 +314,7 @@ def lower_figures(
     everything = set(refs).union(*named)
     generic = {n for n in everything if any(m.startswith(n + "_") for m in everything)}
     bodies: dict[str, Definition] = {}
-    providers: set[int] = set()
+    providers: dict[int, Lowered] = {}  # figure -> its lowering as a block's body
     for b in (b for b in refs if b not in generic):  # "Inception" alone names no one block
         for i, f in enumerate(usable):
             if i in providers or first[i].block_refs:
@@ -325,7 +325,7 @@ def lower_figures(
             body = lo.module.get(b)
             if body is not None and lo.ok:
                 bodies[b] = body
-                providers.add(i)
+                providers[i] = lo
                 break
     defs: list[Definition] = list(bodies.values())
     seen = set(bodies)
@@ -338,6 +338,10 @@ def lower_figures(
                     f"{names[i]}: lowered as a block used by others",
                     place=figure_place(f),
                 )
+            )
+            findings.extend(  # what its body assumed is said like a model's
+                FigureFinding(x.severity, x.message, x.node, x.code, place=figure_place(f))
+                for x in providers[i].findings
             )
             continue
         lo = first[i]
