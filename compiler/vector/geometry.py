@@ -30,6 +30,7 @@ class Box:
     bbox: BBox
     shape: str  # "rect" | "rounded" | "circle" | "ellipse" | "other"
     filled: bool
+    fill: tuple | None = None  # RGB of a visible fill, for legends that key boxes by colour
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def _classify_closed(sub: _Sub, filled: bool, stroked: bool, width: float, out: 
         shape = "rect"
     else:
         shape = "other"
-    out["boxes"].append(Box(bb, shape, filled))
+    out["boxes"].append(Box(bb, shape, filled, out["fill"] if filled else None))
 
 
 def _make_arrowhead(tri, size: float, color=None) -> Arrowhead:
@@ -361,7 +362,9 @@ def _dedupe_boxes(boxes: list[Box], tol: float = 1.0) -> list[Box]:
             k = kept[i]
             if all(abs(u - v) <= tol for u, v in zip(b.bbox, k.bbox, strict=True)):
                 if k.shape == "other" and b.shape != "other":
-                    kept[i] = Box(k.bbox, b.shape, k.filled or b.filled)
+                    kept[i] = Box(k.bbox, b.shape, k.filled or b.filled, k.fill or b.fill)
+                elif k.fill is None and b.fill is not None:
+                    kept[i] = Box(k.bbox, k.shape, True, b.fill)
                 break
         else:
             seen.setdefault(key, []).append(len(kept))
