@@ -27,7 +27,8 @@ from papercc.compiler.vector.geometry import BBox
 from papercc.compiler.vector.text import Label
 
 _REPEAT = re.compile(r"^\s*(?:[×xX]\s*(\d{1,3})|(\d{1,3})\s*[×xX])\s*$")
-_ON_ARROW = 5.0  # pt: how far beyond its own half-extent a note may be from an arrow
+_ON_ARROW = 4.0  # pt: how far beyond its own half-extent a note may be from an arrow
+_CLEAR = 2.0  # pt: a note on an arrow keeps at least this far from both boxes along it
 
 
 def repeat_count(text: str) -> int | None:
@@ -60,9 +61,15 @@ def _frame_of(lb: Label, frames: list[BBox]) -> BBox | None:
     return best[1] if best else None
 
 
+def _span(r: BBox, ux: float, uy: float) -> tuple[float, float]:
+    """The extent of r along the direction (ux, uy)."""
+    ps = [x * ux + y * uy for x in (r[0], r[2]) for y in (r[1], r[3])]
+    return min(ps), max(ps)
+
+
 def _on_edge(r: BBox, edges, bbox_of: dict[int, BBox]) -> tuple[int, int] | None:
-    """The edge whose straight connector the note sits beside, in the gap between its
-    two boxes (a note beside a box is not on an arrow)."""
+    """The edge whose straight connector the note sits beside, wholly in the gap
+    between its two boxes (a note beside a box is not on an arrow)."""
     c = _centre(r)
     best = None
     for u, v in edges:
@@ -81,7 +88,11 @@ def _on_edge(r: BBox, edges, bbox_of: dict[int, BBox]) -> tuple[int, int] | None
         if _inside(foot, a, 1.0) or _inside(foot, b, 1.0):
             continue
         n = math.sqrt(ll)
-        nx, ny = -dy / n, dx / n
+        ux, uy = dx / n, dy / n
+        lo, hi = _span(r, ux, uy)
+        if lo < _span(a, ux, uy)[1] + _CLEAR or hi > _span(b, ux, uy)[0] - _CLEAR:
+            continue  # not clear of both boxes: beside (or on) one of them
+        nx, ny = -uy, ux
         half = (abs((r[2] - r[0]) * nx) + abs((r[3] - r[1]) * ny)) / 2
         d = math.hypot(c[0] - foot[0], c[1] - foot[1]) - half
         if d <= _ON_ARROW and (best is None or d < best[0]):

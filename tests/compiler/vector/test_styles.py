@@ -187,9 +187,7 @@ def test_notes_on_every_arrow_of_a_chain_keep_the_chain():
     d = extract_vector_diagram(page)
     assert [n.text for n in d.nodes] == names
     assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2), (2, 3)]
-    assert [(n.text, n.edge) for n in d.notes] == [
-        (s, (k, k + 1)) for k, s in enumerate(sizes)
-    ]
+    assert [(n.text, n.edge) for n in d.notes] == [(s, (k, k + 1)) for k, s in enumerate(sizes)]
 
 
 # ------------------------------------------------------------ box-colour legends
@@ -273,3 +271,68 @@ def test_dashed_frame_with_repeat_mark_is_a_note_on_the_frame(where):
     assert [n.text for n in d.nodes] == names
     assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2), (2, 3)]
     assert [(n.text, n.bbox, n.node, n.edge) for n in d.notes] == [("×3", frame, None, None)]
+
+
+def dashed_outline(page, r, on=3.0, off=2.0):
+    """A rectangle drawn dash by dash, as separate lines."""
+    x0, y0, x1, y1 = r
+    for a, b in [
+        ((x0, y0), (x1, y0)),
+        ((x1, y0), (x1, y1)),
+        ((x1, y1), (x0, y1)),
+        ((x0, y1), (x0, y0)),
+    ]:
+        length, t = math.hypot(b[0] - a[0], b[1] - a[1]), 0.0
+        while t < length:
+            e = min(t + on, length)
+            p = (a[0] + (b[0] - a[0]) * t / length, a[1] + (b[1] - a[1]) * t / length)
+            q = (a[0] + (b[0] - a[0]) * e / length, a[1] + (b[1] - a[1]) * e / length)
+            page.draw_line(p, q, color=(0, 0, 0), width=0.6)
+            t += on + off
+
+
+def test_frame_drawn_dash_by_dash_is_a_frame_not_connectors():
+    doc, page = new_page()
+    names = ["Input", "conv 3x3", "relu", "fc"]
+    for k, name in enumerate(names):
+        y = 40 + 50 * k
+        rect(page, (150, y, 230, y + 20))
+        page.insert_text((155, y + 13), name, fontsize=7)
+        if k:
+            arrow(page, (190, y - 30), (190, y))
+    dashed_outline(page, (130, 80, 250, 170))
+    page.insert_text((235, 166), "x2", fontsize=7)
+    d = extract_vector_diagram(page)
+    assert [n.text for n in d.nodes] == names
+    assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2), (2, 3)]
+    assert [n.text for n in d.notes] == ["×2"]
+    frame = d.notes[0].bbox
+    assert (
+        frame[0] == 130 and frame[1] == 80 and abs(frame[2] - 250) < 3 and abs(frame[3] - 170) < 3
+    )
+
+
+# ------------------------------------------------------------ module figures
+
+
+def test_module_figure_with_free_previous_layer_and_filter_concat():
+    """An Inception-style module whose input and output are free text, the lines
+    fanning out of one point under "Previous layer" and into one under "Filter concat"."""
+    doc, page = new_page()
+    page.insert_text((160, 320), "Previous layer", fontsize=7)
+    page.insert_text((165, 40), "Filter concat", fontsize=7)
+    branches = ["1x1 Conv", "3x3 Conv", "Pool"]
+    for k, name in enumerate(branches):
+        x = 60 + 100 * k
+        rect(page, (x, 160, x + 60, 180))
+        page.insert_text((x + 5, 173), name, fontsize=7)
+        arrow(page, (190, 310), (x + 30, 180))
+        arrow(page, (x + 30, 160), (190, 45))
+    d = extract_vector_diagram(page)
+    expect = Counter()
+    for name in branches:
+        expect[("Previous layer", name)] += 1
+        expect[(name, "Filter concat")] += 1
+    assert edges_by_text(d) == expect
+    assert d.notes == ()
+    assert {n.shape for n in d.nodes if "layer" in n.text or "concat" in n.text} == {"text"}
