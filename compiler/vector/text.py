@@ -65,16 +65,19 @@ class Label:
 
 
 def needs_directions(words: list[Word]) -> bool:
-    """Some line may not read left to right: a tall word, or a line whose words run
-    against x (then `line_directions` is worth its cost)."""
+    """Some line may not read left to right: a long word taller than wide, or a line
+    whose next word lies below, above or left of the last (then `line_directions` is
+    worth its cost)."""
     last: dict[tuple[int, int], Word] = {}
     for w in words:
         bw, bh = w.bbox[2] - w.bbox[0], w.bbox[3] - w.bbox[1]
-        if len(w.text) >= 2 and bh > 1.3 * bw:
+        if len(w.text) >= 3 and bh > 1.5 * bw:
             return True
         prev = last.get(w.key)
-        if prev is not None and w.order > prev.order and w.bbox[0] < prev.bbox[0]:
-            return True
+        if prev is not None and w.order > prev.order:
+            dx, dy = w.centre[0] - prev.centre[0], w.centre[1] - prev.centre[1]
+            if dx < 0 or abs(dy) > abs(dx):
+                return True
         last[w.key] = w
     return False
 
