@@ -90,22 +90,32 @@ def find_box_legend(
 ) -> tuple[list[LegendEntry], set[int]]:
     """Box-colour legend entries and the indices of their swatches: small filled boxes
     with no text inside and no line touching them (`used`: boxes a connector ends at),
-    each followed by a row of text. Two swatches of one colour are no legend."""
+    each followed by a row of text (up to the next swatch, for legends in one row).
+    A colour is explained once: the first entry of a colour wins."""
+
+    def swatch(i: int, b: Box) -> bool:
+        w, h = b.bbox[2] - b.bbox[0], b.bbox[3] - b.bbox[1]
+        if b.fill is None or has_text[i] or i in used:
+            return False
+        return _SWATCH_MIN <= min(w, h) and max(w, h) <= _SWATCH_MAX and max(w, h) <= 3 * min(w, h)
+
+    cands = [i for i, b in enumerate(boxes) if swatch(i, b)]
     out: list[LegendEntry] = []
     swatches: set[int] = set()
-    for i, b in enumerate(boxes):
-        r = b.bbox
-        w, h = r[2] - r[0], r[3] - r[1]
-        if b.fill is None or has_text[i] or i in used:
+    for i in cands:
+        r, fill = boxes[i].bbox, boxes[i].fill
+        stop = min(
+            (
+                boxes[j].bbox[0]
+                for j in cands
+                if boxes[j].bbox[0] > r[2] and boxes[j].bbox[1] < r[3] and boxes[j].bbox[3] > r[1]
+            ),
+            default=None,
+        )
+        row = _row_after(r, words, stop)
+        if not row or any(_same(e.color, fill) for e in out):
             continue
-        if not (
-            _SWATCH_MIN <= min(w, h) and max(w, h) <= _SWATCH_MAX and max(w, h) <= 3 * min(w, h)
-        ):
-            continue
-        row = _row_after(r, words)
-        if not row or any(_same(e.color, b.fill) for e in out):
-            continue
-        out.append(LegendEntry(b.fill, " ".join(w.text for w in row), r, "box", row))
+        out.append(LegendEntry(fill, " ".join(w.text for w in row), r, "box", row))
         swatches.add(i)
     return out, swatches
 
@@ -122,8 +132,8 @@ def box_label(fill, own_text: str, legend: list[LegendEntry]) -> str | None:
     return None
 
 
-def _row_after(bb: BBox, words: list[Word]) -> tuple[Word, ...]:
-    """The words of the text row that starts just right of bb."""
+def _row_after(bb: BBox, words: list[Word], stop: float | None = None) -> tuple[Word, ...]:
+    """The words of the text row that starts just right of bb (and ends before x=stop)."""
     first = None
     for w in words:
         cy = w.centre[1]
@@ -137,7 +147,7 @@ def _row_after(bb: BBox, words: list[Word]) -> tuple[Word, ...]:
     for w in sorted(words, key=lambda w: w.bbox[0]):
         if w.bbox[0] <= row[-1].bbox[0] or abs(w.centre[1] - first.centre[1]) > 0.5 * h:
             continue
-        if w.bbox[0] - row[-1].bbox[2] > 1.5 * h:
+        if w.bbox[0] - row[-1].bbox[2] > 1.5 * h or (stop is not None and w.bbox[2] > stop):
             break
         row.append(w)
     return tuple(row)

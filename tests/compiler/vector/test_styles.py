@@ -336,3 +336,28 @@ def test_module_figure_with_free_previous_layer_and_filter_concat():
     assert edges_by_text(d) == expect
     assert d.notes == ()
     assert {n.shape for n in d.nodes if "layer" in n.text or "concat" in n.text} == {"text"}
+
+
+def test_box_legend_in_one_row_and_short_line_entries():
+    """Entries side by side (swatch, text, swatch, text) and entries drawn as a short
+    coloured line both explain box colours."""
+    doc, page = new_page()
+    chain = [(ORANGE, ""), (BLUE, "64"), (GREEN, "")]
+    for k, (fill, text) in enumerate(chain):
+        y = 40 + 50 * k
+        rect(page, (100, y, 180, y + 20), fill=fill)
+        if text:
+            page.insert_text((135, y + 13), text, fontsize=7)
+        if k:
+            arrow(page, (140, y - 30), (140, y))
+    x = 40
+    for fill, text in [(ORANGE, "conv 3x3"), (BLUE, "max pool")]:
+        rect(page, (x, 300, x + 8, 308), fill=fill)
+        page.insert_text((x + 11, 307), text, fontsize=7)
+        x += 11 + pymupdf.get_text_length(text, fontsize=7) + 4
+    page.draw_line((250, 304), (265, 304), color=GREEN, width=2)
+    page.insert_text((268, 307), "softmax", fontsize=7)
+    d = extract_vector_diagram(page)
+    assert [n.text for n in d.nodes] == ["conv 3x3", "max pool 64", "softmax"]
+    assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2)]
+    assert d.notes == ()
