@@ -135,7 +135,7 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
         return Diagram(nodes=(), edges=(), source=src, direction="?")
     words = words_of(page.get_text("words"), cb)
     if needs_directions(words):  # some text is sideways or upside down: read its direction
-        words = with_directions(words, line_directions(page.get_text("dict")))
+        words = with_directions(words, line_directions(page.get_text("dict", clip=cb)))
     all_boxes = list(prims.boxes)
     boxes = _drop_containers(all_boxes)
     kept = {id(b) for b in boxes}

@@ -7,8 +7,11 @@ none of it may become a node or break an edge; the reader reports each such text
 block as a `DiagramNote` and lowering decides what it states.
 
 What the vector reader reports (`Diagram.notes`):
-- every free label (words outside every box, grouped) that no connector ends at
-  and that is no legend entry's text, in any orientation, with its own bbox;
+- every free label (words outside every box, grouped) that no connector ends at,
+  that is no legend entry's text and that can state a size (`is_note`: short, with
+  a number: `28×28×64`, `64@28×28`, `(64, 28, 28)`, `1000`, `stride=2`, `output
+  size: 56`; not sub-figure titles, body text or words like "relu"), in any
+  orientation, with its own bbox;
   `edge=(src, dst)` when it sits on the connector between two nodes (beside the
   straight line from one box to the other, in the gap between them); `node` is
   left to lowering's attachment by geometry;
@@ -28,7 +31,18 @@ from papercc.compiler.vector.text import Label
 
 _REPEAT = re.compile(r"^\s*(?:[×xX]\s*(\d{1,3})|(\d{1,3})\s*[×xX])\s*$")
 _ON_ARROW = 4.0  # pt: how far beyond its own half-extent a note may be from an arrow
+_NOTE_CHARS = 48  # a size note is short...
+_NOTE_WORDS = 6  # ...a few words at most (no sentence of body text)
 _CLEAR = 2.0  # pt: a note on an arrow keeps at least this far from both boxes along it
+
+
+def is_note(text: str) -> bool:
+    """Text that may state a size or a count: a number in a few words."""
+    return (
+        any(c.isdigit() for c in text)
+        and len(text) <= _NOTE_CHARS
+        and len(text.split()) <= _NOTE_WORDS
+    )
 
 
 def repeat_count(text: str) -> int | None:
@@ -107,13 +121,16 @@ def read_notes(
     bbox_of: dict[int, BBox],
 ) -> tuple[DiagramNote, ...]:
     """Notes from the free labels that are no node (legend text already left out):
-    repeat marks of group frames, then the rest with the edge they sit on, if any."""
+    repeat marks of group frames, then the size notes with the edge they sit on, if
+    any."""
     out = []
     for lb in labels:
         n = repeat_count(lb.text)
         frame = _frame_of(lb, frames) if n is not None else None
         if frame is not None:
             out.append(DiagramNote(f"×{n}", tuple(round(v, 2) for v in frame)))
+            continue
+        if not is_note(lb.text):
             continue
         bb = tuple(round(v, 2) for v in lb.bbox)
         out.append(DiagramNote(lb.text, bb, edge=_on_edge(lb.bbox, edges, bbox_of)))

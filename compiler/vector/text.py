@@ -82,22 +82,36 @@ def needs_directions(words: list[Word]) -> bool:
     return False
 
 
-def line_directions(text_dict: dict) -> dict[tuple[int, int], tuple[float, float]]:
-    """(block, line) -> reading direction, from PyMuPDF's `get_text("dict")`."""
-    out = {}
+def line_directions(text_dict: dict) -> list[tuple[BBox, tuple[float, float]]]:
+    """Each text line's bbox and reading direction, from PyMuPDF's `get_text("dict")`
+    (of the figure's clip only: lines are matched to words by place, not number)."""
+    out = []
     for b in text_dict.get("blocks", ()):
-        for k, line in enumerate(b.get("lines", ())):
+        for line in b.get("lines", ()):
             dx, dy = line.get("dir", (1.0, 0.0))
             n = math.hypot(dx, dy) or 1.0
-            out[(int(b.get("number", 0)), k)] = (round(dx / n, 4), round(dy / n, 4))
+            bb = tuple(float(v) for v in line["bbox"])
+            out.append((bb, (round(dx / n, 4), round(dy / n, 4))))
     return out
 
 
-def with_directions(words: list[Word], dirs: dict) -> list[Word]:
-    return [
-        Word(w.bbox, w.text, w.key, dirs.get(w.key, (1.0, 0.0)), w.order) if w.key in dirs else w
-        for w in words
-    ]
+def with_directions(words: list[Word], lines: list[tuple[BBox, tuple[float, float]]]) -> list[Word]:
+    """The words with the direction of the (smallest) line holding each one's centre."""
+    idx = Grid()
+    for i, (bb, _) in enumerate(lines):
+        idx.add(i, bb)
+    out = []
+    for w in words:
+        cx, cy = w.centre
+        best = None
+        for i in idx.near((cx, cy), 0.5):
+            bb = lines[i][0]
+            if bb[0] - 0.5 <= cx <= bb[2] + 0.5 and bb[1] - 0.5 <= cy <= bb[3] + 0.5:
+                area = (bb[2] - bb[0]) * (bb[3] - bb[1])
+                if best is None or area < best[0]:
+                    best = (area, lines[i][1])
+        out.append(w if best is None else Word(w.bbox, w.text, w.key, best[1], w.order))
+    return out
 
 
 def words_of(raw_words, clip: BBox | None) -> list[Word]:

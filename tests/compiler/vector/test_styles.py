@@ -361,3 +361,31 @@ def test_box_legend_in_one_row_and_short_line_entries():
     assert [n.text for n in d.nodes] == ["conv 3x3", "max pool 64", "softmax"]
     assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2)]
     assert d.notes == ()
+
+
+def test_words_and_titles_are_no_notes_but_sizes_are():
+    doc, page = new_page()
+    rect(page, (150, 60, 230, 80))
+    page.insert_text((155, 73), "conv", fontsize=7)
+    rect(page, (150, 160, 230, 180))
+    page.insert_text((155, 173), "pool", fontsize=7)
+    arrow(page, (190, 80), (190, 160))
+    page.insert_text((240, 73), "relu", fontsize=6)
+    page.insert_text((150, 220), "(a) Our network", fontsize=7)
+    page.insert_text((240, 173), "stride=2", fontsize=6)
+    body = "This paragraph explains the figure in 1 long sentence of body text."
+    page.insert_text((20, 300), body, fontsize=7)
+    d = extract_vector_diagram(page)
+    assert [n.text for n in d.notes] == ["stride=2"]
+
+
+def test_sideways_labels_inside_a_clip():
+    doc, page = new_page(600, 400)
+    page.insert_text((420, 200), "Body text, not part of the figure.", fontsize=9)
+    for k, name in enumerate(NAMES):
+        x = 30 + 70 * k
+        sideways_box(page, (x, 100, x + 22, 220), name, 90)
+        if k:
+            arrow(page, (x - 48, 160), (x, 160))
+    d = extract_vector_diagram(page, clip=(10, 80, 310, 240))
+    assert [n.text for n in d.nodes] == NAMES
