@@ -39,7 +39,7 @@ from papercc.compiler.vector.legend import (
     hex_color,
     label_for,
 )
-from papercc.compiler.vector.notes import read_notes
+from papercc.compiler.vector.notes import is_note, read_notes
 from papercc.compiler.vector.regions import find_figure_regions
 from papercc.compiler.vector.text import (
     assign_words,
@@ -146,9 +146,11 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
     per_box, free = assign_words(words, box_rects)
     vertical = is_vertical_line(free)
     all_labels = group_labels(free)
-    # rotated free text is an annotation, never a node
+    # rotated free text is a node only where a line ends at it and the text is no size
     labels = [
-        lb for lb in all_labels if lb.horizontal and not any(w.key in vertical for w in lb.words)
+        lb
+        for lb in all_labels
+        if (lb.horizontal and not any(w.key in vertical for w in lb.words)) or not is_note(lb.text)
     ]
     label_rects = [lb.bbox for lb in labels]
     tol = _tolerances(box_rects)

@@ -389,3 +389,19 @@ def test_sideways_labels_inside_a_clip():
             arrow(page, (x - 48, 160), (x, 160))
     d = extract_vector_diagram(page, clip=(10, 80, 310, 240))
     assert [n.text for n in d.nodes] == NAMES
+
+
+def test_sideways_free_input_label_is_a_node_where_a_line_starts():
+    doc, page = new_page()
+    tw = pymupdf.get_text_length("Image", fontsize=7)
+    page.insert_text((37, 160 + tw / 2), "Image", fontsize=7, rotate=90)
+    for k, name in enumerate(NAMES[1:]):
+        x = 100 + 70 * k
+        sideways_box(page, (x, 100, x + 22, 220), name, 90)
+        arrow(page, (x - 48 if k else 40, 160), (x, 160))
+    page.insert_text((127, 235), "28x28x64", fontsize=6, rotate=90)  # a size, never a node
+    d = extract_vector_diagram(page)
+    assert [n.text for n in d.nodes] == ["Image"] + NAMES[1:]
+    assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2), (2, 3)]
+    assert d.nodes[0].shape == "text"
+    assert [n.text for n in d.notes] == ["28x28x64"]
