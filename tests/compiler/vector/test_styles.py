@@ -405,3 +405,14 @@ def test_sideways_free_input_label_is_a_node_where_a_line_starts():
     assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2), (2, 3)]
     assert d.nodes[0].shape == "text"
     assert [n.text for n in d.notes] == ["28x28x64"]
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_wrapped_label_in_a_textbox_reads_in_order_in_any_orientation(rotate):
+    doc, page = new_page()
+    r = (100, 100, 130, 170) if rotate in (90, 270) else (100, 100, 170, 130)
+    rect(page, r)
+    text = "conv 3x3 stride 2 relu"
+    assert page.insert_textbox(pymupdf.Rect(*r), text, fontsize=7, rotate=rotate) > 0
+    d = extract_vector_diagram(page)
+    assert [n.text for n in d.nodes] == [text]
