@@ -117,6 +117,14 @@ def _nested(b: Box, boxes: list[Box], slack: float = 0.5) -> bool:
     return False
 
 
+def _node_label(lb, vertical: set) -> bool:
+    """A free label a line may end at: upright text, or sideways words that are no size
+    note (a sideways "Input" before the first box; never `28x28x64` or dots)."""
+    if lb.horizontal and not any(w.key in vertical for w in lb.words):
+        return True
+    return any(c.isalpha() for c in lb.text) and not is_note(lb.text)
+
+
 def _order_key(bbox: BBox, direction: str):
     cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
     primary = {"down": cy, "up": -cy, "right": cx, "left": -cx}.get(direction, cy)
@@ -146,12 +154,8 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
     per_box, free = assign_words(words, box_rects)
     vertical = is_vertical_line(free)
     all_labels = group_labels(free)
-    # rotated free text is a node only where a line ends at it and the text is no size
-    labels = [
-        lb
-        for lb in all_labels
-        if (lb.horizontal and not any(w.key in vertical for w in lb.words)) or not is_note(lb.text)
-    ]
+    # rotated free text is a node only where a line ends at it, and only words (no size)
+    labels = [lb for lb in all_labels if _node_label(lb, vertical)]
     label_rects = [lb.bbox for lb in labels]
     tol = _tolerances(box_rects)
     graph = connect(box_rects, label_rects, list(prims.strokes), list(prims.arrowheads), tol)
@@ -167,10 +171,11 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
         text = read_rows(per_box[i])
         if not text and i in graph.decorated and b.shape in ("circle", "ellipse"):
             text = "+"  # an operator drawn as a circle with a cross inside
+        if not (text or i in used):
+            continue  # an empty box no line touches: no layer, whatever its colour
         if legend and i not in swatches:
             text = box_label(b.fill, text, legend) or text
-        if text or i in used:
-            cands.append((b.bbox, text, b.shape, i))
+        cands.append((b.bbox, text, b.shape, i))
     for j, lb in enumerate(labels):
         if len(boxes) + j in used:
             cands.append((lb.bbox, lb.text, "text", len(boxes) + j))
