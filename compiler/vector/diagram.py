@@ -39,7 +39,7 @@ from papercc.compiler.vector.legend import (
     hex_color,
     label_for,
 )
-from papercc.compiler.vector.notes import is_note, read_notes
+from papercc.compiler.vector.notes import is_note, read_notes, repeat_count
 from papercc.compiler.vector.regions import find_figure_regions
 from papercc.compiler.vector.text import (
     assign_words,
@@ -117,6 +117,21 @@ def _nested(b: Box, boxes: list[Box], slack: float = 0.5) -> bool:
     return False
 
 
+def _repeat_frame(b: Box, words, boxes: list[Box]) -> bool:
+    """A frame around one box whose only own text is a repeat mark (`×4`): a group."""
+    if not words or repeat_count(read_rows(words)) is None:
+        return False
+    r = b.bbox
+    return any(
+        o is not b
+        and r[0] < o.bbox[0]
+        and r[1] < o.bbox[1]
+        and o.bbox[2] < r[2]
+        and o.bbox[3] < r[3]
+        for o in boxes
+    )
+
+
 def _node_label(lb, vertical: set) -> bool:
     """A free label a line may end at: upright text, or sideways words that are no size
     note (a sideways "Input" before the first box; never `28x28x64` or dots)."""
@@ -149,7 +164,13 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
     kept = {id(b) for b in boxes}
     frames = [b.bbox for b in all_boxes if id(b) not in kept]
     per_box, _ = assign_words(words, [b.bbox for b in boxes])
-    boxes = [b for b, ws in zip(boxes, per_box, strict=True) if ws or not _nested(b, boxes)]
+    repeat = {id(b) for b, ws in zip(boxes, per_box, strict=True) if _repeat_frame(b, ws, boxes)}
+    frames += [b.bbox for b in boxes if id(b) in repeat]
+    boxes = [
+        b
+        for b, ws in zip(boxes, per_box, strict=True)
+        if id(b) not in repeat and (ws or not _nested(b, boxes))
+    ]
     box_rects = [b.bbox for b in boxes]
     per_box, free = assign_words(words, box_rects)
     vertical = is_vertical_line(free)

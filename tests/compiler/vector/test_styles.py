@@ -416,3 +416,21 @@ def test_wrapped_label_in_a_textbox_reads_in_order_in_any_orientation(rotate):
     assert page.insert_textbox(pymupdf.Rect(*r), text, fontsize=7, rotate=rotate) > 0
     d = extract_vector_diagram(page)
     assert [n.text for n in d.nodes] == [text]
+
+
+def test_frame_around_one_box_with_a_repeat_mark_is_a_group_not_a_layer():
+    doc, page = new_page()
+    names = ["Input", "residual block", "fc"]
+    for k, name in enumerate(names):
+        y = 40 + 60 * k
+        rect(page, (150, y, 230, y + 20))
+        page.insert_text((155, y + 13), name, fontsize=7)
+        if k:
+            arrow(page, (190, y - 40), (190, y))
+    frame = (135, 90, 245, 130)
+    rect(page, frame, fill=None, dashes="[3 2] 0")
+    page.insert_text((234, 127), "×4", fontsize=7)
+    d = extract_vector_diagram(page)
+    assert [n.text for n in d.nodes] == names
+    assert [(e.src, e.dst) for e in d.edges] == [(0, 1), (1, 2)]
+    assert [(n.text, n.bbox) for n in d.notes] == [("×4", frame)]
