@@ -7,12 +7,16 @@ box text and free labels (vector_text), give arrowheads to their lines
 (vector_arrows), connect nodes through the connector pieces (vector_graph),
 name edges from a colour legend if there is one (vector_legend), then number
 nodes in flow order. `find_figure_regions` (vector_regions) finds the clips.
+Free text that is no node (size notes, notes on arrows, `×N` of group frames)
+becomes `Diagram.notes` (vector_notes); text reads in any orientation.
 
 Output conventions beyond `Diagram`'s own fields: a node with shape
 "junction" (empty text) is a free point where several lines merge and flow
 continues (e.g. the add of a ResNet shortcut); `source` gains "parser",
 "bbox", "confidence" (0..1, coverage x mean edge confidence) and, when the
-figure has a colour legend, "legend" and "edge_labels" ([src, dst, text]).
+figure has a colour legend, "legend" and "edge_labels" ([src, dst, text]);
+a box-colour legend's entries are listed in "legend" with "kind": "box" and
+name the boxes filled with their colour (their text becomes the entry's).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import bisect
 import math
 import statistics
+from dataclasses import replace
 
 import pymupdf
 
@@ -27,13 +32,23 @@ from papercc.compiler.diagram.flow import orient_by_content
 from papercc.compiler.diagram.graph import Diagram, DiagramEdge, DiagramNode
 from papercc.compiler.vector.geometry import BBox, Box, read_primitives
 from papercc.compiler.vector.graph import Tolerances, connect, direction_of
-from papercc.compiler.vector.legend import find_legend, hex_color, label_for
+from papercc.compiler.vector.legend import (
+    box_label,
+    find_box_legend,
+    find_legend,
+    hex_color,
+    label_for,
+)
+from papercc.compiler.vector.notes import is_note, read_notes, repeat_count
 from papercc.compiler.vector.regions import find_figure_regions
 from papercc.compiler.vector.text import (
     assign_words,
     group_labels,
     is_vertical_line,
+    line_directions,
+    needs_directions,
     read_rows,
+    with_directions,
     words_of,
 )
 
@@ -102,6 +117,29 @@ def _nested(b: Box, boxes: list[Box], slack: float = 0.5) -> bool:
     return False
 
 
+def _repeat_frame(b: Box, words, boxes: list[Box]) -> bool:
+    """A frame around one box whose only own text is a repeat mark (`×4`): a group."""
+    if not words or repeat_count(read_rows(words)) is None:
+        return False
+    r = b.bbox
+    return any(
+        o is not b
+        and r[0] < o.bbox[0]
+        and r[1] < o.bbox[1]
+        and o.bbox[2] < r[2]
+        and o.bbox[3] < r[3]
+        for o in boxes
+    )
+
+
+def _node_label(lb, vertical: set) -> bool:
+    """A free label a line may end at: upright text, or sideways words that are no size
+    note (a sideways "Input" before the first box; never `28x28x64` or dots)."""
+    if lb.horizontal and not any(w.key in vertical for w in lb.words):
+        return True
+    return any(c.isalpha() for c in lb.text) and not is_note(lb.text)
+
+
 def _order_key(bbox: BBox, direction: str):
     cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
     primary = {"down": cy, "up": -cy, "right": cx, "left": -cx}.get(direction, cy)
@@ -119,25 +157,46 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
         src = dict(source or {}, parser="vector", confidence=0.0, skipped="too many drawings")
         return Diagram(nodes=(), edges=(), source=src, direction="?")
     words = words_of(page.get_text("words"), cb)
-    boxes = _drop_containers(list(prims.boxes))
+    if needs_directions(words):  # some text is sideways or upside down: read its direction
+        words = with_directions(words, line_directions(page.get_text("dict", clip=cb)))
+    all_boxes = list(prims.boxes)
+    boxes = _drop_containers(all_boxes)
+    kept = {id(b) for b in boxes}
+    frames = [b.bbox for b in all_boxes if id(b) not in kept]
     per_box, _ = assign_words(words, [b.bbox for b in boxes])
-    boxes = [b for b, ws in zip(boxes, per_box, strict=True) if ws or not _nested(b, boxes)]
+    repeat = {id(b) for b, ws in zip(boxes, per_box, strict=True) if _repeat_frame(b, ws, boxes)}
+    frames += [b.bbox for b in boxes if id(b) in repeat]
+    boxes = [
+        b
+        for b, ws in zip(boxes, per_box, strict=True)
+        if id(b) not in repeat and (ws or not _nested(b, boxes))
+    ]
     box_rects = [b.bbox for b in boxes]
     per_box, free = assign_words(words, box_rects)
     vertical = is_vertical_line(free)
-    labels = group_labels([w for w in free if w.key not in vertical])  # rotated: annotations
+    all_labels = group_labels(free)
+    # rotated free text is a node only where a line ends at it, and only words (no size)
+    labels = [lb for lb in all_labels if _node_label(lb, vertical)]
     label_rects = [lb.bbox for lb in labels]
     tol = _tolerances(box_rects)
     graph = connect(box_rects, label_rects, list(prims.strokes), list(prims.arrowheads), tol)
 
     used = {u for u, v, _ in graph.edges} | {v for u, v, _ in graph.edges}
+    legend = find_legend(
+        list(prims.strokes), list(prims.arrowheads), box_rects, free, 2 * tol.attach
+    )
+    box_legend, swatches = find_box_legend(boxes, [bool(ws) for ws in per_box], used, free)
+    legend += box_legend
     cands = []  # (bbox, text, shape, old id)
     for i, b in enumerate(boxes):
         text = read_rows(per_box[i])
         if not text and i in graph.decorated and b.shape in ("circle", "ellipse"):
             text = "+"  # an operator drawn as a circle with a cross inside
-        if text or i in used:
-            cands.append((b.bbox, text, b.shape, i))
+        if not (text or i in used):
+            continue  # an empty box no line touches: no layer, whatever its colour
+        if legend and i not in swatches:
+            text = box_label(b.fill, text, legend) or text
+        cands.append((b.bbox, text, b.shape, i))
     for j, lb in enumerate(labels):
         if len(boxes) + j in used:
             cands.append((lb.bbox, lb.text, "text", len(boxes) + j))
@@ -163,12 +222,30 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
             key=lambda e: (e.src, e.dst),
         )
     )
-    legend = find_legend(
-        list(prims.strokes), list(prims.arrowheads), box_rects, free, 2 * tol.attach
+    node_labels = {id(labels[j - len(boxes)]) for j in used if len(boxes) <= j < n_all}
+    legend_words = {id(w) for e in legend for w in e.words}
+    note_labels = [
+        lb
+        for lb in all_labels
+        if id(lb) not in node_labels and not any(id(w) in legend_words for w in lb.words)
+    ]
+    notes = read_notes(
+        note_labels,
+        frames,
+        [(e.src, e.dst) for e in edges],
+        {n.id: n.bbox for n in nodes},
     )
     src = dict(source or {})
     if legend:
-        src["legend"] = [{"text": e.text, "color": hex_color(e.color)} for e in legend]
+        src["legend"] = [
+            (
+                {"text": e.text, "color": hex_color(e.color)}
+                if e.kind == "arrow"
+                else {"text": e.text, "color": hex_color(e.color), "kind": "box"}
+            )
+            for e in legend
+        ]
+    if any(e.kind == "arrow" for e in legend):
         color_of = {
             (new_id[u], new_id[v]): c
             for (u, v, _), c in zip(graph.edges, graph.colors, strict=True)
@@ -181,7 +258,13 @@ def extract_vector_diagram(page, clip=None, source: dict | None = None) -> Diagr
     if cb is not None:
         src.setdefault("bbox", tuple(round(v, 2) for v in cb))
     src["confidence"] = _confidence(nodes, edges)
-    return orient_by_content(Diagram(nodes=nodes, edges=edges, source=src, direction=direction))
+    d = orient_by_content(
+        Diagram(nodes=nodes, edges=edges, source=src, direction=direction, notes=notes)
+    )
+    if d.source.get("flow_from_text") and notes:  # edges were reversed: so are the notes' edges
+        flipped = tuple(replace(n, edge=(n.edge[1], n.edge[0])) if n.edge else n for n in d.notes)
+        d = replace(d, notes=flipped)
+    return d
 
 
 def _confidence(nodes, edges) -> float:

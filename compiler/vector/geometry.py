@@ -19,6 +19,8 @@ BBox = tuple[float, float, float, float]
 
 ARROW_MAX = 12.0  # pt: an arrowhead is never larger than this
 DOT_MAX = 2.5  # pt: closed blobs smaller than this are dots of a dotted line
+_DASH_MAX = 8.0  # pt: the longest dash of a dashed outline drawn dash by dash
+_DASH_GAP = 6.0  # pt: the widest gap between two dashes of one outline
 _BEZIER_STEPS = 8
 _EPS = 0.05
 
@@ -30,6 +32,7 @@ class Box:
     bbox: BBox
     shape: str  # "rect" | "rounded" | "circle" | "ellipse" | "other"
     filled: bool
+    fill: tuple | None = None  # RGB of a visible fill, for legends that key boxes by colour
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,7 @@ def _classify_closed(sub: _Sub, filled: bool, stroked: bool, width: float, out: 
         shape = "rect"
     else:
         shape = "other"
-    out["boxes"].append(Box(bb, shape, filled))
+    out["boxes"].append(Box(bb, shape, filled, out["fill"] if filled else None))
 
 
 def _make_arrowhead(tri, size: float, color=None) -> Arrowhead:
@@ -318,6 +321,68 @@ def _rects_from_segments(strokes: list[Stroke], tol: float = 0.8) -> tuple[list[
     return boxes, [s for i, s in enumerate(strokes) if i not in used]
 
 
+def _dash_runs(strokes: list[Stroke]) -> list[tuple[str, float, float, float, list[int]]]:
+    """Collinear runs of short axis-aligned dashes (at least four): (axis, position,
+    start, end, stroke indices); axis "h" runs along x at y = position."""
+    lines: dict[tuple[str, int], list[tuple[float, float, int]]] = {}
+    for i, s in enumerate(strokes):
+        if len(s.points) != 2:
+            continue
+        (x0, y0), (x1, y1) = s.points
+        if abs(y0 - y1) < 0.1 and 0.2 < abs(x0 - x1) <= _DASH_MAX:
+            lines.setdefault(("h", round(y0 * 4)), []).append((min(x0, x1), max(x0, x1), i))
+        elif abs(x0 - x1) < 0.1 and 0.2 < abs(y0 - y1) <= _DASH_MAX:
+            lines.setdefault(("v", round(x0 * 4)), []).append((min(y0, y1), max(y0, y1), i))
+    runs = []
+    for (axis, pos), dashes in lines.items():
+        dashes.sort()
+        cur = [dashes[0]]
+        for d in dashes[1:]:
+            if d[0] - cur[-1][1] <= _DASH_GAP:
+                cur.append(d)
+                continue
+            if len(cur) >= 4:
+                runs.append((axis, pos / 4, cur[0][0], max(c[1] for c in cur), [c[2] for c in cur]))
+            cur = [d]
+        if len(cur) >= 4:
+            runs.append((axis, pos / 4, cur[0][0], max(c[1] for c in cur), [c[2] for c in cur]))
+    return runs
+
+
+def _rects_from_dashes(strokes: list[Stroke], boxes: list[Box]) -> tuple[list[Box], list[Stroke]]:
+    """Group frames drawn as separate dashes: four runs of dashes that close a
+    rectangle around at least two boxes become one box (a frame); its dashes are no
+    connectors. A dashed outline around one box stays decoration of that box."""
+    runs = _dash_runs(strokes)
+    hs = sorted((r for r in runs if r[0] == "h"), key=lambda r: r[1])
+    vs = [r for r in runs if r[0] == "v"]
+    if len(hs) < 2 or len(vs) < 2:
+        return [], strokes
+    tol = _DASH_GAP + 1.0
+    used: set[int] = set()
+    frames = []
+    for a, top in enumerate(hs):
+        for bot in hs[a + 1 :]:
+            if abs(bot[2] - top[2]) > tol or abs(bot[3] - top[3]) > tol or bot[1] - top[1] < 4:
+                continue
+            x0, x1, y0, y1 = min(top[2], bot[2]), max(top[3], bot[3]), top[1], bot[1]
+            left = [v for v in vs if abs(v[1] - x0) <= tol and abs(v[2] - y0) <= tol]
+            right = [v for v in vs if abs(v[1] - x1) <= tol and abs(v[2] - y0) <= tol]
+            left = [v for v in left if abs(v[3] - y1) <= tol]
+            right = [v for v in right if abs(v[3] - y1) <= tol]
+            inner = sum(
+                1
+                for b in boxes
+                if x0 < (b.bbox[0] + b.bbox[2]) / 2 < x1 and y0 < (b.bbox[1] + b.bbox[3]) / 2 < y1
+            )
+            if left and right and inner >= 2:
+                for r in (top, bot, left[0], right[0]):
+                    used.update(r[4])
+                frames.append(Box((x0, y0, x1, y1), "rect", False))
+                break
+    return frames, [s for i, s in enumerate(strokes) if i not in used]
+
+
 def read_primitives(drawings: list[dict], clip: BBox | None = None) -> Primitives:
     """Classify the visible drawings whose centre lies in `clip`."""
     out: dict[str, list] = {"boxes": [], "strokes": [], "arrows": [], "dots": []}
@@ -341,7 +406,8 @@ def read_primitives(drawings: list[dict], clip: BBox | None = None) -> Primitive
         if len(out["dots"]) >= 3:  # a dotted line drawn as one path of dots
             out["strokes"].append(Stroke(tuple(out["dots"]), width, out["fill"]))
     rects, strokes = _rects_from_segments(out["strokes"])
-    boxes = _dedupe_boxes(out["boxes"] + rects)
+    frames, strokes = _rects_from_dashes(strokes, out["boxes"] + rects)
+    boxes = _dedupe_boxes(out["boxes"] + rects + frames)
     return Primitives(tuple(boxes), tuple(strokes), tuple(out["arrows"]))
 
 
@@ -361,7 +427,9 @@ def _dedupe_boxes(boxes: list[Box], tol: float = 1.0) -> list[Box]:
             k = kept[i]
             if all(abs(u - v) <= tol for u, v in zip(b.bbox, k.bbox, strict=True)):
                 if k.shape == "other" and b.shape != "other":
-                    kept[i] = Box(k.bbox, b.shape, k.filled or b.filled)
+                    kept[i] = Box(k.bbox, b.shape, k.filled or b.filled, k.fill or b.fill)
+                elif k.fill is None and b.fill is not None:
+                    kept[i] = Box(k.bbox, k.shape, True, b.fill)
                 break
         else:
             seen.setdefault(key, []).append(len(kept))

@@ -146,7 +146,7 @@ def connect(
     jpos = _cluster_junctions(free, ends, n, tol)
     reach = _snap_dangling(free, ends, jpos, pieces, body_dist, boxes, labels, nidx, tol)
     _cast_dangling(pieces, ends, jpos, boxes, labels, tol)
-    _attach_labels(free, ends, jpos, body_dist, boxes, labels, nidx, tol)
+    _attach_labels(free, ends, jpos, body_dist, boxes, labels, nidx, tol, pieces)
     for (i, e), r in t_reach.items():
         jid = ends[i][e]
         if jid in jpos:
@@ -409,21 +409,46 @@ def _ray_box(p: Pt, u: Pt, r: BBox, reach: float) -> float | None:
     return t0
 
 
-def _attach_labels(free, ends, jpos, body_dist, boxes, labels, nidx, tol: Tolerances) -> None:
-    """Line ends still meeting nothing may end at a free label ("Filter concat")."""
+def _attach_labels(
+    free, ends, jpos, body_dist, boxes, labels, nidx, tol: Tolerances, pieces=()
+) -> None:
+    """Line ends still meeting nothing may end at a free label ("Filter concat"); so
+    may several lines meeting at one point beside a label when all of them point into
+    it or all away from it (a module figure's "Previous layer" fanning out)."""
     count: dict[int, int] = {}
     for pair in ends:
         for t in pair:
             if t is not None:
                 count[t] = count.get(t, 0) + 1
+    members: dict[int, list[tuple[int, int]]] = {}
+    for _, i, e in free:
+        members.setdefault(ends[i][e], []).append((i, e))
     for _, i, e in free:
         t = ends[i][e]
-        if t in jpos and count.get(t, 0) == 1 and body_dist(jpos[t], i, tol.junction) is None:
-            node = _nearest_node(jpos[t], [], labels, _shifted(nidx, len(boxes)), tol, True)
-            if node is not None:
-                node += len(boxes)
-                ends[i][e] = node
-                del jpos[t]
+        if t not in jpos or body_dist(jpos[t], i, tol.junction) is not None:
+            continue
+        if count.get(t, 0) != 1 and not _one_way(members.get(t, ()), pieces, ends, len(boxes)):
+            continue
+        node = _nearest_node(jpos[t], [], labels, _shifted(nidx, len(boxes)), tol, True)
+        if node is not None:
+            node += len(boxes)
+            for i2, e2 in members.get(t, [(i, e)]):
+                ends[i2][e2] = node
+            del jpos[t]
+
+
+def _one_way(mem: list[tuple[int, int]], pieces, ends, n_boxes: int) -> bool:
+    """Lines meeting here fan out to (or in from) at least two different boxes, every
+    one with its arrowhead at this end, or every one at its other end."""
+    if len(mem) < 2 or not pieces:
+        return False
+    others = [ends[i][1 - e] for i, e in mem]
+    if any(o is None or o >= n_boxes for o in others) or len(set(others)) < 2:
+        return False
+    heads = [(pieces[i].head_start, pieces[i].head_end) for i, _ in mem]
+    here = [h[e] and not h[1 - e] for h, (_, e) in zip(heads, mem, strict=True)]
+    there = [h[1 - e] and not h[e] for h, (_, e) in zip(heads, mem, strict=True)]
+    return all(here) or all(there)
 
 
 class _shifted:
