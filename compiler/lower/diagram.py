@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from papercc.compiler.diagram.graph import Diagram, DiagramNode
 from papercc.compiler.diagram.notes import NoteSize, attach, output_sizes
+from papercc.compiler.diagram.repeats import expand_repeats
 from papercc.compiler.lower.graph import components, topological
 from papercc.compiler.lower.layers import (
     comment_text,
@@ -178,6 +179,8 @@ def _conventions(lowered: Lowered) -> str:
 def _lower(diagram, name, input_shape, blocks, as_block, default_padding, caption, strict):
     findings: list[Finding] = []
     diagram = attach(diagram)
+    diagram, said = expand_repeats(diagram)
+    findings += [Finding("note", message) for message in said]
     parts = [p for p in components(diagram) if _has_edge(diagram, p)]
     if as_block is not None and parts:
         parts = [max(parts, key=len)]

@@ -30,6 +30,7 @@ import pymupdf
 
 from papercc.compiler.diagram.flow import orient_by_content
 from papercc.compiler.diagram.graph import Diagram, DiagramEdge, DiagramNode
+from papercc.compiler.diagram.repeats import repeat_count
 from papercc.compiler.vector.geometry import BBox, Box, read_primitives
 from papercc.compiler.vector.graph import Tolerances, connect, direction_of
 from papercc.compiler.vector.legend import (
@@ -39,7 +40,7 @@ from papercc.compiler.vector.legend import (
     hex_color,
     label_for,
 )
-from papercc.compiler.vector.notes import is_note, read_notes, repeat_count
+from papercc.compiler.vector.notes import is_note, read_notes
 from papercc.compiler.vector.regions import find_figure_regions
 from papercc.compiler.vector.text import (
     assign_words,

@@ -23,13 +23,12 @@ What the vector reader reports (`Diagram.notes`):
 from __future__ import annotations
 
 import math
-import re
 
 from papercc.compiler.diagram.graph import DiagramNote
+from papercc.compiler.diagram.repeats import repeat_count
 from papercc.compiler.vector.geometry import BBox
 from papercc.compiler.vector.text import Label
 
-_REPEAT = re.compile(r"^\s*(?:[×xX]\s*(\d{1,3})|(\d{1,3})\s*[×xX])\s*$")
 _ON_ARROW = 4.0  # pt: how far beyond its own half-extent a note may be from an arrow
 _NOTE_CHARS = 48  # a size note is short...
 _NOTE_WORDS = 6  # ...a few words at most (no sentence of body text)
@@ -43,15 +42,6 @@ def is_note(text: str) -> bool:
         and len(text) <= _NOTE_CHARS
         and len(text.split()) <= _NOTE_WORDS
     )
-
-
-def repeat_count(text: str) -> int | None:
-    """N of a repeat mark (`×3`, `x3`, `3×`), else None."""
-    m = _REPEAT.match(text)
-    if not m:
-        return None
-    n = int(m.group(1) or m.group(2))
-    return n if n >= 1 else None
 
 
 def _centre(r: BBox) -> tuple[float, float]:

@@ -10,8 +10,8 @@ import pymupdf
 import pytest
 
 from papercc.compiler.diagram.graph import Diagram
+from papercc.compiler.diagram.repeats import repeat_count
 from papercc.compiler.vector.diagram import extract_vector_diagram
-from papercc.compiler.vector.notes import repeat_count
 
 
 def new_page(w: float = 400, h: float = 400):
