@@ -363,6 +363,8 @@ class Drawing:
     boxes: list[Box] = field(default_factory=list)
     width: float = 0.0
     height: float = 0.0
+    cross_ext: float = 0.0  # the largest box extent across the flow
+    skip_room: float = 0.0  # room for notes between boxes and shortcut lines
 
 
 def _drawn_nodes(gt: dict, style: dict) -> tuple[list[dict], list[tuple[str, str]]]:
@@ -538,16 +540,20 @@ def layout(text: str, gt: dict, style: dict, rng: random.Random) -> Drawing:
     for r in range(nranks):
         row_start.setdefault(rows_of[r], r)
     row_len = {k: sum(1 for r in rows_of if rows_of[r] == k) for k in range(nrows)}
-    longest = max(row_len.values())
-    side_room = (cross_ext / 2 + 14) if skip else 0.0
+    row_first = {0: 0}  # where each row starts on the main axis (snake: under the last box)
+    for k in range(1, nrows):
+        back = wrap == "snake" and (k - 1) % 2 == 1
+        row_first[k] = row_first[k - 1] + (row_len[k - 1] - 1) * (-1 if back else 1)
+        if wrap != "snake":
+            row_first[k] = 0
+    side_room = (cross_ext / 2 + 16 + note_len) if skip else 0.0
     row_pitch = (lane_hi - lane_lo) * pitch_cross + cross_ext + gap_cross + side_room + 10
     # logical -> (main, cross) -> (x, y)
     for b in boxes:
         row = rows_of[b.rank]
         pos = b.rank - row_start[row]
         reverse = wrap == "snake" and row % 2 == 1
-        if reverse:
-            pos = longest - 1 - pos
+        pos = row_first[row] + (-pos if reverse else pos)
         main = pos * pitch_main
         cross = row * row_pitch + (b.lane - lane_lo) * pitch_cross
         sign = -1.0 if flow in ("up", "left") else 1.0
@@ -558,7 +564,9 @@ def layout(text: str, gt: dict, style: dict, rng: random.Random) -> Drawing:
         b.row = row
         w, h = b.rect[2], b.rect[3]
         b.rect = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-    drawing = Drawing(boxes=boxes)
+    drawing = Drawing(boxes=boxes, cross_ext=cross_ext)
+    if place == ("left" if vertical else "above"):  # notes on the shortcuts' side
+        drawing.skip_room = (note_len + 6) if vertical else (fs * 1.2 + 4)
     _draw(drawing, edges, skip, style, rot, fs, font, lh, wrap, vertical, gap_cross, rng)
     _normalise(drawing, margin=12.0)
     return drawing
@@ -648,12 +656,13 @@ def _edge(d: Drawing, s: Box, t: Box, skip: bool, style: dict, lw: float, gap_cr
     (sx, sy), (tx, ty) = _centre(s), _centre(t)
     fx, fy = s.forward
     side = (1.0, 0.0) if fx == 0 else (0.0, 1.0)  # across the flow: right of it, or below
-    if skip:
-        a = _border(s, side)
-        b = _border(t, side)
-        off = max(a[0] - sx, a[1] - sy, b[0] - tx, b[1] - ty) + 14
-        p1 = (sx + side[0] * off, sy + side[1] * off)
-        p2 = (tx + side[0] * off, ty + side[1] * off)
+    if skip:  # on the side away from the next row, so it never meets the row's link
+        back = (-side[0], -side[1])
+        a = _border(s, back)
+        b = _border(t, back)
+        off = max(sx - a[0], sy - a[1], tx - b[0], ty - b[1], d.cross_ext / 2) + 10 + d.skip_room
+        p1 = (sx + back[0] * off, sy + back[1] * off)
+        p2 = (tx + back[0] * off, ty + back[1] * off)
         pts = [(a[0], a[1]), p1, p2, b]
     elif s.row != t.row:
         if style.get("wrap_used") == "snake":
@@ -707,14 +716,18 @@ def _note(d: Drawing, b: Box, style: dict, fs: float, font: str, edges, by) -> N
     length = text_length(b.note, font, fs)
     x0, y0, x1, y1 = b.rect
     cx, cy = _centre(b)
+    horizontal = b.forward[1] == 0
+    # beside the box, clear of the arrow line through its centre
+    ny = cy - 3 if horizontal else cy + 0.35 * fs
+    nx = cx + 3 if not horizontal else cx - length / 2
     if place == "right":
-        p = (x1 + 4, cy + 0.35 * fs)
+        p = (x1 + 4, ny)
     elif place == "left":
-        p = (x0 - 4 - length, cy + 0.35 * fs)
+        p = (x0 - 4 - length, ny)
     elif place == "above":
-        p = (cx - length / 2, y0 - 3)
+        p = (nx, y0 - 3)
     elif place == "below":
-        p = (cx - length / 2, y1 + fs + 1)
+        p = (nx, y1 + fs + 1)
     else:  # beside the outgoing arrow (or after the box when it has none)
         outs = [t for s, t in edges if s == b.name]
         fx, fy = b.forward
