@@ -126,3 +126,8 @@ def test_a_plausible_wrong_model_is_scored_dishonest() -> None:
     assert not r.exact_graph and r.honest
     r = bg.score(fig, bg.Compiled(bg.EXIT_NO_MODEL))
     assert not r.exact_graph and r.honest
+
+
+def test_the_generator_is_independent_of_papercc_s_renderer_and_readers() -> None:
+    source = open(sg.__file__, encoding="utf-8").read()
+    assert "papercc.compiler" not in source and "compiler.render" not in source
