@@ -369,12 +369,26 @@ def run_negative(args: tuple) -> dict:
 
 
 def _map(fn, tasks: list, jobs: int) -> list:
+    """fn over tasks in `jobs` processes, in order; progress every 10 on stderr."""
+    out = []
     if jobs <= 1:
-        return [fn(t) for t in tasks]
-    from multiprocessing import get_context
+        it = map(fn, tasks)
+        pool = None
+    else:
+        from multiprocessing import get_context
 
-    with get_context("fork").Pool(jobs) as pool:
-        return pool.map(fn, tasks, chunksize=1)
+        pool = get_context("fork").Pool(jobs)
+        it = pool.imap(fn, tasks, chunksize=1)
+    try:
+        for k, x in enumerate(it, 1):
+            out.append(x)
+            if k % 10 == 0 or k == len(tasks):
+                print(f"  {k}/{len(tasks)}", file=sys.stderr, flush=True)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    return out
 
 
 # ---------------------------------------------------------------- papers
@@ -476,11 +490,13 @@ def summarise(results: list[Result]) -> dict:
     cats: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         cats[f"{r.fmt}/{r.split}"].append(r)
-    factors: dict[str, dict[str, list[Result]]] = defaultdict(lambda: defaultdict(list))
+    factors: dict[str, dict[str, dict[str, list[Result]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     for r in results:
         for k, v in r.style.items():
             if k in sg.FACTORS:
-                factors[k][_value(v)].append(r)
+                factors[r.fmt][k][_value(v)].append(r)
     reasons: dict[str, int] = defaultdict(int)
     for r in results:
         if not r.exact_graph:
@@ -488,10 +504,12 @@ def summarise(results: list[Result]) -> dict:
     return {
         "categories": {k: _agg(v) for k, v in sorted(cats.items(), key=_held_first)},
         "factors": {
-            f: {v: _agg(rs) for v, rs in sorted(vals.items())} for f, vals in factors.items()
+            fmt: {f: {v: _agg(rs) for v, rs in sorted(vals.items())} for f, vals in fs.items()}
+            for fmt, fs in factors.items()
         },
         "held_out_values": {
-            f"{k}={v}": _agg([r for r in results if r.style.get(k) == v])
+            f"{r_fmt}/{k}={v}": _agg([r for r in results if r.style.get(k) == v and r.fmt == r_fmt])
+            for r_fmt in sorted({r.fmt for r in results}, key=_fmt_order)
             for k, vals in sg.HELD_OUT.items()
             for v in vals
         },
@@ -499,10 +517,13 @@ def summarise(results: list[Result]) -> dict:
     }
 
 
+def _fmt_order(fmt: str) -> int:
+    return {"png": 0, "rasterpdf": 1, "vectorpdf": 2}.get(fmt, 3)
+
+
 def _held_first(item) -> tuple:
     fmt, split = item[0].split("/")
-    order = {"png": 0, "rasterpdf": 1, "vectorpdf": 2}.get(fmt, 3)
-    return (0 if split == "heldout" else 1, order)
+    return (0 if split == "heldout" else 1, _fmt_order(fmt))
 
 
 def _reason_kind(reason: str) -> str:
@@ -520,13 +541,16 @@ def print_report(summary: dict, file=sys.stdout) -> None:
     for name, a in summary["categories"].items():
         _row(name, a, file)
     print("  honest*: of the figures not exact_model, those where papercc said so", file=file)
-    print("\nheld-out values (all formats):", file=file)
+    print("\nfigures drawing a held-out value (both splits):", file=file)
     for name, a in summary["held_out_values"].items():
         _row(name, a, file)
-    print("\nexact graph per factor value (all formats and splits):", file=file)
-    for f, vals in summary["factors"].items():
-        cells = [f"{v}={_pct(a['exact_graph'], a['n']).strip()}/{a['n']}" for v, a in vals.items()]
-        print(f"  {f:12} " + "  ".join(cells), file=file)
+    for fmt, factors in summary["factors"].items():
+        print(f"\n{fmt}: exact graph per factor value (both splits), value=% of n", file=file)
+        for f, vals in factors.items():
+            cells = [
+                f"{v}={_pct(a['exact_graph'], a['n']).strip()}/{a['n']}" for v, a in vals.items()
+            ]
+            print(f"  {f:12} " + "  ".join(cells), file=file)
     print("\nwhy not exact graph:", file=file)
     for k, n in summary["failure_kinds"].items():
         print(f"  {n:4}  {k}", file=file)
@@ -557,9 +581,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--expected", default=str(PAPERS))
     ap.add_argument("--only-papers", action="store_true")
     ap.add_argument("--save", help="write each figure, its truth and what papercc gave here")
+    ap.add_argument("--report", help="print the summary of a saved --json run and stop")
     ap.add_argument("--pdf-ocr", action="store_true",
                     help="whole-paper compile of PDFs with --ocr (the CLI's default is off)")  # fmt: skip
     args = ap.parse_args(argv)
+    if args.report:
+        saved = json.loads(Path(args.report).read_text())
+        print_report(summarise([Result(**r) for r in saved.get("results", [])]))
+        return 0
     formats = [f for f in args.formats.split(",") if f]
     for f in formats:
         if f not in sg.FORMATS:
