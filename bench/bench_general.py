@@ -415,11 +415,16 @@ def run_papers(expected: Path, ocr) -> list[dict]:
     for paper in entries:
         pdf = expected.parent / paper["file"]
         want = {m["name"]: m.get("params") for m in paper.get("models", [])}
+        done: dict[int, dict] = {}
         for w in paper.get("where", []):
             if not _two_d(w):
                 continue
+            if w["page"] in done:  # several figures of one page: one compile of the page
+                done[w["page"]]["label"] += "; " + w.get("label", "")
+                continue
             row = {"file": paper["file"], "page": w["page"], "label": w.get("label", ""),
                    "expected": want}  # fmt: skip
+            done[w["page"]] = row
             t0 = time.perf_counter()
             try:
                 figures = figures_from_pdf(pdf, page=w["page"], raster=True, ocr=ocr)
