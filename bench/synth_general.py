@@ -661,8 +661,12 @@ def _edge(d: Drawing, s: Box, t: Box, skip: bool, style: dict, lw: float, gap_cr
         a = _border(s, back)
         b = _border(t, back)
         off = max(sx - a[0], sy - a[1], tx - b[0], ty - b[1], d.cross_ext / 2) + 10 + d.skip_room
-        p1 = (sx + back[0] * off, sy + back[1] * off)
-        p2 = (tx + back[0] * off, ty + back[1] * off)
+        # leave the source past its centre and enter the target before it, so that a
+        # skip never shares a stretch of line with a row's link into the same side
+        ls, lt = _skip_shift(s, fx, fy), _skip_shift(t, fx, fy)
+        a, b = (a[0] + ls[0], a[1] + ls[1]), (b[0] - lt[0], b[1] - lt[1])
+        p1 = (sx + back[0] * off if back[0] else a[0], sy + back[1] * off if back[1] else a[1])
+        p2 = (tx + back[0] * off if back[0] else b[0], ty + back[1] * off if back[1] else b[1])
         pts = [(a[0], a[1]), p1, p2, b]
     elif s.row != t.row:
         if style.get("wrap_used") == "snake":
@@ -692,6 +696,12 @@ def _edge(d: Drawing, s: Box, t: Box, skip: bool, style: dict, lw: float, gap_cr
             pts = [a, (mx, a[1]), (mx, b[1]), b]
     d.items.append(Item("line", tuple(pts), width=lw))
     _head(d, pts[-2], pts[-1], style["arrow"], lw)
+
+
+def _skip_shift(b: Box, fx: float, fy: float) -> tuple[float, float]:
+    """A quarter of the box's extent along the flow."""
+    hw, hh = (b.rect[2] - b.rect[0]) / 2, (b.rect[3] - b.rect[1]) / 2
+    return (fx * hw * 0.5, fy * hh * 0.5) if not b.circle else (0.0, 0.0)
 
 
 def _head(d: Drawing, p: tuple, q: tuple, kind: str, lw: float) -> None:

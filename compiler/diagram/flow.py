@@ -35,9 +35,45 @@ def _role(text: str) -> int:
     return 0
 
 
+def _join_ends(diagram: Diagram) -> Diagram:
+    """Turn an arrow-free edge that runs from a source to a sink when the graph has
+    several of both: a flow that wraps into a new row or column is read row by row, so
+    the connector from the end of one row to the start of the next comes out reversed
+    (it leaves the next row's first box and enters the last row's last box). Turned, both
+    ends join the one chain. A source that reads as an input, or a sink that reads as an
+    output, keeps its edge."""
+    edges = list(diagram.edges)
+    text = {n.id: n.text for n in diagram.nodes}
+    for _ in range(len(edges)):
+        has_in = {e.dst for e in edges}
+        has_out = {e.src for e in edges}
+        sources, sinks = has_out - has_in, has_in - has_out
+        if len(sources) < 2 or len(sinks) < 2:
+            break
+        turn = next(
+            (
+                k
+                for k, e in enumerate(edges)
+                if e.src in sources
+                and e.dst in sinks
+                and _role(text.get(e.src, "")) != 1
+                and _role(text.get(e.dst, "")) != -1
+            ),
+            None,
+        )
+        if turn is None:
+            break
+        e = edges[turn]
+        edges[turn] = DiagramEdge(e.dst, e.src, e.confidence)
+    if edges == list(diagram.edges):
+        return diagram
+    return replace(diagram, edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))))
+
+
 def orient_by_content(diagram: Diagram) -> Diagram:
     if not diagram.edges or any(e.confidence >= ARROWHEAD_CONFIDENCE for e in diagram.edges):
         return diagram
+    diagram = _join_ends(diagram)
     has_in = {e.dst for e in diagram.edges}
     has_out = {e.src for e in diagram.edges}
     text = {n.id: n.text for n in diagram.nodes}

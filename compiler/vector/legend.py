@@ -134,14 +134,17 @@ def box_label(fill, own_text: str, legend: list[LegendEntry]) -> str | None:
 
 def _row_after(bb: BBox, words: list[Word], stop: float | None = None) -> tuple[Word, ...]:
     """The words of the text row that starts just right of bb (and ends before x=stop)."""
-    first = None
-    for w in words:
-        cy = w.centre[1]
-        if bb[2] - 1 <= w.bbox[0] <= bb[2] + 10 and bb[1] - 4 <= cy <= bb[3] + 4:
-            if first is None or w.bbox[0] < first.bbox[0]:
-                first = w
-    if first is None:
+    mid = (bb[1] + bb[3]) / 2
+    near = [
+        w
+        for w in words
+        if bb[2] - 1 <= w.bbox[0] <= bb[2] + 10 and bb[1] - 4 <= w.centre[1] <= bb[3] + 4
+    ]
+    if not near:
         return ()
+    # the row level with the swatch: in a tight column of entries the rows above and
+    # below are within reach too
+    first = min(near, key=lambda w: (round(abs(w.centre[1] - mid), 1), w.bbox[0]))
     row = [first]
     h = first.height
     for w in sorted(words, key=lambda w: w.bbox[0]):

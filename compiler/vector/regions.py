@@ -17,6 +17,7 @@ _TAB = re.compile(r"^\s*table\s*\d+[a-z]?\s*[.:|]?", re.IGNORECASE)
 _GAP = 10.0  # pt: drawings closer than this belong to one cluster
 _MARGIN = 12.0  # pt: figure text may sit this far outside the drawings
 _TABLE_BIAS = 8.0  # pt: between two equally near captions, drawings are a figure
+_COLUMN_EDGE = 6.0  # pt: text blocks starting this close to the caption share its column
 _ABOVE_BIAS = 20.0  # pt: figure captions sit below their figure far more often
 
 
@@ -111,6 +112,16 @@ def _hoverlap(a, b) -> float:
     return ov / max(1e-6, min(a[2] - a[0], b[2] - b[0]))
 
 
+def _in_column(cl, cap, others) -> bool:
+    """The drawings lie in the caption's text column: a short caption set flush left
+    under a narrow figure centred in the column overlaps it little or not at all. The
+    column runs from the caption's left edge to the right edge of the text blocks that
+    start where the caption starts."""
+    right = max([cap[2], *(bb[2] for bb, _ in others if abs(bb[0] - cap[0]) <= _COLUMN_EDGE)])
+    centre = (cl[0] + cl[2]) / 2
+    return cap[0] - _COLUMN_EDGE <= centre <= right + _COLUMN_EDGE
+
+
 def _blocked(cl, cap, others, clusters) -> bool:
     """A paragraph of body text between the drawings and the caption.
 
@@ -137,7 +148,7 @@ def find_figure_regions(page) -> list[tuple[pymupdf.Rect, str]]:
             continue
         best = None
         for k, (bb, kind, _) in enumerate(caps):
-            if _hoverlap(cl, bb) < 0.3:
+            if _hoverlap(cl, bb) < 0.3 and not _in_column(cl, bb, others):
                 continue
             if kind == "figure" and bb[1] >= cl[3] - 5:
                 gap = bb[1] - cl[3]
