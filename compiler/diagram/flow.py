@@ -70,10 +70,64 @@ def _join_ends(diagram: Diagram) -> Diagram:
     return replace(diagram, edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))))
 
 
+def _turn_chains(diagram: Diagram) -> Diagram:
+    """Turn an arrow-free chain that dangles the wrong way: a row of a snaking flow runs
+    right to left, so it is read backwards, from its last box (a source that ends the
+    chain) to the merge where the previous row joins it. Walking from such a source
+    along boxes with one edge in and one out, up to a box with two edges in, the chain's
+    edges are turned: that box then feeds the chain. The same from a sink backwards to a
+    box with two edges out. Only a chain whose loose end reads the wrong way is turned (a
+    source that reads as an output, a sink that reads as an input): a branch that ends
+    loose is an auxiliary head or a second input as often as a reversed row."""
+    edges = list(diagram.edges)
+    text = {n.id: n.text for n in diagram.nodes}
+    for forward in (True, False):
+        for _ in range(len(edges)):
+            walk = _dangling_walk(edges, text, forward)
+            if walk is None:
+                break
+            turned = set(walk)
+            edges = [
+                DiagramEdge(e.dst, e.src, e.confidence) if k in turned else e
+                for k, e in enumerate(edges)
+            ]
+    if edges == list(diagram.edges):
+        return diagram
+    return replace(diagram, edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))))
+
+
+def _dangling_walk(edges: list[DiagramEdge], text: dict, forward: bool) -> list[int] | None:
+    """Indices of the edges of the first chain `_turn_chains` turns, or None."""
+    outs: dict[int, list[int]] = {}
+    ins: dict[int, list[int]] = {}
+    for k, e in enumerate(edges):
+        a, b = (e.src, e.dst) if forward else (e.dst, e.src)
+        outs.setdefault(a, []).append(k)
+        ins.setdefault(b, []).append(k)
+    ends = [n for n in outs if n not in ins and len(outs[n]) == 1]
+    if len({n for n in outs if n not in ins}) < 2:
+        return None
+    wrong_end = -1 if forward else 1  # a source that reads as an output, a sink as an input
+    for start in ends:
+        if _role(text.get(start, "")) != wrong_end:
+            continue
+        walk, at = [], start
+        while True:
+            k = outs[at][0]
+            walk.append(k)
+            nxt = edges[k].dst if forward else edges[k].src
+            if len(ins.get(nxt, [])) >= 2:
+                return walk
+            if len(ins.get(nxt, [])) != 1 or len(outs.get(nxt, [])) != 1 or len(walk) > len(edges):
+                break
+            at = nxt
+    return None
+
+
 def orient_by_content(diagram: Diagram) -> Diagram:
     if not diagram.edges or any(e.confidence >= ARROWHEAD_CONFIDENCE for e in diagram.edges):
         return diagram
-    diagram = _join_ends(diagram)
+    diagram = _join_ends(_turn_chains(diagram))
     has_in = {e.dst for e in diagram.edges}
     has_out = {e.src for e in diagram.edges}
     text = {n.id: n.text for n in diagram.nodes}

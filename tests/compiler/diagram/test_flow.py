@@ -30,3 +30,36 @@ def test_correct_chain_and_arrowheads_are_kept() -> None:
 def test_no_evidence_no_change() -> None:
     d = chain(["3x3 conv, 64", "relu", "3x3 conv, 64"], confidence=0.6)
     assert orient_by_content(d) == d
+
+
+def _edges(d: Diagram) -> set[tuple[int, int]]:
+    return {(e.src, e.dst) for e in d.edges}
+
+
+def test_a_connector_read_backwards_between_two_columns_is_turned() -> None:
+    # column one: input -> conv -> relu(2); column two: conv(3) -> fc -> softmax; the
+    # headless link from relu to the top of column two was read from 3 to 2
+    texts = ["Input 28x28x1", "conv 3x3, 8", "relu", "conv 3x3, 16", "fc 10", "softmax"]
+    nodes = tuple(DiagramNode(i, t, (0, 40 * i, 100, 40 * i + 20)) for i, t in enumerate(texts))
+    edges = tuple(DiagramEdge(a, b, 0.6) for a, b in [(0, 1), (1, 2), (3, 2), (3, 4), (4, 5)])
+    out = orient_by_content(Diagram(nodes, edges, {}, "down"))
+    assert _edges(out) == {(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)}
+
+
+def test_a_row_read_backwards_into_a_merge_is_turned() -> None:
+    # a snaking flow: the second row runs right to left and was read left to right,
+    # from the network's classifier into the box the first row feeds
+    texts = ["Input 28x28x1", "conv 3x3, 8", "relu", "softmax", "fc 10", "conv 3x3, 16"]
+    nodes = tuple(DiagramNode(i, t, (40 * i, 0, 40 * i + 20, 20)) for i, t in enumerate(texts))
+    edges = tuple(DiagramEdge(a, b, 0.6) for a, b in [(0, 1), (1, 2), (2, 5), (3, 4), (4, 5)])
+    out = orient_by_content(Diagram(nodes, edges, {}, "right"))
+    assert _edges(out) == {(0, 1), (1, 2), (2, 5), (5, 4), (4, 3)}
+
+
+def test_a_loose_branch_that_reads_as_no_output_is_kept() -> None:
+    # an auxiliary branch ending loose is as common as a reversed row: no evidence, kept
+    texts = ["Input 28x28x1", "conv 3x3, 8", "relu", "conv 1x1, 4", "fc 10"]
+    nodes = tuple(DiagramNode(i, t, (0, 40 * i, 100, 40 * i + 20)) for i, t in enumerate(texts))
+    edges = tuple(DiagramEdge(a, b, 0.6) for a, b in [(0, 1), (1, 2), (2, 4), (1, 3)])
+    d = Diagram(nodes, edges, {}, "down")
+    assert orient_by_content(d) == d
