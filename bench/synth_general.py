@@ -677,7 +677,17 @@ def _edge(d: Drawing, s: Box, t: Box, skip: bool, style: dict, lw: float, gap_cr
             a = _border(s, side)
             b = _border(t, (-side[0], -side[1]))
             mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-            if fx == 0:  # vertical flow: columns side by side
+            if any(o.rank == t.rank and o.lane != t.lane for o in d.boxes):
+                # the row starts with boxes side by side: entering one across the flow
+                # would run through its neighbour, so enter it from behind
+                b = _border(t, (-fx, -fy))
+                if fx == 0:
+                    back = b[1] - fy * 8
+                    pts = [a, (mid[0], sy), (mid[0], back), (b[0], back), b]
+                else:
+                    back = b[0] - fx * 8
+                    pts = [a, (sx, mid[1]), (back, mid[1]), (back, b[1]), b]
+            elif fx == 0:  # vertical flow: columns side by side
                 pts = [a, (mid[0], sy), (mid[0], ty), b]
             else:
                 pts = [a, (sx, mid[1]), (tx, mid[1]), b]
@@ -745,9 +755,9 @@ def _note(d: Drawing, b: Box, style: dict, fs: float, font: str, edges, by) -> N
             t = by[outs[0]]
             a, c = _border(b, b.forward), _border(t, (-t.forward[0], -t.forward[1]))
             m = ((a[0] + c[0]) / 2, (a[1] + c[1]) / 2)
-        else:
+        else:  # after the box, clear of it (a note never overlaps its box)
             a = _border(b, b.forward)
-            m = (a[0] + fx * 10, a[1] + fy * 10)
+            m = (a[0] + fx * (length / 2 + 4), a[1] + fy * (fs + 4))
         if fx == 0:
             p = (m[0] + 4, m[1] + 0.35 * fs)
         else:

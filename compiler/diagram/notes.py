@@ -182,7 +182,72 @@ def attach(diagram: Diagram) -> Diagram:
             continue
         changed = True
         out.append(replace(note, node=best[2], edge=best[3]))
+    placed = _own_side_upstream(diagram, out)
+    if placed != out:
+        return replace(diagram, notes=tuple(placed))
     return replace(diagram, notes=tuple(out)) if changed else diagram
+
+
+_UPSTREAM = {"down": "above", "up": "below", "right": "left", "left": "right"}
+
+
+def _side_of(box: BBox, note: BBox) -> str:
+    """Which side of the box the note lies on (by the larger of the two gaps)."""
+    dx = max(box[0] - note[2], note[0] - box[2], 0.0)
+    dy = max(box[1] - note[3], note[1] - box[3], 0.0)
+    if dy >= dx:
+        return "above" if note[3] <= (box[1] + box[3]) / 2 else "below"
+    return "left" if note[2] <= (box[0] + box[2]) / 2 else "right"
+
+
+def _own_side_upstream(diagram: Diagram, notes: list[DiagramNote]) -> list[DiagramNote]:
+    """A figure that writes each size just before its own box (above it in a downward
+    flow) puts it on the arrow coming in, where it reads as the previous box's output.
+    The input box settles which: it has no arrow coming in, so a note on that side of it
+    can only be its own. When such notes exist and none says otherwise (a note after a
+    box with no arrow going out), every note on that side of its nearest box is that
+    box's."""
+    upstream = _UPSTREAM.get(diagram.direction)
+    if upstream is None:
+        return notes
+    has_in = {e.dst for e in diagram.edges}
+    has_out = {e.src for e in diagram.edges}
+    boxes = [n for n in diagram.nodes if n.shape != "junction"]
+    nearest: dict[int, tuple[int, str]] = {}
+    votes = {"own": 0, "after": 0}
+    for k, note in enumerate(notes):
+        if parse_size(note.text) is None:
+            continue
+        height = max(note.bbox[3] - note.bbox[1], 1.0)
+        near = [
+            (_rect_gap(b.bbox, note.bbox), b) for b in boxes if not _contains(b.bbox, note.bbox)
+        ]
+        near = [(d, b) for d, b in near if d <= NEAR * height]
+        if not near:
+            continue
+        near.sort(key=lambda db: db[0])
+        gap, box = near[0]
+        side = _side_of(box.bbox, note.bbox)
+        others = [d for d, b in near[1:]] or [math.inf]
+        if gap * 2 <= others[0]:  # clearly by this box, not midway on an arrow
+            nearest[k] = (box.id, side)
+        if box.id not in has_in and side == upstream:
+            votes["own"] += 1
+        if box.id not in has_out and side == _DOWNSTREAM[upstream]:
+            votes["after"] += 1
+    if votes["own"] == 0 or votes["after"] > 0:
+        return notes
+    return [
+        (
+            replace(note, node=nearest[k][0], edge=None)
+            if k in nearest and nearest[k][1] == upstream
+            else note
+        )
+        for k, note in enumerate(notes)
+    ]
+
+
+_DOWNSTREAM = {"above": "below", "below": "above", "left": "right", "right": "left"}
 
 
 def _contains(outer: BBox, inner: BBox) -> bool:

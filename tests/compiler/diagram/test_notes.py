@@ -99,3 +99,29 @@ def test_far_notes_and_attached_notes_are_left_as_they_are():
     d = attach(_with(_chain("down"), far, known, words))
     assert d.notes == (far, known, words)
     assert set(output_sizes(d)) == {2}
+
+
+def test_notes_written_before_their_own_box_belong_to_it():
+    """Each size written just above its box in a downward flow: the input box, with no
+    arrow coming in, shows the notes are the boxes' own, not the arrows' coming in."""
+    from papercc.compiler.diagram.graph import Diagram, DiagramEdge, DiagramNode, DiagramNote
+    from papercc.compiler.diagram.notes import attach
+
+    nodes = tuple(
+        DiagramNode(i, t, (0.0, 60.0 * i, 80.0, 60.0 * i + 20.0))
+        for i, t in enumerate(["Input", "conv 3x3", "relu"])
+    )
+    edges = (DiagramEdge(0, 1), DiagramEdge(1, 2))
+    notes = tuple(
+        DiagramNote(text, (42.0, 60.0 * i - 9.0, 70.0, 60.0 * i - 2.0))
+        for i, text in enumerate(["28×28×1", "28×28×16", "28×28×16"])
+    )
+    out = attach(Diagram(nodes, edges, {}, "down", notes))
+    assert [(n.node, n.edge) for n in out.notes] == [(0, None), (1, None), (2, None)]
+    # midway on the arrows, the same notes state what the arrow carries
+    mid = tuple(
+        DiagramNote(text, (42.0, 60.0 * i - 24.0, 70.0, 60.0 * i - 17.0))
+        for i, text in enumerate(["28×28×1", "28×28×16", "28×28×16"])
+    )
+    out = attach(Diagram(nodes, edges, {}, "down", mid))
+    assert [n.node for n in out.notes][1:] == [0, 1]
