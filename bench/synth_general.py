@@ -206,7 +206,9 @@ def conv_label(a: dict, style: str, x: str, with_channels: bool) -> list[str]:
     if style == "resnet":
         return [f"{kk} conv", f"{c}{st}"] if with_channels else [f"{kk} conv{st}"]
     if style == "vgg":
-        return [f"conv{k}-{c}{st}"] if with_channels else [f"conv{k}{st}"]
+        # without channels, "conv3" would be a layer's name (conv1, conv2, ...): no
+        # paper writes a kernel that way, so the kernel is written out
+        return [f"conv{k}-{c}{st}"] if with_channels else [f"conv {kk}{st}"]
     if style == "verbose":
         return [f"Convolution {kk}{st}", f"{c}"] if with_channels else [f"Convolution {kk}{st}"]
     if style == "keras":
