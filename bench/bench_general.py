@@ -149,6 +149,8 @@ def same_padding(attrs: dict, in_shape, out_shape) -> dict:
         return attrs
     if keeps or attrs["padding"] == "same":
         return dict(attrs, padding="same")
+    if _norm(attrs["padding"]) in (0, "valid"):  # no padding, however it is written
+        return dict(attrs, padding="valid")
     return attrs
 
 
