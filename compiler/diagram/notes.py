@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from papercc.compiler.diagram.graph import BBox, Diagram, DiagramNote
 
-__all__ = ["NoteSize", "attach", "output_sizes", "parse_size"]
+__all__ = ["NoteSize", "attach", "output_sizes", "parse_size", "straight_way"]
 
 # how far a note may be from its box or arrow, in heights of the note's text
 NEAR = 2.5
@@ -145,6 +145,24 @@ def _edge_distance(src: BBox, dst: BBox, note: BBox) -> float | None:
     return max(0.0, abs((nx - px) * ux + (ny - py) * uy) - half)
 
 
+def _facing(a: BBox, b: BBox) -> bool:
+    """One box above the other with overlapping columns, or side by side with
+    overlapping rows."""
+    return min(a[2], b[2]) > max(a[0], b[0]) or min(a[3], b[3]) > max(a[1], b[1])
+
+
+def straight_way(a: BBox, b: BBox, others: list[BBox]) -> bool:
+    """A straight connector can join boxes a and b: they face each other and no other
+    box lies across the way (a skip runs around the boxes it skips, an elbow joins boxes
+    that do not face each other; notes beside those boxes are not on such a line)."""
+    if not _facing(a, b):
+        return False
+    ca, cb = _centre(a), _centre(b)
+    i = 1 if abs(cb[1] - ca[1]) >= abs(cb[0] - ca[0]) else 0
+    lo, hi = min(ca[i], cb[i]), max(ca[i], cb[i])
+    return not any(_facing(a, o) and _facing(o, b) and lo < _centre(o)[i] < hi for o in others)
+
+
 def attach(diagram: Diagram) -> Diagram:
     """The diagram with each unattached size note tied to a box or an arrow.
 
@@ -165,6 +183,9 @@ def attach(diagram: Diagram) -> Diagram:
         best: tuple[float, int, int | None, tuple[int, int] | None] | None = None
         for e in diagram.edges:
             if e.src not in by_id or e.dst not in by_id or e.src == e.dst:
+                continue
+            others = [b.bbox for b in boxes if b.id not in (e.src, e.dst)]
+            if not straight_way(by_id[e.src].bbox, by_id[e.dst].bbox, others):
                 continue
             d = _edge_distance(by_id[e.src].bbox, by_id[e.dst].bbox, note.bbox)
             if d is not None and d <= NEAR * height:

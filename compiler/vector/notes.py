@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 from papercc.compiler.diagram.graph import DiagramNote
+from papercc.compiler.diagram.notes import straight_way
 from papercc.compiler.diagram.repeats import repeat_count
 from papercc.compiler.vector.geometry import BBox
 from papercc.compiler.vector.text import Label
@@ -71,28 +72,6 @@ def _span(r: BBox, ux: float, uy: float) -> tuple[float, float]:
     return min(ps), max(ps)
 
 
-def _facing(a: BBox, b: BBox) -> bool:
-    """Two boxes a straight connector can join: one above the other with overlapping
-    columns, or side by side with overlapping rows."""
-    cols = min(a[2], b[2]) - max(a[0], b[0])
-    rows = min(a[3], b[3]) - max(a[1], b[1])
-    return cols > 0 or rows > 0
-
-
-def _between(a: BBox, b: BBox, bbox_of: dict[int, BBox], ends: tuple[int, int]) -> bool:
-    """Another box lies across the straight way from a to b (a skip connector runs
-    around the boxes it skips, so notes beside them are not on it)."""
-    for k, o in bbox_of.items():
-        if k in ends or not (_facing(a, o) and _facing(o, b)):
-            continue
-        co, ca, cb = _centre(o), _centre(a), _centre(b)
-        vertical = abs(cb[1] - ca[1]) >= abs(cb[0] - ca[0])
-        i = 1 if vertical else 0
-        if min(ca[i], cb[i]) < co[i] < max(ca[i], cb[i]):
-            return True
-    return False
-
-
 def _on_edge(r: BBox, edges, bbox_of: dict[int, BBox]) -> tuple[int, int] | None:
     """The edge whose straight connector the note sits beside, wholly in the gap
     between its two boxes (a note beside a box is not on an arrow)."""
@@ -102,7 +81,7 @@ def _on_edge(r: BBox, edges, bbox_of: dict[int, BBox]) -> tuple[int, int] | None
         a, b = bbox_of[u], bbox_of[v]
         if _inside(c, a) or _inside(c, b):
             continue
-        if not _facing(a, b) or _between(a, b, bbox_of, (u, v)):
+        if not straight_way(a, b, [o for k, o in bbox_of.items() if k not in (u, v)]):
             continue  # an elbow, a curve, or a skip around boxes: not the straight line
         pa, pb = _centre(a), _centre(b)
         dx, dy = pb[0] - pa[0], pb[1] - pa[1]
