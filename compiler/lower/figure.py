@@ -10,7 +10,7 @@ image) is rendered and read by the raster parser.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -252,8 +252,20 @@ def _render_and_read(page, rect, src: dict, caption: str, number, no: int, ocr: 
         d.edges,
         dict(d.source, bbox=tuple(round(v, 2) for v in rect)),
         d.direction,
+        tuple(replace(t, bbox=_on_page(t.bbox, rect, scale)) for t in d.notes),
     )
     return FigureInput(d, caption, number, no, image=bgr, scale=scale, origin=(rect.x0, rect.y0))
+
+
+def _on_page(bbox, rect, scale: float) -> tuple[float, float, float, float]:
+    """A box in the rendered clip's pixels -> page coordinates."""
+    x0, y0, x1, y1 = bbox
+    return (
+        round(rect.x0 + x0 / scale, 2),
+        round(rect.y0 + y0 / scale, 2),
+        round(rect.x0 + x1 / scale, 2),
+        round(rect.y0 + y1 / scale, 2),
+    )
 
 
 def _render(page, rect) -> np.ndarray:

@@ -37,6 +37,7 @@ from papercc.compiler.raster.labels import (
     ends_at_label,
     line_piece,
     size_note_cut,
+    size_notes,
     specks,
     without,
 )
@@ -111,7 +112,7 @@ def extract_raster_diagram(
     runs = _straight_lines(fig, settings.lines)
     labels, junk, notes = _sort_blocks(fig, texts, runs, nodes, settings)
     conn = _connectors(fig, runs, labels, junk, settings.lines)
-    conn, note_ids = _note_nodes(fig, conn, runs, notes, nodes, settings)
+    conn, note_ids, passed = _note_nodes(fig, conn, runs, notes, nodes, settings)
     direction, wiring = _wire(fig, conn, nodes, settings)
     for jbox, _target in wiring.junctions:
         nodes.add(jbox, "other", "+", settings.arrows.junction_node_confidence)
@@ -121,7 +122,9 @@ def extract_raster_diagram(
     )
     dedges = tuple(DiagramEdge(e.src, e.dst, e.confidence) for e in wiring.edges)
     diagram = orient_by_content(Diagram(dnodes, dedges, src, direction if dnodes else "?"))
-    return without(diagram, annotations(diagram, note_ids))
+    drop = annotations(diagram, note_ids)
+    kept = without(diagram, drop)
+    return replace(kept, notes=size_notes(diagram, drop, kept, passed, fig.char_h, settings.labels))
 
 
 @dataclass(frozen=True)
@@ -281,9 +284,10 @@ def _note_nodes(
     notes: list[_Note],
     nodes: _Nodes,
     settings: RasterSettings,
-) -> tuple[np.ndarray, frozenset[int]]:
+) -> tuple[np.ndarray, frozenset[int], list[_Note]]:
     """The size notes a connector ends at become nodes (their ids are returned), cut
-    out of the connector mask like labels; through the others, only lines go on."""
+    out of the connector mask like labels; through the others (returned too), only
+    lines go on."""
     shape = fig.text_mask.shape
     _, text_margin = _margins(fig, settings.arrows)
     note_rects = mask_of_blocks(shape, [n[0] for n in notes], 0)
@@ -303,8 +307,9 @@ def _note_nodes(
         conn = cv2.bitwise_and(
             conn, cv2.bitwise_not(mask_of_blocks(shape, [n[0] for n in ended], 0))
         )
-    passed = [n[0] for n in notes if n not in ended]
-    return lines_through_notes(conn, passed, fig.char_h, settings.lines), note_ids
+    passed = [n for n in notes if n not in ended]
+    conn = lines_through_notes(conn, [n[0] for n in passed], fig.char_h, settings.lines)
+    return conn, note_ids, passed
 
 
 def _wire(
