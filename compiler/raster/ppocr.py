@@ -13,6 +13,7 @@ downloaded. Sessions belong to a `PpOcr`, which an `Ocr` owns; none is module st
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
 import unicodedata
@@ -44,12 +45,19 @@ def available() -> bool:
 
 
 def model_dir() -> Path | None:
+    """The `models/` folder of the installed rapidocr_onnxruntime package, found without
+    importing it (only its model files are used, on onnxruntime directly)."""
     try:
-        import rapidocr_onnxruntime
-    except ImportError:
+        spec = importlib.util.find_spec("rapidocr_onnxruntime")
+    except (ImportError, ValueError):
         return None
-    d = Path(rapidocr_onnxruntime.__file__).resolve().parent / "models"
-    return d if (d / REC_MODEL).is_file() else None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        d = Path(root).resolve() / "models"
+        if (d / REC_MODEL).is_file():
+            return d
+    return None
 
 
 @dataclass(frozen=True)
