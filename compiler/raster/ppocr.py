@@ -94,13 +94,14 @@ class PpOcr:
         self.input = self.session.get_inputs()[0].name
         self.lock = threading.Lock()
 
-    def read_crops(self, crops: list[np.ndarray]) -> list[Reading]:
-        """Dark-on-white uint8 grey crops -> one reading per crop, in order."""
+    def read_crops(self, crops: list[np.ndarray], turn_doubtful: bool = True) -> list[Reading]:
+        """Dark-on-white uint8 grey crops -> one reading per crop, in order. A tall crop
+        is read turned too; so is one read with doubt, if `turn_doubtful`."""
         out = self._read_turned(crops, [0] * len(crops))
         again = [
             i
             for i, (c, r) in enumerate(zip(crops, out, strict=True))
-            if c.shape[0] >= TALL * c.shape[1] or r.confidence < TURN_BELOW
+            if c.shape[0] >= TALL * c.shape[1] or (turn_doubtful and r.confidence < TURN_BELOW)
         ]
         if not again:
             return out
