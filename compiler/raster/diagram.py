@@ -1,7 +1,8 @@
 """Raster figure (PNG/JPEG pixels) -> `Diagram`: boxes, their OCR'd text, and arrows.
 
 The stages live in their own modules: `prep` (masks), `boxes` (boxes and
-circles), `text` (text crops, free labels), `ocr` (batched Tesseract calls),
+circles), `text` (text crops, free labels), `ocr` (batched Tesseract calls; PP-OCR,
+`ppocr`, for what Tesseract doubts),
 `labels` (which free text blocks are labels, size notes or line ink),
 `lines` (connector masks) and `arrows` (connectors, arrowheads, edges).
 This module only wires them together, in named steps. Each stage's tunables are fields
@@ -96,6 +97,8 @@ def extract_raster_diagram(
     ocr: Ocr | None = None,
 ) -> Diagram:
     """Parse a 2D-box diagram from a BGR or gray image; an empty Diagram if none is found.
+    Every size note found (on any side of a box, on an arrow, written sideways) is in
+    its `notes`, with the edge it is written on where the connectors tell one.
 
     ocr: the run's OCR engines (see `Ocr`); without it this call loads its own and
     frees them at the end, which costs about as much as reading the figure."""
