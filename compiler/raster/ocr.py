@@ -138,9 +138,10 @@ class Ocr:
         too (in one more strip); the reading that looks most like a label wins
         (`better`), and only its orientation is read again where doubtful. PP-OCR (when
         installed) then reads the crops whose reading is still no label (`label_doubt`;
-        the first SECOND_OPINIONS of them: it costs ~0.1 s a line), and wins where it
-        reads more like a label. "tesseract": upright Tesseract only (as before
-        PP-OCR); "ppocr": PP-OCR alone (`PpOcr.read_crops`)."""
+        the first SECOND_OPINIONS of them: it costs ~0.1 s a line), and wins only where
+        it reads more like a label (on a tie Tesseract's, which keeps spaces, stays).
+        "tesseract": upright Tesseract only (as before PP-OCR); "ppocr": PP-OCR alone
+        (`PpOcr.read_crops`)."""
         if self.engine_name == "ppocr":
             pp = self.ppocr()
             if pp is None:
@@ -165,7 +166,8 @@ class Ocr:
         if pp is not None:
             read = pp.read_crops([crops[i] for i in again], turn_doubtful=False)
             for i, r in zip(again, read, strict=True):
-                out[i] = better(out[i], OcrText(r.text, r.confidence, r.worst))
+                if label_doubt(r.text) < label_doubt(out[i].text):  # PP-OCR drops spaces
+                    out[i] = OcrText(r.text, r.confidence, r.worst)
         return out
 
     def read_tesseract(self, crops: list[np.ndarray], psm: int = 6) -> list[OcrText]:
