@@ -205,7 +205,7 @@ def _page_figures(
             continue
         src = {"file": file, "page": no, "figure": number if number is not None else caption[:20]}
         d = extract_vector_diagram(page, rect, src)
-        if not d.edges and raster:
+        if not d.edges and raster and not mostly_text(page, rect):
             out.append(_render_and_read(page, rect, src, caption, number, no, ocr))
         else:
             image = _render(page, rect) if images else None
@@ -221,6 +221,17 @@ def _page_figures(
             src = {"file": file, "page": no, "figure": number if number is not None else "image"}
             out.append(_render_and_read(page, rect, src, caption, number, no, ocr))
     return out
+
+
+TEXT_SHARE = 0.3  # a region whose text-layer words cover this share of it is text, no image
+
+
+def mostly_text(page, rect) -> bool:
+    """The region's own text layer covers much of it (body text, a table): no raster
+    figure to read with OCR there (its words are already text)."""
+    area = max(1e-6, rect.width * rect.height)
+    words = page.get_text("words", clip=rect)
+    return sum((w[2] - w[0]) * (w[3] - w[1]) for w in words) / area >= TEXT_SHARE
 
 
 def _render_and_read(page, rect, src: dict, caption: str, number, no: int, ocr: Ocr) -> FigureInput:

@@ -45,6 +45,7 @@ PAD = 14
 GAP = 26
 MAX_STRIP_PIXELS = 40_000_000
 SPLIT_MIN_CROPS = 8  # from this many crops on, a reading is split in two strips
+MIN_TURN_PX = 8  # a tall crop narrower than this is a line's piece, never read turned
 SECOND_OPINIONS = 4  # PP-OCR reads at most this many doubtful crops per call (the first)
 
 
@@ -151,7 +152,11 @@ class Ocr:
             return self.read_tesseract(crops, psm)
         images = list(crops)
         out = self.read_strip(images, TARGET_CHAR_H, psm)
-        tall = [i for i, c in enumerate(crops) if c.shape[0] >= TALL * c.shape[1]]
+        tall = [
+            i
+            for i, c in enumerate(crops)
+            if c.shape[0] >= TALL * c.shape[1] and c.shape[1] >= MIN_TURN_PX
+        ]
         if tall:
             turned = [
                 (i, np.ascontiguousarray(np.rot90(crops[i], k))) for k in (1, 3) for i in tall
