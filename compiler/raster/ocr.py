@@ -46,6 +46,8 @@ GAP = 26
 MAX_STRIP_PIXELS = 40_000_000
 SPLIT_MIN_CROPS = 8  # from this many crops on, a reading is split in two strips
 MIN_TURN_PX = 8  # a tall crop narrower than this is a line's piece, never read turned
+PP_MAX_SIDE = 480  # pixels; a longer crop is no label (a photo, a paragraph): no PP-OCR
+PP_MAX_ACROSS = 140  # pixels; nor is one this wide and tall
 SECOND_OPINIONS = 4  # PP-OCR reads at most this many doubtful crops per call (the first)
 
 
@@ -166,7 +168,13 @@ class Ocr:
                 if better(out[i], t) is t:
                     out[i], images[i] = t, img
         out = self.reread_doubtful(images, out, psm)
-        again = [i for i, t in enumerate(out) if label_doubt(t.text) > 0][:SECOND_OPINIONS]
+        again = [
+            i
+            for i, t in enumerate(out)
+            if label_doubt(t.text) > 0
+            and max(crops[i].shape) <= PP_MAX_SIDE
+            and min(crops[i].shape) <= PP_MAX_ACROSS
+        ][:SECOND_OPINIONS]
         pp = self.ppocr() if again else None
         if pp is not None:
             read = pp.read_crops([crops[i] for i in again], turn_doubtful=False)
