@@ -1,6 +1,7 @@
 """OCR engine benchmark (on demand, not a test): Tesseract (the strip reader of
-`raster.ocr`) against PP-OCR (`raster.ppocr`, rapidocr-onnxruntime's models on
-onnxruntime) on box labels.
+`raster.ocr`, upright only, as before), PP-OCR alone (`raster.ppocr`, rapidocr-onnxruntime's
+models on onnxruntime) and "auto" (the default `Ocr`: Tesseract, tall crops also read
+turned, PP-OCR for the readings that are no label) on box labels.
 
 Why: labels written sideways (rotated 90°) came out of Tesseract as garbage on figures
 the raster reader was never tuned on; this measures, per engine and per crop
