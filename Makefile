@@ -25,6 +25,9 @@ $(STAMPS)/venv: requirements.txt pyproject.toml $(STAMPS)/system
 	# torch first and pinned: the CPU build on disk, never an unpinned CUDA build
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -r requirements.txt
+	# PP-OCR's models ship in this wheel; --no-deps: it declares opencv-python, which would
+	# clash with the pinned opencv-python-headless (its other dependencies are pinned above)
+	$(BIN)/python -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 	$(BIN)/python -m pip install -q --no-build-isolation --no-deps -e .
 	@touch $@
 

@@ -831,6 +831,9 @@ class _Elaborate:
             else:
                 if p.name in scalars:
                     value, span = scalars[p.name]
+                elif p.default is None:
+                    self.error(c.span, "arity", f"block '{d.name}' needs '{p.name}'")
+                    raise _Abort
                 else:
                     value, span = self.scalar(p.default, local), c.span
                 problem = _param_problem(p, value)

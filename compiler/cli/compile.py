@@ -46,16 +46,16 @@ _MAX_LISTED = 12  # holes and warnings listed one per line; the rest are counted
 
 
 def _read(
-    path: Path, page: int | None, figure: int | None, debug: bool, ocr: Ocr
+    path: Path, page: int | None, figure: int | None, debug: bool, ocr: Ocr | None
 ) -> list[FigureInput]:
     suffix = path.suffix.lower()
     if suffix in _IMAGE_SUFFIXES:
         if page is not None or figure is not None:
             raise UsageError("--page and --figure apply to PDF input only", path)
-        return figures_from_image(path, ocr)
+        return figures_from_image(path, ocr or Ocr())
     if suffix == ".pdf":
         return figures_from_pdf(
-            path, page=page, figure=figure, raster=page is not None, images=debug, ocr=ocr
+            path, page=page, figure=figure, raster=ocr is not None, images=debug, ocr=ocr
         )
     raise UsageError(
         f"unsupported input type '{path.suffix or path.name}' (want .pdf, .png, .jpg)", path
@@ -99,7 +99,13 @@ def _write_debug(directory: str, path: Path, figures: list[FigureInput]) -> None
     "HTML (or .md) report with page crops beside the extracted layers.",
 )
 @click.option("--jobs", "-j", default=2, show_default=True, help="Whole paper: pages in parallel.")
-@click.option("--ocr", is_flag=True, help="Whole paper: also read raster figures (slower).")
+@click.option(
+    "--ocr/--no-ocr",
+    default=True,
+    show_default=True,
+    help="PDF: also read raster figures (embedded images, regions without vector drawings) "
+    "with OCR; on by default, so --ocr is accepted and changes nothing.",
+)
 @click.option("--figures-only", is_flag=True, help="A PDF: only its figures (no tables, no merge).")
 @click.option(
     "--strict",
@@ -130,9 +136,10 @@ def compile(  # noqa: A001 - the command's name
     Box text becomes layers, arrows the data flow. What a box does not say is taken from
     what the figure implies (size notes), then from the frameworks' conventions, each value
     said in a comment beside its layer and listed; what nothing implies is a `?` hole.
-    A figure whose boxes are mostly not understood is no model (exit 4). Without -o the DLIR goes to stdout and the report to stderr.
-    A PDF without --page: the vector figures of every page (no OCR); with --page, regions
-    without vector drawings are rendered and read as images too.
+    A figure whose boxes are mostly not understood is no model (exit 4). Without -o the
+    DLIR goes to stdout and the report to stderr. Raster figures of a PDF (embedded
+    images, regions without vector drawings) are rendered and read with OCR, unless
+    --no-ocr.
     """
     path = Path(input_path)
     if output is not None and Path(output).resolve() == path.resolve():
@@ -147,13 +154,13 @@ def compile(  # noqa: A001 - the command's name
         from papercc.compiler.cli.paper import run_paper_compile
 
         sys.exit(run_paper_compile(path, output, pages, report_path, jobs, ocr))
-    if pages or report_path or ocr:
-        message = "--pages, --report and --ocr apply to a whole-paper compile"
+    if pages or report_path:
+        message = "--pages and --report apply to a whole-paper compile"
         fail([problem(path, "usage", message)])
     info = (lambda s: click.echo(s, err=True)) if output is None else click.echo
     with Ocr() as engines:
         try:
-            figures = _read(path, page, figure, debug_dir is not None, engines)
+            figures = _read(path, page, figure, debug_dir is not None, engines if ocr else None)
         except InputError as exc:
             fail([exc.diagnostic()])
     if debug_dir is not None:

@@ -10,7 +10,7 @@ image) is rendered and read by the raster parser.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -205,7 +205,7 @@ def _page_figures(
             continue
         src = {"file": file, "page": no, "figure": number if number is not None else caption[:20]}
         d = extract_vector_diagram(page, rect, src)
-        if not d.edges and raster:
+        if not d.edges and raster and not mostly_text(page, rect):
             out.append(_render_and_read(page, rect, src, caption, number, no, ocr))
         else:
             image = _render(page, rect) if images else None
@@ -221,6 +221,17 @@ def _page_figures(
             src = {"file": file, "page": no, "figure": number if number is not None else "image"}
             out.append(_render_and_read(page, rect, src, caption, number, no, ocr))
     return out
+
+
+TEXT_SHARE = 0.3  # a region whose text-layer words cover this share of it is text, no image
+
+
+def mostly_text(page, rect) -> bool:
+    """The region's own text layer covers much of it (body text, a table): no raster
+    figure to read with OCR there (its words are already text)."""
+    area = max(1e-6, rect.width * rect.height)
+    words = page.get_text("words", clip=rect)
+    return sum((w[2] - w[0]) * (w[3] - w[1]) for w in words) / area >= TEXT_SHARE
 
 
 def _render_and_read(page, rect, src: dict, caption: str, number, no: int, ocr: Ocr) -> FigureInput:
@@ -252,8 +263,20 @@ def _render_and_read(page, rect, src: dict, caption: str, number, no: int, ocr: 
         d.edges,
         dict(d.source, bbox=tuple(round(v, 2) for v in rect)),
         d.direction,
+        tuple(replace(t, bbox=_on_page(t.bbox, rect, scale)) for t in d.notes),
     )
     return FigureInput(d, caption, number, no, image=bgr, scale=scale, origin=(rect.x0, rect.y0))
+
+
+def _on_page(bbox, rect, scale: float) -> tuple[float, float, float, float]:
+    """A box in the rendered clip's pixels -> page coordinates."""
+    x0, y0, x1, y1 = bbox
+    return (
+        round(rect.x0 + x0 / scale, 2),
+        round(rect.y0 + y0 / scale, 2),
+        round(rect.x0 + x1 / scale, 2),
+        round(rect.y0 + y1 / scale, 2),
+    )
 
 
 def _render(page, rect) -> np.ndarray:

@@ -162,11 +162,11 @@ def compile_paper(
     path: str | Path,
     pages: list[int] | None = None,
     jobs: int = 1,
-    ocr: bool = False,
+    ocr: bool = True,
     progress: Callable[[PageFindings], None] | None = None,
 ) -> PaperResult:
     """Read the pages, lower what describes a model, merge, and check. ocr: also read
-    raster figures (OCR)."""
+    raster figures (embedded images, regions without vector drawings) with OCR."""
     start = time.perf_counter()
     path = str(path)
     count = page_count(path)

@@ -1,7 +1,8 @@
 """Raster figure (PNG/JPEG pixels) -> `Diagram`: boxes, their OCR'd text, and arrows.
 
 The stages live in their own modules: `prep` (masks), `boxes` (boxes and
-circles), `text` (text crops, free labels), `ocr` (batched Tesseract calls),
+circles), `text` (text crops, free labels), `ocr` (batched Tesseract calls; PP-OCR,
+`ppocr`, for what Tesseract doubts),
 `labels` (which free text blocks are labels, size notes or line ink),
 `lines` (connector masks) and `arrows` (connectors, arrowheads, edges).
 This module only wires them together, in named steps. Each stage's tunables are fields
@@ -37,6 +38,7 @@ from papercc.compiler.raster.labels import (
     ends_at_label,
     line_piece,
     size_note_cut,
+    size_notes,
     specks,
     without,
 )
@@ -95,6 +97,8 @@ def extract_raster_diagram(
     ocr: Ocr | None = None,
 ) -> Diagram:
     """Parse a 2D-box diagram from a BGR or gray image; an empty Diagram if none is found.
+    Every size note found (on any side of a box, on an arrow, written sideways) is in
+    its `notes`, with the edge it is written on where the connectors tell one.
 
     ocr: the run's OCR engines (see `Ocr`); without it this call loads its own and
     frees them at the end, which costs about as much as reading the figure."""
@@ -111,7 +115,7 @@ def extract_raster_diagram(
     runs = _straight_lines(fig, settings.lines)
     labels, junk, notes = _sort_blocks(fig, texts, runs, nodes, settings)
     conn = _connectors(fig, runs, labels, junk, settings.lines)
-    conn, note_ids = _note_nodes(fig, conn, runs, notes, nodes, settings)
+    conn, note_ids, passed = _note_nodes(fig, conn, runs, notes, nodes, settings)
     direction, wiring = _wire(fig, conn, nodes, settings)
     for jbox, _target in wiring.junctions:
         nodes.add(jbox, "other", "+", settings.arrows.junction_node_confidence)
@@ -121,7 +125,9 @@ def extract_raster_diagram(
     )
     dedges = tuple(DiagramEdge(e.src, e.dst, e.confidence) for e in wiring.edges)
     diagram = orient_by_content(Diagram(dnodes, dedges, src, direction if dnodes else "?"))
-    return without(diagram, annotations(diagram, note_ids))
+    drop = annotations(diagram, note_ids)
+    kept = without(diagram, drop)
+    return replace(kept, notes=size_notes(diagram, drop, kept, passed, fig.char_h, settings.labels))
 
 
 @dataclass(frozen=True)
@@ -281,9 +287,10 @@ def _note_nodes(
     notes: list[_Note],
     nodes: _Nodes,
     settings: RasterSettings,
-) -> tuple[np.ndarray, frozenset[int]]:
+) -> tuple[np.ndarray, frozenset[int], list[_Note]]:
     """The size notes a connector ends at become nodes (their ids are returned), cut
-    out of the connector mask like labels; through the others, only lines go on."""
+    out of the connector mask like labels; through the others (returned too), only
+    lines go on."""
     shape = fig.text_mask.shape
     _, text_margin = _margins(fig, settings.arrows)
     note_rects = mask_of_blocks(shape, [n[0] for n in notes], 0)
@@ -303,8 +310,9 @@ def _note_nodes(
         conn = cv2.bitwise_and(
             conn, cv2.bitwise_not(mask_of_blocks(shape, [n[0] for n in ended], 0))
         )
-    passed = [n[0] for n in notes if n not in ended]
-    return lines_through_notes(conn, passed, fig.char_h, settings.lines), note_ids
+    passed = [n for n in notes if n not in ended]
+    conn = lines_through_notes(conn, [n[0] for n in passed], fig.char_h, settings.lines)
+    return conn, note_ids, passed
 
 
 def _wire(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from papercc.compiler.diagram.graph import Diagram, DiagramEdge, DiagramNode
+from papercc.compiler.diagram.graph import Diagram, DiagramEdge, DiagramNode, DiagramNote
 from papercc.compiler.raster.arrows import ArrowSettings, find_touches
 from papercc.compiler.raster.boxes import IBox, grown
 from papercc.compiler.raster.words import circle_sign
@@ -54,6 +54,8 @@ class LabelSettings:
     piece_thin_px: int = 1  # px
     piece_reach_px: int = 2  # px; ... with a line's end this close in line with it ...
     piece_reach_glyphs: float = 0.6  # glyphs; ... or this close
+    # a size note written on an arrow
+    note_reach_glyphs: float = 2.0  # glyphs beyond half its extent across the arrow's course
 
 
 def annotations(diagram: Diagram, note_ids: frozenset[int]) -> set[int]:
@@ -88,6 +90,70 @@ def without(diagram: Diagram, drop: set[int]) -> Diagram:
         if e.src in new and e.dst in new
     )
     return Diagram(nodes, edges, diagram.source, diagram.direction)
+
+
+def size_notes(
+    before: Diagram,
+    drop: set[int],
+    after: Diagram,
+    passed: list,
+    char_h: float,
+    settings: LabelSettings = LabelSettings(),
+) -> tuple[DiagramNote, ...]:
+    """Every size note of the figure as a `DiagramNote` of `after` (the diagram without
+    the note nodes `drop` of `before`): the dropped note nodes, with the connector they
+    were wired into when that tells one edge, and the notes no connector ended at
+    (`passed`: (block, text, confidence)), with the one edge whose straight course
+    between its boxes runs past them, if exactly one does. On any side of any box; the
+    rest are attached by lowering."""
+    new = {n.id: i for i, n in enumerate(k for k in before.nodes if k.id not in drop)}
+    kept = {(e.src, e.dst) for e in after.edges}
+    out = []
+    for n in sorted(drop):
+        node = before.node(n)
+        ins = [e.src for e in before.edges if e.dst == n and e.src not in drop]
+        outs = [e.dst for e in before.edges if e.src == n and e.dst not in drop]
+        src = ins
+        if not ins and len(outs) == 1:
+            src = [e.src for e in before.edges if e.dst == outs[0] and e.src not in drop]
+        dst = outs
+        if not outs and len(ins) == 1:
+            dst = [e.dst for e in before.edges if e.src == ins[0] and e.dst not in drop]
+        edge = None
+        if len(src) == 1 and len(dst) == 1 and src[0] in new and dst[0] in new:
+            edge = (new[src[0]], new[dst[0]])
+        out.append(
+            DiagramNote(node.text, node.bbox, None, edge if edge in kept else None, node.confidence)
+        )
+    for blk, text, conf in passed:
+        bbox = tuple(float(v) for v in blk)
+        edge = edge_beside(after, bbox, settings.note_reach_glyphs * char_h)
+        out.append(DiagramNote(text, bbox, None, edge, round(conf, 3)))
+    return tuple(sorted(out, key=lambda t: (t.bbox[1], t.bbox[0])))
+
+
+def edge_beside(diagram: Diagram, bbox: tuple, reach: float) -> tuple[int, int] | None:
+    """The one edge whose straight course between its boxes' centres passes the note
+    (within half the note's extent across the course and `reach` pixels), between the
+    boxes; None when none or several do."""
+    cx, cy = (bbox[0] + bbox[2]) / 2.0, (bbox[1] + bbox[3]) / 2.0
+    hits = []
+    for e in diagram.edges:
+        a, b = diagram.node(e.src).bbox, diagram.node(e.dst).bbox
+        ax, ay = (a[0] + a[2]) / 2.0, (a[1] + a[3]) / 2.0
+        bx, by = (b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0
+        dx, dy = bx - ax, by - ay
+        length = float(np.hypot(dx, dy))
+        if length <= 0:
+            continue
+        t = ((cx - ax) * dx + (cy - ay) * dy) / (length * length)
+        if not 0.0 < t < 1.0:
+            continue
+        dist = abs((cx - ax) * dy - (cy - ay) * dx) / length
+        across = abs(dy) / length * (bbox[2] - bbox[0]) + abs(dx) / length * (bbox[3] - bbox[1])
+        if dist <= across / 2.0 + reach:
+            hits.append((e.src, e.dst))
+    return hits[0] if len(set(hits)) == 1 else None
 
 
 def ended_at(

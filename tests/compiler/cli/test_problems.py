@@ -274,7 +274,7 @@ def test_compile_usage_problems(tmp_path: Path) -> None:
     png.write_bytes(b"")
     cases = [
         (("-o", png), "the output would overwrite the input; choose another -o"),
-        (("--pages", "1"), "--pages, --report and --ocr apply to a whole-paper compile"),
+        (("--pages", "1"), "--pages and --report apply to a whole-paper compile"),
         (("--page", "1"), "--page and --figure apply to PDF input only"),
     ]
     for args, message in cases:
