@@ -24,7 +24,7 @@ Per figure (see `score`):
 
 Usage: python bench/bench_general.py --n 40 --split both --formats png,rasterpdf,vectorpdf
        [--seed 0] [--jobs 1] [--json out.json] [--negatives] [--papers] [--save DIR]
-       [--pdf-ocr]   (pass the CLI's --ocr to the whole-paper compile of PDFs; off = the
+       [--no-pdf-ocr] (pass the CLI's --no-ocr to the whole-paper compile of PDFs; on = the
                       command line's default)
 """
 
@@ -589,8 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-papers", action="store_true")
     ap.add_argument("--save", help="write each figure, its truth and what papercc gave here")
     ap.add_argument("--report", help="print the summary of a saved --json run and stop")
-    ap.add_argument("--pdf-ocr", action="store_true",
-                    help="whole-paper compile of PDFs with --ocr (the CLI's default is off)")  # fmt: skip
+    ap.add_argument("--pdf-ocr", action=argparse.BooleanOptionalAction, default=True,
+                    help="whole-paper compile of PDFs with OCR of raster figures (the CLI's default)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.report:
         saved = json.loads(Path(args.report).read_text())

@@ -280,7 +280,11 @@ def assemble(path: str, found: list[PageFindings], context: TextContext, seconds
                     fig.caption if fig else "",
                 )
             )
-        notes.extend(f.message for f in lowered.findings if f.severity == "warning")
+        notes.extend(
+            f"{f.place}: {f.message}" if getattr(f, "place", None) else f.message
+            for f in lowered.findings
+            if f.severity == "warning"
+        )
     models = _merge_figures_into_tables(defs, models, notes)
     # print and re-parse, so diagnostics point at lines of the DLIR the user gets
     module = parse(print_module(Module(tuple(defs.values()), filename=file)), file)

@@ -46,13 +46,24 @@ def _captions(page) -> tuple[list[tuple[tuple, str, str]], list[tuple]]:
                 break
         if start is None:
             if lines:
-                others.append((tuple(b["bbox"]), len(lines)))
+                others.append((tuple(b["bbox"]), _rows(lines)))
             continue
         if start > 0:
-            others.append((_union([bb for _, bb in lines[:start]]), start))
+            others.append((_union([bb for _, bb in lines[:start]]), _rows(lines[:start])))
         cap = lines[start:]
         caps.append((_union([bb for _, bb in cap]), kind, " ".join(t for t, _ in cap)))
     return caps, others
+
+
+def _rows(lines) -> int:
+    """How many rows of text the lines make: PyMuPDF splits one row of widely spaced
+    words (size notes over a row of boxes) into several lines, which is no paragraph."""
+    rows: list[float] = []
+    for _, bb in sorted(lines, key=lambda tb: tb[1][1]):
+        mid, half = (bb[1] + bb[3]) / 2, (bb[3] - bb[1]) / 2
+        if not rows or mid - rows[-1] > half:
+            rows.append(mid)
+    return len(rows)
 
 
 def _union(bbs) -> tuple:
