@@ -9,6 +9,7 @@ as inputs, every edge is reversed. Arrowheads, where any were read, always win.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from papercc.compiler.diagram.graph import Diagram, DiagramEdge
@@ -124,9 +125,93 @@ def _dangling_walk(edges: list[DiagramEdge], text: dict, forward: bool) -> list[
     return None
 
 
+def _from_the_input(diagram: Diagram) -> Diagram:
+    """Orient an arrow-free graph from the one box that reads as the input to its end.
+
+    A network drawn as boxes and lines is a graph whose every box lies on a way from the
+    input to the output: split at the boxes every such way passes (articulation points),
+    each piece between two of them (a residual block, an inception module) is crossed
+    from the box where the way enters to the box where it leaves, and inside it each
+    line runs from the box relatively nearer the entry to the one nearer the exit
+    (d_in / (d_in + d_out)), which holds for parallel ways of any lengths. Pieces off the
+    way (an auxiliary head) lead away from it. The end is the loose box that reads as an
+    output, else the loose box farthest from the input. Lines whose two boxes tie keep
+    the reader's direction."""
+    import networkx as nx
+
+    text = {n.id: n.text for n in diagram.nodes}
+    g = nx.Graph()
+    g.add_edges_from((e.src, e.dst) for e in diagram.edges if e.src != e.dst)
+    inputs = [n for n in g if _role(text.get(n, "")) == 1]
+    if len(inputs) != 1 or not nx.is_connected(g):
+        return diagram
+    (s,) = inputs
+    far = nx.single_source_shortest_path_length(g, s)
+    leaves = [n for n in g if g.degree(n) == 1 and n != s]
+    if not leaves:
+        return diagram
+    outputs = [n for n in leaves if _role(text.get(n, "")) == -1]
+    t = max(outputs or leaves, key=lambda n: (far[n], -n))
+    rank: dict[tuple[int, int], bool] = {}  # (u, v) -> u comes first
+    way = set(nx.shortest_path(g, s, t))
+    for block in nx.biconnected_components(g):
+        sub = g.subgraph(block)
+        cut = [n for n in block if n in way]
+        if len(cut) < 2:  # off the way: lead away from where it hangs on
+            root = min(cut or block, key=lambda n: far[n])
+            d = nx.single_source_shortest_path_length(sub, root)
+            for u, v in sub.edges:
+                if d[u] != d[v]:
+                    rank[(u, v)] = d[u] < d[v]
+            continue
+        entry = min(cut, key=lambda n: far[n])
+        exit_ = max(cut, key=lambda n: (far[n] if n != t else math.inf))
+        din = nx.single_source_shortest_path_length(sub, entry)
+        dout = nx.single_source_shortest_path_length(sub, exit_)
+
+        pos = {n: din[n] / max(din[n] + dout[n], 1) for n in block}
+        for u, v in sub.edges:
+            if pos[u] != pos[v]:
+                rank[(u, v)] = pos[u] < pos[v]
+    edges = []
+    for e in diagram.edges:
+        first = rank.get((e.src, e.dst))
+        if first is None and (e.dst, e.src) in rank:
+            first = not rank[(e.dst, e.src)]
+        turn = first is False
+        edges.append(DiagramEdge(e.dst, e.src, e.confidence) if turn else e)
+    if edges == list(diagram.edges):
+        return diagram
+    src = dict(diagram.source)
+    src["flow_from_text"] = True
+    return replace(
+        diagram,
+        edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))),
+        source=src,
+        direction=_dominant(diagram, edges),
+    )
+
+
+def _dominant(diagram: Diagram, edges: list[DiagramEdge]) -> str:
+    """The direction most edges run in, by their boxes' centres."""
+    at = {n.id: ((n.bbox[0] + n.bbox[2]) / 2, (n.bbox[1] + n.bbox[3]) / 2) for n in diagram.nodes}
+    votes = {"down": 0, "up": 0, "right": 0, "left": 0}
+    for e in edges:
+        (x0, y0), (x1, y1) = at[e.src], at[e.dst]
+        dx, dy = x1 - x0, y1 - y0
+        if abs(dy) >= abs(dx):
+            votes["down" if dy > 0 else "up"] += 1
+        else:
+            votes["right" if dx > 0 else "left"] += 1
+    return max(votes, key=lambda k: votes[k]) if any(votes.values()) else diagram.direction
+
+
 def orient_by_content(diagram: Diagram) -> Diagram:
     if not diagram.edges or any(e.confidence >= ARROWHEAD_CONFIDENCE for e in diagram.edges):
         return diagram
+    oriented = _from_the_input(diagram)
+    if oriented is not diagram:
+        return oriented
     diagram = _join_ends(_turn_chains(diagram))
     has_in = {e.dst for e in diagram.edges}
     has_out = {e.src for e in diagram.edges}

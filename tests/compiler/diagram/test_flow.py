@@ -63,3 +63,25 @@ def test_a_loose_branch_that_reads_as_no_output_is_kept() -> None:
     edges = tuple(DiagramEdge(a, b, 0.6) for a, b in [(0, 1), (1, 2), (2, 4), (1, 3)])
     d = Diagram(nodes, edges, {}, "down")
     assert orient_by_content(d) == d
+
+
+def test_arrow_free_blocks_are_crossed_from_the_input() -> None:
+    # input -> conv -> [conv -> conv] + skip -> add -> fc, every line read upwards
+    texts = ["Input 32x32x3", "conv 3x3, 8", "conv 3x3, 8", "conv 3x3, 8", "+", "fc 10"]
+    nodes = tuple(DiagramNode(i, t, (0, 40 * i, 100, 40 * i + 20)) for i, t in enumerate(texts))
+    true = [(0, 1), (1, 2), (2, 3), (3, 4), (1, 4), (4, 5)]
+    edges = tuple(DiagramEdge(b, a, 0.6) for a, b in true)
+    out = orient_by_content(Diagram(nodes, edges, {}, "up"))
+    assert _edges(out) == set(true)
+    assert out.direction == "down"
+    # parallel ways of different lengths (an inception-like module) and an auxiliary
+    # head off the way, read in mixed directions
+    texts = ["Input", "conv 1x1, 8", "conv 3x3, 8", "conv 1x1, 8", "concat", "fc 10", "softmax"]
+    texts += ["conv 1x1, 4"]
+    nodes = tuple(DiagramNode(i, t, (0, 40 * i, 100, 40 * i + 20)) for i, t in enumerate(texts))
+    true = [(0, 1), (1, 2), (2, 4), (0, 3), (3, 4), (4, 5), (5, 6), (1, 7)]
+    mixed = [(a, b) if k % 2 else (b, a) for k, (a, b) in enumerate(true)]
+    out = orient_by_content(
+        Diagram(nodes, tuple(DiagramEdge(a, b, 0.6) for a, b in mixed), {}, "down")
+    )
+    assert _edges(out) == set(true)
