@@ -675,24 +675,19 @@ def _edge(d: Drawing, s: Box, t: Box, skip: bool, style: dict, lw: float, gap_cr
             a = _border(s, side)
             b = _border(t, (-side[0], -side[1]))
             pts = [a, b]
-        else:  # restart: down, back to the row start, down into the box
-            a = _border(s, side)
-            b = _border(t, (-side[0], -side[1]))
-            mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-            if any(o.rank == t.rank and o.lane != t.lane for o in d.boxes):
-                # the row starts with boxes side by side: entering one across the flow
-                # would run through its neighbour, so enter it from behind
-                b = _border(t, (-fx, -fy))
-                if fx == 0:
-                    back = b[1] - fy * 8
-                    pts = [a, (mid[0], sy), (mid[0], back), (b[0], back), b]
-                else:
-                    back = b[0] - fx * 8
-                    pts = [a, (sx, mid[1]), (back, mid[1]), (back, b[1]), b]
-            elif fx == 0:  # vertical flow: columns side by side
-                pts = [a, (mid[0], sy), (mid[0], ty), b]
+        else:  # restart: on out of the row's end, across, back to the next row's start
+            # and into it from behind (clear of notes beside the boxes and of boxes
+            # side by side at the row's start)
+            a = _border(s, (fx, fy))
+            b = _border(t, (-fx, -fy))
+            p1 = (a[0] + fx * 8, a[1] + fy * 8)
+            p4 = (b[0] - fx * 8, b[1] - fy * 8)
+            if fx == 0:  # vertical flow: columns side by side
+                mid = (_border(s, side)[0] + _border(t, (-side[0], -side[1]))[0]) / 2
+                pts = [a, p1, (mid, p1[1]), (mid, p4[1]), p4, b]
             else:
-                pts = [a, (sx, mid[1]), (tx, mid[1]), b]
+                mid = (_border(s, side)[1] + _border(t, (-side[0], -side[1]))[1]) / 2
+                pts = [a, p1, (p1[0], mid), (p4[0], mid), p4, b]
     elif abs(sx - tx) < 0.5 or abs(sy - ty) < 0.5:
         dx, dy = tx - sx, ty - sy
         n = math.hypot(dx, dy) or 1.0

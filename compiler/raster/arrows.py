@@ -711,6 +711,8 @@ def roles(
         # forking off an arrow into a later node); sources lie upstream of their heads
         beyond = max(pos[t.node] for t in heads)
         late = _entered_late(tails, pos, beyond, exit_side, nodes, settings.mid_side)
+        if len(late) == len(tails):
+            late = []  # a connector has a source: a flow that wraps runs back up to its head
         return heads + late, [t for t in tails if t not in late], settings.headed_confidence
     flow_conf = settings.flow_confidence
     if len(ts) > 2 and heads and not tails:
