@@ -26,6 +26,10 @@ class PrepSettings:
     min_side: int = 16  # pixels; a smaller image cannot hold a box with a readable label
     max_ink_share: float = 0.35  # fraction of pixels; line art is mostly background ...
     max_fg_share: float = 0.7  # ... of one colour; photos and noise have no such background
+    # colour fills: a vivid box fill is as dark as ink in grey, but it is coloured, not
+    # very dark, and wider than any stroke; it is fill, not ink
+    fill_min_saturation: int = 80  # 0..255 (HSV S): coloured, not grey
+    fill_max_delta: int = 150  # grey levels darker than the background: darker is ink
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,30 @@ def prepare(bgr: np.ndarray, settings: PrepSettings = PrepSettings()) -> Prepare
     bg_gray = int(round(0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2]))
     ink = _darker(gray, bg_gray, settings.ink_delta)
     faint = _darker(gray, bg_gray, settings.faint_delta)
+    fills = colour_fills(bgr, gray, bg_gray, settings)
+    if fills is not None:
+        ink = cv2.bitwise_and(ink, cv2.bitwise_not(fills))
+        faint = cv2.bitwise_and(faint, cv2.bitwise_not(fills))
     return Prepared(bgr, gray, bg, fg, ink, faint, stroke_width(ink, settings))
+
+
+def colour_fills(
+    bgr: np.ndarray, gray: np.ndarray, bg_gray: int, settings: PrepSettings = PrepSettings()
+) -> np.ndarray | None:
+    """Areas of a vivid colour fill (255), or None when there are none: coloured, not very
+    dark, and wider than a stroke in both directions once the text written on them is
+    closed over. Coloured lines and arrows are thin, so they stay ink."""
+    if bg_gray < 128:
+        return None
+    sat = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[:, :, 1]
+    coloured = (sat >= settings.fill_min_saturation) & (gray >= bg_gray - settings.fill_max_delta)
+    if not coloured.any():
+        return None
+    cand = coloured.astype(np.uint8) * 255
+    k = settings.max_stroke + 1
+    closed = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((2 * k, 2 * k), np.uint8))
+    wide = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    return cv2.bitwise_and(wide, cand)
 
 
 def line_art(prep: Prepared, settings: PrepSettings = PrepSettings()) -> bool:
