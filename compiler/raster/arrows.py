@@ -11,6 +11,7 @@ no head at all are oriented by the side of the node they leave and the layout's 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -587,9 +588,11 @@ def _walk(
             if n != s.node:
                 stop |= m
         reached = g.reach([g.at(*s.pixel)], tol, stop)
-        pairs += [
-            (s.node, d.node) for d in heads if d.node != s.node and (reached & entry[d.node]).any()
-        ]
+        found = [d for d in heads if d.node != s.node and (reached & entry[d.node]).any()]
+        if not found:  # a flow that wraps: the line runs back against the flow to its heads
+            reached = g.reach([g.at(*s.pixel)], math.inf, stop)
+            found = [d for d in heads if d.node != s.node and (reached & entry[d.node]).any()]
+        pairs += [(s.node, d.node) for d in found]
     onward: dict[int, list[Touch]] = {}
     for h in heads:
         stop = np.zeros(len(g.flow), bool)

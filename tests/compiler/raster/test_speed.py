@@ -44,11 +44,14 @@ def _ref_masks(bgr: np.ndarray, bg: tuple[int, int, int]):
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     bg_gray = int(round(0.114 * bg[0] + 0.587 * bg[1] + 0.299 * bg[2]))
     g = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.int16)
+    # vivid colour fills are taken out of ink by their own rule (test_prep.py)
+    fills = P.colour_fills(bgr, g.astype(np.uint8), bg_gray, st)
+    not_fill = np.ones(g.shape, bool) if fills is None else fills == 0
     if bg_gray < 128:
         g = 255 - g
         bg_gray = 255 - bg_gray
-    ink = np.where(g < bg_gray - st.ink_delta, 255, 0).astype(np.uint8)
-    faint = np.where(g < bg_gray - st.faint_delta, 255, 0).astype(np.uint8)
+    ink = np.where((g < bg_gray - st.ink_delta) & not_fill, 255, 0).astype(np.uint8)
+    faint = np.where((g < bg_gray - st.faint_delta) & not_fill, 255, 0).astype(np.uint8)
     return fg, ink, faint
 
 
