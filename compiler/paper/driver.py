@@ -57,6 +57,7 @@ class PageFindings:
     figures: tuple[FigureInput, ...]
     text: str
     seconds: float
+    dropped: tuple[str, ...] = ()  # what was read and then set aside, and why
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,49 @@ def analyse_page(path: str, page: int, ocr: Ocr | None = None) -> PageFindings:
         figures = tuple(figures_from_pdf(path, page=page, raster=ocr is not None, ocr=ocr))
     finally:
         doc.close()
-    return PageFindings(page, tables, figures, text, time.perf_counter() - start)
+    tables, dropped = tables_outside_figures(tables, figures)
+    return PageFindings(page, tables, figures, text, time.perf_counter() - start, dropped)
+
+
+FIGURE_SHARE = 0.5  # a table this much inside a drawn figure is the figure's box labels
+
+
+def tables_outside_figures(
+    tables: tuple[ArchTable, ...], figures: tuple[FigureInput, ...]
+) -> tuple[tuple[ArchTable, ...], tuple[str, ...]]:
+    """Tables that are no figure's box labels read as a grid: a "table" without a table
+    caption of its own, lying mostly inside a captioned figure with boxes, is the figure
+    (a wrapped flow of short layer labels looks like rows and columns)."""
+    kept, dropped = [], []
+    for t in tables:
+        inside = next(
+            (
+                f
+                for f in figures
+                if f.diagram.nodes
+                and f.caption
+                and _share_inside(t.bbox, f.diagram.source.get("bbox")) >= FIGURE_SHARE
+            ),
+            None,
+        )
+        if inside is None or t.caption.strip().lower().startswith("table"):
+            kept.append(t)
+        else:
+            dropped.append(
+                f"page {t.page}: a table read inside {inside.name} is the figure's labels; "
+                "read as the figure"
+            )
+    return tuple(kept), tuple(dropped)
+
+
+def _share_inside(inner, outer) -> float:
+    """The share of `inner`'s area that lies inside `outer` (0 without `outer`)."""
+    if not outer:
+        return 0.0
+    w = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    h = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = max((inner[2] - inner[0]) * (inner[3] - inner[1]), 1e-9)
+    return max(w, 0.0) * max(h, 0.0) / area
 
 
 def parse_pages(spec: str | None, count: int) -> list[int]:
@@ -257,6 +300,7 @@ def assemble(path: str, found: list[PageFindings], context: TextContext, seconds
     defs: dict[str, Definition] = {}
     taken: set[str] = set()
     tables = [t for pf in found for t in pf.tables]
+    notes.extend(d for pf in found for d in pf.dropped)
     for t in tables:
         lowered = lower_table(t, context, {"file": file, "page": t.page})
         renames = _merge_defs(defs, lowered.module, taken)

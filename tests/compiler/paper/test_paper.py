@@ -141,3 +141,23 @@ def test_model_chosen_by_table_header(tmp_path: Path) -> None:
     assert r.exit_code == 0 and '"params": 25557032' in r.output
     r = runner.invoke(main, ["summary", str(out), "--model", "net_50_layer", "--json"])
     assert r.exit_code == 0 and '"params": 25557032' in r.output
+
+
+def test_a_table_read_inside_a_captioned_figure_is_the_figure():
+    """A wrapped flow of short layer labels reads like a grid: a "table" without a table
+    caption of its own that lies inside a captioned figure with boxes is set aside."""
+    from papercc.compiler.diagram.graph import Diagram, DiagramNode
+    from papercc.compiler.lower.figure import FigureInput
+    from papercc.compiler.paper.driver import tables_outside_figures
+    from papercc.compiler.tables.model import ArchTable
+
+    nodes = (DiagramNode(0, "conv 3x3, 64", (100, 100, 160, 120)),)
+    fig = FigureInput(Diagram(nodes, (), {"bbox": (70, 90, 540, 470)}), "Figure 1: Net.", 1, 1)
+    inside = ArchTable(1, (80, 200, 530, 240), "", "rows", ())
+    captioned = ArchTable(1, (80, 250, 530, 300), "Table 2: layers", "rows", ())
+    elsewhere = ArchTable(1, (80, 500, 530, 600), "", "rows", ())
+    kept, dropped = tables_outside_figures((inside, captioned, elsewhere), (fig,))
+    assert kept == (captioned, elsewhere)
+    assert dropped == (
+        "page 1: a table read inside figure1 is the figure's labels; read as the figure",
+    )
