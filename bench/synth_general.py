@@ -671,7 +671,23 @@ def _edge(d: Drawing, s: Box, t: Box, skip: bool, style: dict, lw: float, gap_cr
         p2 = (tx + back[0] * off if back[0] else b[0], ty + back[1] * off if back[1] else b[1])
         pts = [(a[0], a[1]), p1, p2, b]
     elif s.row != t.row:
-        if style.get("wrap_used") == "snake":
+        mates = [o for o in d.boxes if o.rank == t.rank and o.lane != t.lane]
+        if style.get("wrap_used") == "snake" and mates:
+            # the next row starts with boxes side by side: a straight drop would run
+            # through them, so go round them and enter the box from behind
+            a = _border(s, side)
+            b = _border(t, (-t.forward[0], -t.forward[1]))
+            tfx, tfy = t.forward
+            rims = [o.rect for o in [t, *mates]]
+            if tfy == 0:  # rows: behind is left or right of the stacked boxes
+                back = (min(r[0] for r in rims) - 8) if tfx > 0 else (max(r[2] for r in rims) + 8)
+                gap = a[1] + (min(r[1] for r in rims) - a[1]) / 2
+                pts = [a, (a[0], gap), (back, gap), (back, b[1]), b]
+            else:  # columns: behind is above or below the boxes side by side
+                back = (min(r[1] for r in rims) - 8) if tfy > 0 else (max(r[3] for r in rims) + 8)
+                gap = a[0] + (min(r[0] for r in rims) - a[0]) / 2
+                pts = [a, (gap, a[1]), (gap, back), (b[0], back), b]
+        elif style.get("wrap_used") == "snake":
             a = _border(s, side)
             b = _border(t, (-side[0], -side[1]))
             pts = [a, b]
