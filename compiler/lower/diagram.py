@@ -572,7 +572,27 @@ class _PartLowerer:
                 if k in self.sizes:
                     out[n] = self.sizes[k]
                     break
+            else:
+                summed = self._sum_size(k, infos, preds, succs)
+                if summed is not None and (k == n or k not in self.sizes):
+                    out[n] = summed
         return out
+
+    def _sum_size(self, k: int, infos, preds, succs) -> NoteSize | None:
+        """The channels a sum that `k` feeds states: every input of a sum has its
+        channels, so the sum's own size note, or a note on another of its inputs,
+        tells them."""
+        if len(succs[k]) != 1 or len(preds[succs[k][0]]) < 2:
+            return None
+        m = succs[k][0]
+        info = infos[m]
+        text = info.node.text.strip()
+        ops = [x.op for x in info.layers]
+        if not (ops == ["add"] or text in ("+", "⊕") or (not text and info.node.shape == "circle")):
+            return None
+        told = [self.sizes.get(m)] + [self.sizes.get(p) for p in preds[m] if p != k]
+        size = next((x for x in told if x is not None and x.channels is not None), None)
+        return None if size is None else replace(size, text=f"{size.text} at the sum it feeds")
 
     def _size_before(self, preds: list[int], ins: list[str]) -> tuple[int, ...] | None:
         """The spatial size of a box's one input as the figure states it: the size note

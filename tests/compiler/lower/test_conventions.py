@@ -386,3 +386,23 @@ def _without_src(line: str) -> str:
             break
         i += 1
     return line[:at] + line[i + 1 :]
+
+
+def test_a_conv_feeding_a_sum_takes_the_sums_channels():
+    """A residual branch's last conv without channels: every input of a sum has the
+    sum's channels, which its size note (or another input's) states."""
+    from papercc.compiler.diagram.graph import Diagram, DiagramEdge, DiagramNode, DiagramNote
+    from papercc.compiler.lower.diagram import lower_diagram
+    from papercc.ir.printer import print_module
+
+    texts = ["Input 32x32x3", "conv 3x3, 16", "conv 3x3", "+", "fc 10"]
+    nodes = tuple(
+        DiagramNode(i, t, (0.0, 60.0 * i, 80.0, 60.0 * i + 20.0), "circle" if t == "+" else "rect")
+        for i, t in enumerate(texts)
+    )
+    edges = tuple(DiagramEdge(a, b) for a, b in [(0, 1), (1, 2), (2, 3), (1, 3), (3, 4)])
+    note = DiagramNote("32×32×16", (90.0, 185.0, 130.0, 195.0), node=3)
+    lowered = lower_diagram(Diagram(nodes, edges, {}, "down", (note,)), name="net")
+    text = print_module(lowered.module)
+    assert text.count("conv2d(x, 16") + text.count("16, kernel=3") >= 2, text
+    assert "32×32×16 at the sum it feeds" in text
