@@ -36,7 +36,19 @@ def _role(text: str) -> int:
     return 0
 
 
-def _join_ends(diagram: Diagram) -> Diagram:
+def _with_edges(diagram: Diagram, edges: list[DiagramEdge]) -> Diagram:
+    """The diagram with these edges (in a stable order), or itself when none changed."""
+    if edges == list(diagram.edges):
+        return diagram
+    return replace(diagram, edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))))
+
+
+def _roles(diagram: Diagram) -> dict[int, int]:
+    """Each box's role by its text (see `_role`), read once per diagram."""
+    return {n.id: _role(n.text) for n in diagram.nodes}
+
+
+def _join_ends(diagram: Diagram, roles: dict[int, int]) -> Diagram:
     """Turn an arrow-free edge that runs from a source to a sink when the graph has
     several of both: a flow that wraps into a new row or column is read row by row, so
     the connector from the end of one row to the start of the next comes out reversed
@@ -44,7 +56,6 @@ def _join_ends(diagram: Diagram) -> Diagram:
     ends join the one chain. A source that reads as an input, or a sink that reads as an
     output, keeps its edge."""
     edges = list(diagram.edges)
-    text = {n.id: n.text for n in diagram.nodes}
     for _ in range(len(edges)):
         has_in = {e.dst for e in edges}
         has_out = {e.src for e in edges}
@@ -57,8 +68,8 @@ def _join_ends(diagram: Diagram) -> Diagram:
                 for k, e in enumerate(edges)
                 if e.src in sources
                 and e.dst in sinks
-                and _role(text.get(e.src, "")) != 1
-                and _role(text.get(e.dst, "")) != -1
+                and roles.get(e.src, 0) != 1
+                and roles.get(e.dst, 0) != -1
             ),
             None,
         )
@@ -66,12 +77,10 @@ def _join_ends(diagram: Diagram) -> Diagram:
             break
         e = edges[turn]
         edges[turn] = DiagramEdge(e.dst, e.src, e.confidence)
-    if edges == list(diagram.edges):
-        return diagram
-    return replace(diagram, edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))))
+    return _with_edges(diagram, edges)
 
 
-def _turn_chains(diagram: Diagram) -> Diagram:
+def _turn_chains(diagram: Diagram, roles: dict[int, int]) -> Diagram:
     """Turn an arrow-free chain that dangles the wrong way: a row of a snaking flow runs
     right to left, so it is read backwards, from its last box (a source that ends the
     chain) to the merge where the previous row joins it. Walking from such a source
@@ -81,10 +90,9 @@ def _turn_chains(diagram: Diagram) -> Diagram:
     source that reads as an output, a sink that reads as an input): a branch that ends
     loose is an auxiliary head or a second input as often as a reversed row."""
     edges = list(diagram.edges)
-    text = {n.id: n.text for n in diagram.nodes}
     for forward in (True, False):
         for _ in range(len(edges)):
-            walk = _dangling_walk(edges, text, forward)
+            walk = _dangling_walk(edges, roles, forward)
             if walk is None:
                 break
             turned = set(walk)
@@ -92,12 +100,12 @@ def _turn_chains(diagram: Diagram) -> Diagram:
                 DiagramEdge(e.dst, e.src, e.confidence) if k in turned else e
                 for k, e in enumerate(edges)
             ]
-    if edges == list(diagram.edges):
-        return diagram
-    return replace(diagram, edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))))
+    return _with_edges(diagram, edges)
 
 
-def _dangling_walk(edges: list[DiagramEdge], text: dict, forward: bool) -> list[int] | None:
+def _dangling_walk(
+    edges: list[DiagramEdge], roles: dict[int, int], forward: bool
+) -> list[int] | None:
     """Indices of the edges of the first chain `_turn_chains` turns, or None."""
     outs: dict[int, list[int]] = {}
     ins: dict[int, list[int]] = {}
@@ -110,7 +118,7 @@ def _dangling_walk(edges: list[DiagramEdge], text: dict, forward: bool) -> list[
         return None
     wrong_end = -1 if forward else 1  # a source that reads as an output, a sink as an input
     for start in ends:
-        if _role(text.get(start, "")) != wrong_end:
+        if roles.get(start, 0) != wrong_end:
             continue
         walk, at = [], start
         while True:
@@ -125,7 +133,7 @@ def _dangling_walk(edges: list[DiagramEdge], text: dict, forward: bool) -> list[
     return None
 
 
-def _from_the_input(diagram: Diagram) -> Diagram:
+def _from_the_input(diagram: Diagram, roles: dict[int, int]) -> Diagram:
     """Orient an arrow-free graph from the one box that reads as the input to its end.
 
     A network drawn as boxes and lines is a graph whose every box lies on a way from the
@@ -139,10 +147,9 @@ def _from_the_input(diagram: Diagram) -> Diagram:
     the reader's direction."""
     import networkx as nx
 
-    text = {n.id: n.text for n in diagram.nodes}
     g = nx.Graph()
     g.add_edges_from((e.src, e.dst) for e in diagram.edges if e.src != e.dst)
-    inputs = [n for n in g if _role(text.get(n, "")) == 1]
+    inputs = [n for n in g if roles.get(n, 0) == 1]
     if len(inputs) != 1 or not nx.is_connected(g):
         return diagram
     (s,) = inputs
@@ -150,7 +157,7 @@ def _from_the_input(diagram: Diagram) -> Diagram:
     leaves = [n for n in g if g.degree(n) == 1 and n != s]
     if not leaves:
         return diagram
-    outputs = [n for n in leaves if _role(text.get(n, "")) == -1]
+    outputs = [n for n in leaves if roles.get(n, 0) == -1]
     t = max(outputs or leaves, key=lambda n: (far[n], -n))
     rank: dict[tuple[int, int], bool] = {}  # (u, v) -> u comes first
     way = set(nx.shortest_path(g, s, t))
@@ -180,16 +187,12 @@ def _from_the_input(diagram: Diagram) -> Diagram:
             first = not rank[(e.dst, e.src)]
         turn = first is False
         edges.append(DiagramEdge(e.dst, e.src, e.confidence) if turn else e)
-    if edges == list(diagram.edges):
+    oriented = _with_edges(diagram, edges)
+    if oriented is diagram:
         return diagram
     src = dict(diagram.source)
     src["flow_from_text"] = True
-    return replace(
-        diagram,
-        edges=tuple(sorted(edges, key=lambda e: (e.src, e.dst))),
-        source=src,
-        direction=_dominant(diagram, edges),
-    )
+    return replace(oriented, source=src, direction=_dominant(diagram, edges))
 
 
 def _dominant(diagram: Diagram, edges: list[DiagramEdge]) -> str:
@@ -209,18 +212,16 @@ def _dominant(diagram: Diagram, edges: list[DiagramEdge]) -> str:
 def orient_by_content(diagram: Diagram) -> Diagram:
     if not diagram.edges or any(e.confidence >= ARROWHEAD_CONFIDENCE for e in diagram.edges):
         return diagram
-    oriented = _from_the_input(diagram)
+    roles = _roles(diagram)
+    oriented = _from_the_input(diagram, roles)
     if oriented is not diagram:
         return oriented
-    diagram = _join_ends(_turn_chains(diagram))
+    diagram = _join_ends(_turn_chains(diagram, roles), roles)
     has_in = {e.dst for e in diagram.edges}
     has_out = {e.src for e in diagram.edges}
-    text = {n.id: n.text for n in diagram.nodes}
     sources = has_out - has_in
     sinks = has_in - has_out
-    score = sum(_role(text.get(n, "")) for n in sources) - sum(
-        _role(text.get(n, "")) for n in sinks
-    )
+    score = sum(roles.get(n, 0) for n in sources) - sum(roles.get(n, 0) for n in sinks)
     if score >= 0:
         return diagram
     edges = tuple(

@@ -173,21 +173,27 @@ def attach(diagram: Diagram) -> Diagram:
     a note that states no size. Notes a reader attached are kept as they are."""
     boxes = [n for n in diagram.nodes if n.shape != "junction"]
     by_id = {n.id: n for n in diagram.nodes}
+    straight = [  # the arrows a note can sit on: a straight run between facing boxes
+        (e, by_id[e.src].bbox, by_id[e.dst].bbox)
+        for e in diagram.edges
+        if e.src in by_id
+        and e.dst in by_id
+        and e.src != e.dst
+        and straight_way(
+            by_id[e.src].bbox,
+            by_id[e.dst].bbox,
+            [b.bbox for b in boxes if b.id not in (e.src, e.dst)],
+        )
+    ]
     out: list[DiagramNote] = []
-    changed = False
     for note in diagram.notes:
         if note.node is not None or note.edge is not None or parse_size(note.text) is None:
             out.append(note)
             continue
         height = max(note.bbox[3] - note.bbox[1], 1.0)
         best: tuple[float, int, int | None, tuple[int, int] | None] | None = None
-        for e in diagram.edges:
-            if e.src not in by_id or e.dst not in by_id or e.src == e.dst:
-                continue
-            others = [b.bbox for b in boxes if b.id not in (e.src, e.dst)]
-            if not straight_way(by_id[e.src].bbox, by_id[e.dst].bbox, others):
-                continue
-            d = _edge_distance(by_id[e.src].bbox, by_id[e.dst].bbox, note.bbox)
+        for e, src, dst in straight:
+            d = _edge_distance(src, dst, note.bbox)
             if d is not None and d <= NEAR * height:
                 cand = (d, 0, e.src, (e.src, e.dst))
                 best = cand if best is None or cand[:2] < best[:2] else best
@@ -201,12 +207,9 @@ def attach(diagram: Diagram) -> Diagram:
         if best is None:
             out.append(note)
             continue
-        changed = True
         out.append(replace(note, node=best[2], edge=best[3]))
     placed = _own_side_upstream(diagram, out)
-    if placed != out:
-        return replace(diagram, notes=tuple(placed))
-    return replace(diagram, notes=tuple(out)) if changed else diagram
+    return diagram if placed == list(diagram.notes) else replace(diagram, notes=tuple(placed))
 
 
 _UPSTREAM = {"down": "above", "up": "below", "right": "left", "left": "right"}

@@ -574,7 +574,7 @@ class _PartLowerer:
                     break
             else:
                 summed = self._sum_size(k, infos, preds, succs)
-                if summed is not None and (k == n or k not in self.sizes):
+                if summed is not None:  # k has no note of its own: the walk stopped at it
                     out[n] = summed
         return out
 
